@@ -1,0 +1,56 @@
+"""lrplan: plan, check and compare learning-rate schedules of PyTorch training runs.
+
+Public API::
+
+    from lrplan import WarmupCosLR            # the scheduler, for training code
+    from lrplan import ScheduleConfig, plan   # plan a schedule without training
+
+Importing ``lrplan`` imports nothing heavy; torch is imported when ``WarmupCosLR`` or
+``plan`` is first used.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from lrplan.config import ScheduleConfig, build_config
+from lrplan.errors import LrplanError
+
+if TYPE_CHECKING:
+    from lrplan.insights import Insight, Summary, insights, summarize
+    from lrplan.optim import WarmupCosLR
+    from lrplan.planner import Schedule, plan
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Insight",
+    "LrplanError",
+    "Schedule",
+    "ScheduleConfig",
+    "Summary",
+    "WarmupCosLR",
+    "__version__",
+    "build_config",
+    "insights",
+    "plan",
+    "summarize",
+]
+
+_LAZY = {
+    "WarmupCosLR": "lrplan.optim",
+    "plan": "lrplan.planner",
+    "Schedule": "lrplan.planner",
+    "Insight": "lrplan.insights",
+    "Summary": "lrplan.insights",
+    "insights": "lrplan.insights",
+    "summarize": "lrplan.insights",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

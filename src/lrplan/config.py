@@ -1,0 +1,235 @@
+"""ScheduleConfig: the settings of one planned schedule, from defaults, a YAML file and options.
+
+Everything here is torch-free so that validation costs nothing on the CLI's start-up path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from lrplan.errors import LrplanError
+from lrplan.optim.checks import ScheduleArgumentError, check_warmup_cos_args
+
+Interval = Literal["epoch", "step"]
+INTERVALS: tuple[Interval, ...] = ("epoch", "step")
+
+#: The most rows lrplan plans in one schedule; each row holds one float (8 bytes).
+MAX_ROWS = 20_000_000
+
+#: The keys a config file or an override may set, with the option that sets each on the CLI.
+OPTION_OF_KEY = {
+    "lr": "--lr",
+    "min_lr": "--min-lr",
+    "warmup_epochs": "--warmup-epochs",
+    "epochs": "--epochs",
+    "interval": "--interval",
+    "steps_per_epoch": "--steps-per-epoch",
+}
+KEYS = tuple(OPTION_OF_KEY)
+
+_VALID = {
+    "lr": "a finite number above 0, e.g. 1e-3",
+    "min_lr": "a finite number from 0 up to lr, e.g. 1e-5",
+    "warmup_epochs": "a whole number from 0 up to epochs - 1, e.g. 3",
+    "epochs": "a whole number greater than warmup_epochs, e.g. 25",
+    "interval": "'epoch' or 'step'",
+    "steps_per_epoch": "a whole number of 1 or more, e.g. 500",
+}
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    """One WarmupCosLR schedule as a user describes it: lengths in epochs.
+
+    With ``interval="step"`` the scheduler is stepped once per optimizer step, and the
+    warm-up and total length are converted to steps with ``steps_per_epoch``.
+    """
+
+    lr: float = 1e-3
+    min_lr: float = 1e-5
+    warmup_epochs: int = 3
+    epochs: int = 25
+    interval: Interval = "epoch"
+    steps_per_epoch: int = 1
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        try:
+            check_warmup_cos_args(self.min_lr, self.lr, self.warmup_epochs, self.epochs)
+        except ScheduleArgumentError as error:
+            raise invalid(error.param, str(error)) from None
+        if self.interval not in INTERVALS:
+            raise invalid("interval", f"interval={self.interval!r} is not an interval")
+        if not _is_whole(self.steps_per_epoch) or self.steps_per_epoch < 1:
+            raise invalid(
+                "steps_per_epoch", f"steps_per_epoch={self.steps_per_epoch!r} is not valid"
+            )
+        if self.interval == "epoch" and self.steps_per_epoch != 1:
+            raise LrplanError(
+                f"--steps-per-epoch {self.steps_per_epoch} has no effect with --interval epoch:"
+                " add --interval step to step the scheduler once per optimizer step, or drop it"
+            )
+        if self.rows > MAX_ROWS:
+            raise LrplanError(
+                f"--epochs {self.epochs} × --steps-per-epoch {self.steps_per_epoch} is"
+                f" {self.rows:,} steps, more than lrplan plans at once ({MAX_ROWS:,});"
+                " plan with --interval epoch, or fewer steps per epoch"
+            )
+
+    @property
+    def rows(self) -> int:
+        """How many times the scheduler is stepped in training: epochs, or steps."""
+        return self.epochs * self.steps_per_epoch
+
+    @property
+    def warmup_rows(self) -> int:
+        """The warm-up length in the scheduler's unit (epochs, or steps)."""
+        return self.warmup_epochs * self.steps_per_epoch
+
+    @property
+    def unit(self) -> str:
+        """'epoch' or 'step': what one scheduler step stands for."""
+        return self.interval
+
+    @property
+    def name(self) -> str:
+        """The label, or a short description of the settings."""
+        return self.label or describe(self)
+
+    def scheduler_kwargs(self) -> dict[str, Any]:
+        """The WarmupCosLR arguments after the optimizer, in the scheduler's unit."""
+        return {
+            "min_lr": self.min_lr,
+            "lr": self.lr,
+            "warmup_epochs": self.warmup_rows,
+            "epochs": self.rows,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as plain values, for JSON and for display."""
+        return dataclasses.asdict(self)
+
+    def replace(self, **changes: Any) -> ScheduleConfig:
+        """A copy with ``changes`` applied and validated."""
+        return dataclasses.replace(self, **changes)
+
+
+def describe(config: ScheduleConfig) -> str:
+    """A compact one-line description, e.g. ``lr=0.001 min_lr=1e-05 warmup=3 epochs=25``."""
+    text = (
+        f"lr={config.lr:g} min_lr={config.min_lr:g}"
+        f" warmup={config.warmup_epochs} epochs={config.epochs}"
+    )
+    if config.interval == "step":
+        text += f" steps/epoch={config.steps_per_epoch}"
+    return text
+
+
+def invalid(key: str, problem: str) -> LrplanError:
+    """The error for a bad value of ``key``, naming its option and what is valid."""
+    return LrplanError(f"invalid {OPTION_OF_KEY[key]}: {problem}; give {_VALID[key]}")
+
+
+def _is_whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def coerce(key: str, value: object, where: str) -> Any:
+    """Turn a value from a file or an inline spec into the type ``key`` holds.
+
+    ``where`` says where the value came from, for the error message. YAML 1.1 reads
+    ``1e-3`` as a string (it wants ``1.0e-3``), so numeric strings are accepted.
+    """
+    if key in ("lr", "min_lr"):
+        if isinstance(value, bool):
+            number = math.nan
+        elif isinstance(value, (int, float)):
+            number = float(value)
+        else:
+            try:
+                number = float(str(value).strip())
+            except ValueError:
+                number = math.nan
+        if not math.isfinite(number):
+            raise LrplanError(f"{where}: {key}={value!r} is not valid; give {_VALID[key]}")
+        return number
+    if key in ("warmup_epochs", "epochs", "steps_per_epoch"):
+        whole: int | None = None
+        if _is_whole(value):
+            whole = int(value)  # type: ignore[call-overload]
+        elif isinstance(value, float) and value.is_integer():
+            whole = int(value)
+        elif isinstance(value, str):
+            try:
+                parsed = float(value.strip())
+            except ValueError:
+                parsed = math.nan
+            if math.isfinite(parsed) and parsed.is_integer():
+                whole = int(parsed)
+        if whole is None:
+            raise LrplanError(f"{where}: {key}={value!r} is not valid; give {_VALID[key]}")
+        return whole
+    if key == "interval":
+        text = str(value).strip().lower()
+        if text not in INTERVALS:
+            raise LrplanError(f"{where}: interval={value!r} is not valid; give {_VALID[key]}")
+        return text
+    if key == "label":
+        return str(value)
+    raise LrplanError(f"{where}: unknown key {key!r}; valid keys: {', '.join(KEYS)}")
+
+
+def load_config_file(path: Path) -> dict[str, Any]:
+    """Read the schedule keys from a YAML config file; other keys are ignored.
+
+    Raises LrplanError for a missing, unreadable, malformed or non-mapping file, and for a
+    YAML tag that would construct Python objects (the file is read with ``yaml.safe_load``).
+    """
+    import yaml
+
+    where = f"--config {path}"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise LrplanError(f"{where}: no such file; give the path of a YAML config") from None
+    except IsADirectoryError:
+        raise LrplanError(f"{where}: is a folder; give the path of a YAML config") from None
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise LrplanError(f"{where}: cannot be read ({reason})") from None
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or type(error).__name__
+        raise LrplanError(f"{where}: not valid YAML{at} ({problem})") from None
+    if document is None:
+        document = {}
+    if not isinstance(document, Mapping):
+        raise LrplanError(
+            f"{where}: holds a {type(document).__name__}, not a mapping of keys"
+            f" such as lr: 1e-3 and epochs: 25"
+        )
+    return {key: coerce(key, document[key], f"{where}: {key}") for key in KEYS if key in document}
+
+
+def build_config(
+    config_file: Path | None = None, overrides: Mapping[str, Any] | None = None
+) -> ScheduleConfig:
+    """Defaults, then the config file's keys, then ``overrides`` (options given by the user).
+
+    ``None`` values in ``overrides`` mean "not given" and leave the file's value in place.
+    """
+    values: dict[str, Any] = load_config_file(config_file) if config_file is not None else {}
+    values.update({key: value for key, value in (overrides or {}).items() if value is not None})
+    if values.get("interval") == "step" and "steps_per_epoch" not in values:
+        raise LrplanError(
+            "--interval step needs --steps-per-epoch N: the number of optimizer steps in one epoch"
+        )
+    return ScheduleConfig(**values)

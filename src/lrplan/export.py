@@ -1,0 +1,171 @@
+"""CSV and JSON writers, and the atomic file write every output of lrplan goes through."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from lrplan.errors import LrplanError
+
+if TYPE_CHECKING:
+    from lrplan.insights import Insight, Summary
+    from lrplan.planner import Schedule
+
+#: Bumped when a field of ``--json`` output changes meaning or disappears.
+SCHEMA_VERSION = 1
+
+STDOUT = "-"
+
+
+def check_output_path(option: str, path: Path, suffixes: tuple[str, ...] = ()) -> None:
+    """Fail early, before any work, if ``path`` cannot be written as asked.
+
+    Checks that the folder exists and is a folder, that the path is not a folder, and (with
+    ``suffixes``) that the suffix is one of them.
+    """
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise LrplanError(
+            f"{option} {path}: unknown file type {path.suffix or '(none)'!r};"
+            f" end the name with {', '.join(suffixes)}"
+        )
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.exists():
+        raise LrplanError(
+            f"{option} {path}: folder {str(folder)!r} does not exist; create it first"
+        )
+    if not folder.is_dir():
+        raise LrplanError(f"{option} {path}: {str(folder)!r} is not a folder")
+    if path.is_dir():
+        raise LrplanError(f"{option} {path}: is a folder; give a file name")
+    if not os.access(folder, os.W_OK):
+        raise LrplanError(f"{option} {path}: folder {str(folder)!r} is not writable")
+
+
+@contextlib.contextmanager
+def atomic_path(option: str, path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success rename it onto ``path``.
+
+    On any failure (or Ctrl-C) the temporary file is removed and ``path`` is left as it was.
+    The temporary name keeps the suffix, so writers that pick a format by suffix still work.
+    """
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=f".tmp{path.suffix}", dir=folder
+        )
+    except OSError as error:
+        raise LrplanError(f"{option} {path}: cannot write there ({error.strerror})") from None
+    os.close(handle)
+    temporary_path = Path(temporary)
+    try:
+        yield temporary_path
+        # mkstemp creates the file 0600; give it the permissions a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary_path, 0o666 & ~umask)
+        os.replace(temporary_path, path)
+    except OSError as error:
+        raise LrplanError(f"{option} {path}: cannot write there ({error.strerror})") from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temporary_path.unlink()
+
+
+def write_text(option: str, target: str | Path, produce: Callable[[IO[str]], None]) -> None:
+    """Write text to ``target`` atomically, or to stdout when ``target`` is ``-``."""
+    if str(target) == STDOUT:
+        produce(sys.stdout)
+        sys.stdout.flush()
+        return
+    path = Path(target)
+    with (
+        atomic_path(option, path) as temporary,
+        open(temporary, "w", encoding="utf-8", newline="") as stream,
+    ):
+        produce(stream)
+
+
+def csv_writer(columns: list[str], rows: Iterator[list[Any]]) -> Callable[[IO[str]], None]:
+    """A producer for :func:`write_text` that writes ``columns`` then ``rows`` as CSV.
+
+    Floats are written with ``repr`` (full precision, reads back to the same number).
+    """
+
+    def produce(stream: IO[str]) -> None:
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(columns)
+        buffer = io.StringIO()
+        buffered = csv.writer(buffer, lineterminator="\n")
+        for count, row in enumerate(rows, 1):
+            buffered.writerow(row)
+            if count % 8192 == 0:
+                stream.write(buffer.getvalue())
+                buffer.seek(0)
+                buffer.truncate()
+        stream.write(buffer.getvalue())
+
+    return produce
+
+
+def json_writer(document: dict[str, Any]) -> Callable[[IO[str]], None]:
+    """A producer for :func:`write_text` that writes ``document`` as indented JSON."""
+
+    def produce(stream: IO[str]) -> None:
+        json.dump(document, stream, indent=2, allow_nan=False)
+        stream.write("\n")
+
+    return produce
+
+
+def schedule_columns(schedule: Schedule) -> list[str]:
+    """The CSV columns of a schedule: epoch, step (in step mode), phase, lr."""
+    step_mode = schedule.config.interval == "step"
+    return ["epoch", *(["step"] if step_mode else []), "phase", "lr"]
+
+
+def schedule_csv(schedule: Schedule) -> Callable[[IO[str]], None]:
+    """A producer for :func:`write_text`: every row of ``schedule`` as CSV."""
+    step_mode = schedule.config.interval == "step"
+
+    def rows() -> Iterator[list[Any]]:
+        for row in schedule.rows():
+            if step_mode:
+                yield [row.epoch, row.step, row.phase, row.lr]
+            else:
+                yield [row.epoch, row.phase, row.lr]
+
+    return csv_writer(schedule_columns(schedule), rows())
+
+
+def schedule_document(
+    schedule: Schedule, summary: Summary, found: Sequence[Insight]
+) -> dict[str, Any]:
+    """The ``--json`` document of one schedule."""
+    from lrplan import __version__
+
+    step_mode = schedule.config.interval == "step"
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "lrplan_version": __version__,
+        "scheduler": "WarmupCosLR",
+        "config": schedule.config.to_dict(),
+        "summary": summary.to_dict(),
+        "insights": [insight.to_dict() for insight in found],
+        "rows": [
+            {
+                "epoch": row.epoch,
+                **({"step": row.step} if step_mode else {}),
+                "phase": row.phase,
+                "lr": row.lr,
+            }
+            for row in schedule.rows()
+        ],
+    }

@@ -1,0 +1,137 @@
+"""Drive the real scheduler against a stand-in optimizer, as a training loop does.
+
+The numbers lrplan shows all come from here: the learning rate in the optimizer's param group
+while each epoch (or step) trains, read before ``optimizer.step()`` and followed by
+``scheduler.step()``, exactly the order a training loop uses.
+"""
+
+from __future__ import annotations
+
+import warnings
+from array import array
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from lrplan.config import ScheduleConfig
+
+if TYPE_CHECKING:
+    from torch.optim import Optimizer
+
+WARMUP = "warm-up"
+COSINE = "cosine"
+
+#: How often (in scheduler steps) the planner reports progress.
+PROGRESS_EVERY = 1 << 16
+
+
+class Row(NamedTuple):
+    """One epoch (or step) of training and the learning rate in effect during it."""
+
+    epoch: int
+    step: int | None
+    phase: str
+    lr: float
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """The planned learning rates of one configuration.
+
+    ``lrs[i]`` is the rate in effect during the i-th epoch (``interval="epoch"``) or optimizer
+    step (``interval="step"``). ``beyond`` continues the same scheduler past the end of
+    training, for the insight about runs that go on past ``epochs``.
+    """
+
+    config: ScheduleConfig
+    lrs: Sequence[float]
+    beyond: Sequence[float] = ()
+    warnings: tuple[str, ...] = field(default=())
+
+    def __len__(self) -> int:
+        return len(self.lrs)
+
+    @property
+    def per_epoch(self) -> int:
+        """Scheduler steps per epoch: 1 in epoch mode, ``steps_per_epoch`` in step mode."""
+        return self.config.steps_per_epoch
+
+    def epoch_of(self, index: int) -> int:
+        """The epoch that row ``index`` belongs to."""
+        return index // self.per_epoch
+
+    def phase_of(self, index: int) -> str:
+        """'warm-up' or 'cosine': the branch of the formula the scheduler took for the row."""
+        return WARMUP if index < self.config.warmup_rows else COSINE
+
+    def row(self, index: int) -> Row:
+        step = index if self.config.interval == "step" else None
+        return Row(self.epoch_of(index), step, self.phase_of(index), self.lrs[index])
+
+    def rows(self) -> Iterator[Row]:
+        """Every trained epoch (or step), in order."""
+        return (self.row(index) for index in range(len(self.lrs)))
+
+
+def planning_optimizer(
+    lr: float, param_groups: Sequence[dict[str, Any]] | None = None
+) -> Optimizer:
+    """A ``torch.optim.Optimizer`` with SGD's param-group keys and a no-op ``step``.
+
+    It skips ``Optimizer.__init__``, which imports ``torch._dynamo`` (about a second) and needs
+    real parameters; a scheduler reads and writes only ``param_groups`` and wraps ``step``.
+    """
+    from lrplan._planning_optimizer import PlanningOptimizer
+
+    return PlanningOptimizer(lr, param_groups)
+
+
+def plan(
+    config: ScheduleConfig,
+    *,
+    beyond: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Schedule:
+    """Plan ``config`` with the real :class:`~lrplan.WarmupCosLR`.
+
+    Args:
+        config: the schedule to plan.
+        beyond: how many scheduler steps to continue past the end of training (default:
+            up to five epochs' worth), so that callers can show what an overrun would do.
+        progress: called with the number of rows planned so far, now and then.
+    """
+    from lrplan.optim import WarmupCosLR
+
+    if beyond is None:
+        beyond = config.steps_per_epoch * min(5, max(1, config.epochs // 5)) + 1
+    optimizer = planning_optimizer(config.lr)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        scheduler = WarmupCosLR(optimizer, **config.scheduler_kwargs())
+        trained = _drive(optimizer, scheduler, config.rows, progress)
+        after = _drive(optimizer, scheduler, beyond, None)
+    messages = tuple(dict.fromkeys(str(warning.message) for warning in caught))
+    return Schedule(config, trained, after, messages)
+
+
+def _drive(
+    optimizer: Optimizer,
+    scheduler: Any,
+    count: int,
+    progress: Callable[[int], None] | None,
+) -> array[float]:
+    """``count`` times: record group 0's rate, then ``optimizer.step()``, ``scheduler.step()``."""
+    lrs = array("d")
+    group = optimizer.param_groups[0]
+    record = lrs.append
+    optimizer_step = optimizer.step
+    scheduler_step = scheduler.step
+    for index in range(count):
+        record(float(group["lr"]))
+        optimizer_step()
+        scheduler_step()
+        if progress is not None and index % PROGRESS_EVERY == 0:
+            progress(index)
+    if progress is not None:
+        progress(count)
+    return lrs

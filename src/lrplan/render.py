@@ -1,0 +1,174 @@
+"""Rich tables, the summary, insights and the terminal chart. Nothing here computes rates."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import IO
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from lrplan.insights import Insight, Summary, fmt_lr, span
+from lrplan.planner import Schedule
+
+#: Schedules longer than this show their head and tail unless ``--all`` is given.
+ELIDE_ABOVE = 40
+#: Rows shown at each end of an elided table.
+EDGE_ROWS = 10
+#: ``--all`` renders at most this many rows in the terminal; longer ones belong in a CSV.
+ALL_ROWS_LIMIT = 10_000
+
+_EIGHTHS = " ▏▎▍▌▋▊▉█"
+_LEVEL_STYLE = {"error": "bold red", "warning": "yellow", "note": "cyan"}
+
+
+def make_console(file: IO[str] | None = None) -> Console:
+    """A console that writes plain text (no ANSI escapes) to pipes and under NO_COLOR."""
+    stream = file or sys.stdout
+    plain = bool(os.environ.get("NO_COLOR")) or not stream.isatty()
+    return Console(
+        file=stream,
+        color_system=None if plain else "auto",
+        no_color=plain,
+        highlight=False,
+        emoji=False,
+        force_terminal=False if plain else None,
+    )
+
+
+def bar(fraction: float, width: int = 20) -> str:
+    """A horizontal bar of ``width`` cells filled to ``fraction`` (0 to 1), in eighths."""
+    eighths = round(max(0.0, min(1.0, fraction)) * width * 8)
+    full, part = divmod(eighths, 8)
+    return ("█" * full + (_EIGHTHS[part] if part else "")).ljust(width)
+
+
+def schedule_table(schedule: Schedule, summary: Summary, show_all: bool = False) -> Table:
+    """One row per epoch (or step): position, phase, learning rate, % of peak and a bar.
+
+    Long schedules show their first and last rows with the elision marked.
+    """
+    step_mode = schedule.config.interval == "step"
+    table = Table(header_style="bold")
+    table.add_column("epoch", justify="right")
+    if step_mode:
+        table.add_column("step", justify="right")
+    table.add_column("phase")
+    table.add_column("learning rate", justify="right")
+    table.add_column("% of peak", justify="right")
+    table.add_column("", no_wrap=True, overflow="crop", min_width=6)
+
+    count = len(schedule)
+    if show_all or count <= ELIDE_ABOVE:
+        shown: Sequence[int | None] = range(count)
+    else:
+        shown = [*range(EDGE_ROWS), None, *range(count - EDGE_ROWS, count)]
+    if len(shown) < count:
+        unit = schedule.config.unit
+        table.caption = (
+            f"{count - 2 * EDGE_ROWS:,} of {count:,} {unit}s not shown: --all shows every row"
+        )
+    peak_set = set(summary.peak_at)
+    for index in shown:
+        if index is None:
+            table.add_row(*["⋮"] * len(table.columns), style="dim")
+            continue
+        row = schedule.row(index)
+        fraction = row.lr / summary.peak_lr
+        style = "bold" if index in peak_set else ""
+        cells = [str(row.epoch)] + ([str(row.step)] if step_mode else [])
+        table.add_row(
+            *cells,
+            row.phase,
+            fmt_lr(row.lr),
+            f"{fraction * 100:.1f}%",
+            Text(bar(fraction), style="green"),
+            style=style,
+        )
+    return table
+
+
+def summary_grid(schedule: Schedule, summary: Summary) -> Table:
+    """Peak and where it is held, last trained rate against min_lr, mean, length."""
+    unit = summary.unit
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    grid.add_row("peak lr", f"{fmt_lr(summary.peak_lr)} at {span(unit, summary.peak_at)}")
+    against = (
+        f"{summary.last_over_min:.2f}× min_lr {fmt_lr(summary.min_lr)}"
+        if summary.last_over_min is not None
+        else f"min_lr {fmt_lr(summary.min_lr)}"
+    )
+    grid.add_row(
+        "last trained lr",
+        f"{fmt_lr(summary.last_trained_lr)} at {unit} {summary.last_trained_at} ({against})",
+    )
+    grid.add_row("mean lr", fmt_lr(summary.mean_lr))
+    length = f"{summary.rows:,} {unit}s"
+    if unit == "step":
+        length += f" ({schedule.config.epochs} epochs × {schedule.config.steps_per_epoch} steps)"
+    grid.add_row("length", length)
+    return grid
+
+
+def insight_lines(found: Sequence[Insight]) -> Table | Text:
+    """Each insight as 'level  message', its fix below the message, with a hanging indent."""
+    if not found:
+        return Text("No insights: nothing to watch out for.", style="dim")
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    for insight in found:
+        message = Text(insight.message)
+        message.append(f"\nfix: {insight.fix}", style="dim")
+        grid.add_row(Text(insight.level, style=_LEVEL_STYLE[insight.level]), message)
+    return grid
+
+
+def chart(schedule: Schedule, width: int, height: int = 10) -> Text:
+    """The schedule as a column chart: one text column per bucket of rows, its tallest rate.
+
+    The y axis runs from 0 to the peak; eighth blocks give sub-line resolution.
+    """
+    label_width = 10
+    columns = max(10, width - label_width - 2)
+    lrs = schedule.lrs
+    count = len(lrs)
+    peak = max(lrs)
+    heights: list[float] = []
+    for column in range(columns):
+        start = column * count // columns
+        stop = max(start + 1, (column + 1) * count // columns)
+        tallest = max(lrs[start:stop])
+        heights.append(tallest / peak * height if peak > 0 else 0.0)
+    text = Text()
+    for line in range(height, 0, -1):
+        if line == height:
+            label = fmt_lr(peak)
+        elif line == 1:
+            label = "0"
+        else:
+            label = ""
+        text.append(f"{label:>{label_width}} ┤" if label else f"{'':>{label_width}} │")
+        for value in heights:
+            cell = value - (line - 1)
+            if cell >= 1:
+                text.append("█", style="green")
+            elif cell > 0:
+                text.append("▁▂▃▄▅▆▇█"[min(7, int(cell * 8))], style="green")
+            else:
+                text.append(" ")
+        text.append("\n")
+    text.append(f"{'':>{label_width}} └" + "─" * len(heights) + "\n")
+    unit = schedule.config.unit
+    first, last = schedule.epoch_of(0), schedule.epoch_of(count - 1)
+    left, right = f"epoch {first}", f"epoch {last}"
+    if unit == "step":
+        left, right = f"step 0 (epoch {first})", f"step {count - 1} (epoch {last})"
+    gap = max(1, len(heights) - len(left) - len(right))
+    text.append(f"{'':>{label_width}}  {left}{' ' * gap}{right}")
+    return text

@@ -1,0 +1,107 @@
+"""The CLI as a whole: help for every command, one-line errors, and a fast start."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+import typer.main
+
+from lrplan.cli import app
+
+COMMANDS = sorted(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+
+
+def test_commands_are_registered() -> None:
+    assert "show" in COMMANDS
+
+
+@pytest.mark.parametrize("flag", ["-h", "--help"])
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example(run, command: str, flag: str) -> None:
+    result = run(command, flag)
+    assert result.exit_code == 0, result.output
+    assert f"lrplan {command}" in result.stdout
+    # Every command's docstring ends with a runnable example.
+    assert f"Example: lrplan {command}" in " ".join(result.stdout.split())
+
+
+def test_no_arguments_prints_help(run) -> None:
+    result = run()
+    assert result.exit_code == 0
+    assert "show" in result.stdout and "Usage" in result.stdout
+
+
+def test_version(run) -> None:
+    from lrplan import __version__
+
+    result = run("--version")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"lrplan {__version__}"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["show", "--lr", "abc"], "--lr"),
+        (["show", "--epochs", "2.5"], "--epochs"),
+        (["show", "--bogus"], "--bogus"),
+        (["show", "--interval", "hour"], "--interval"),
+        (["nosuchcommand"], "nosuchcommand"),
+        (["show", "--lr"], "--lr"),
+    ],
+)
+def test_parser_errors_are_one_line_exit_2(run, args: list[str], expected: str) -> None:
+    result = run(*args)
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("lrplan: error:")
+    assert expected in lines[0]
+    assert "Traceback" not in result.output
+    assert result.stdout == ""
+
+
+def _imported_modules(*args: str) -> set[str]:
+    code = (
+        "import sys\n"
+        "from lrplan.cli import main\n"
+        f"sys.argv = ['lrplan', *{list(args)!r}]\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('\\n'.join(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        env={**os.environ, "COLUMNS": "100"},
+    )
+    return set(done.stderr.split())
+
+
+@pytest.mark.parametrize("args", [["--help"], ["show", "--help"], []])
+def test_help_imports_neither_torch_nor_matplotlib(args: list[str]) -> None:
+    modules = _imported_modules(*args)
+    assert "typer" in modules  # the probe really ran the CLI
+    assert "torch" not in modules
+    assert "matplotlib" not in modules
+
+
+def test_show_without_export_imports_no_matplotlib() -> None:
+    modules = _imported_modules("show", "--epochs", "5", "--warmup-epochs", "1")
+    assert "torch" in modules
+    assert "matplotlib" not in modules
+
+
+def test_python_dash_m_runs_the_cli() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "lrplan", "show", "--epochs", "4", "--warmup-epochs", "1",
+         "--csv", "-"],
+        capture_output=True, text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == "epoch,phase,lr"
+    assert len(done.stdout.splitlines()) == 5
