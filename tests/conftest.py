@@ -9,7 +9,6 @@ from typer.testing import CliRunner
 
 from lrplan.cli import app
 
-
 Run = Callable[..., object]
 
 

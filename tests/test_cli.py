@@ -76,7 +76,10 @@ def _imported_modules(*args: str) -> set[str]:
         "print('\\n'.join(sorted(sys.modules)), file=sys.stderr)\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
         env={**os.environ, "COLUMNS": "100"},
     )
     return set(done.stderr.split())
@@ -98,9 +101,20 @@ def test_show_without_export_imports_no_matplotlib() -> None:
 
 def test_python_dash_m_runs_the_cli() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "lrplan", "show", "--epochs", "4", "--warmup-epochs", "1",
-         "--csv", "-"],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "lrplan",
+            "show",
+            "--epochs",
+            "4",
+            "--warmup-epochs",
+            "1",
+            "--csv",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0] == "epoch,phase,lr"

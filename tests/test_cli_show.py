@@ -25,8 +25,16 @@ CONFIGS = [
 
 
 def _args(lr: float, min_lr: float, warmup: int, epochs: int) -> list[str]:
-    return ["--lr", repr(lr), "--min-lr", repr(min_lr), "--warmup-epochs", str(warmup),
-            "--epochs", str(epochs)]
+    return [
+        "--lr",
+        repr(lr),
+        "--min-lr",
+        repr(min_lr),
+        "--warmup-epochs",
+        str(warmup),
+        "--epochs",
+        str(epochs),
+    ]
 
 
 @pytest.mark.parametrize(("lr", "min_lr", "warmup", "epochs"), CONFIGS)
@@ -37,13 +45,26 @@ def test_csv_to_stdout_matches_the_formula(run, lr, min_lr, warmup, epochs) -> N
     assert [int(row["epoch"]) for row in rows] == list(range(epochs))
     for row in rows:
         k = int(row["epoch"])
-        assert float(row["lr"]) == pytest.approx(formula_lr(k, lr, min_lr, warmup, epochs), rel=1e-12)
+        assert float(row["lr"]) == pytest.approx(
+            formula_lr(k, lr, min_lr, warmup, epochs), rel=1e-12
+        )
         assert row["phase"] == ("warm-up" if k < warmup else "cosine")
 
 
 def test_step_mode_csv_has_a_row_per_step(run) -> None:
-    result = run("show", "--epochs", "6", "--warmup-epochs", "2", "--interval", "step",
-                 "--steps-per-epoch", "7", "--csv", "-")
+    result = run(
+        "show",
+        "--epochs",
+        "6",
+        "--warmup-epochs",
+        "2",
+        "--interval",
+        "step",
+        "--steps-per-epoch",
+        "7",
+        "--csv",
+        "-",
+    )
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert list(rows[0]) == ["epoch", "step", "phase", "lr"]
@@ -65,7 +86,7 @@ def test_table_shows_the_design_documents_example(run) -> None:
         for match in re.finditer(r"│\s+(\d+) │ (warm-up|cosine)\s+│\s+([0-9.e+-]+) │", out)
     }
     assert sorted(table_rows) == list(range(25))
-    for epoch, (phase, shown) in table_rows.items():
+    for epoch, (_phase, shown) in table_rows.items():
         assert shown == pytest.approx(formula_lr(epoch, 1e-3, 1e-5, 3, 25), rel=5e-4)
     assert table_rows[5][1] == pytest.approx(9.799e-4)
     assert table_rows[24][1] == pytest.approx(1.504e-5)
@@ -88,8 +109,9 @@ def test_long_schedule_is_elided_and_all_shows_every_row(run) -> None:
 
 
 def test_all_refuses_a_table_too_long_for_a_terminal(run) -> None:
-    result = run("show", "--epochs", "100", "--interval", "step", "--steps-per-epoch", "1000",
-                 "--all")
+    result = run(
+        "show", "--epochs", "100", "--interval", "step", "--steps-per-epoch", "1000", "--all"
+    )
     assert result.exit_code == 2
     assert "--csv" in result.stderr and "100,000" in result.stderr
 
@@ -97,7 +119,11 @@ def test_all_refuses_a_table_too_long_for_a_terminal(run) -> None:
 def test_plot_draws_a_chart(run) -> None:
     result = run("show", "--epochs", "30", "--plot")
     assert result.exit_code == 0
-    chart_lines = [line for line in result.stdout.splitlines() if line.strip().startswith(("│", "┤")) or "┤" in line]
+    chart_lines = [
+        line
+        for line in result.stdout.splitlines()
+        if line.strip().startswith(("│", "┤")) or "┤" in line
+    ]
     assert len(chart_lines) >= 8
     assert "epoch 0" in result.stdout and "epoch 29" in result.stdout
 
@@ -122,13 +148,18 @@ def test_json_is_one_document_with_schema(run) -> None:
     assert summary["peak_at"] == [1, 2]
     assert summary["last_trained_lr"] == pytest.approx(formula_lr(11, 1e-3, 1e-5, 2, 12))
     assert {insight["code"] for insight in document["insights"]} >= {
-        "peak-held", "floor-not-reached", "rises-past-end"}
+        "peak-held",
+        "floor-not-reached",
+        "rises-past-end",
+    }
     assert all(set(i) == {"code", "level", "message", "fix"} for i in document["insights"])
 
 
 def test_csv_file_reads_back_to_the_same_numbers(run, tmp_path: Path) -> None:
     target = tmp_path / "lr.csv"
-    result = run("show", "--epochs", "9", "--warmup-epochs", "2", "--min-lr", "0", "--csv", str(target))
+    result = run(
+        "show", "--epochs", "9", "--warmup-epochs", "2", "--min-lr", "0", "--csv", str(target)
+    )
     assert result.exit_code == 0, result.output
     assert f"wrote {target}" in result.stderr
     rows = list(csv.DictReader(io.StringIO(target.read_text())))
@@ -158,8 +189,14 @@ def test_config_file_and_override(run, tmp_path: Path) -> None:
     )
     from_file = json.loads(run("show", "--config", str(config), "--json").stdout)
     assert from_file["config"] | {"label": ""} == {
-        "lr": 1e-3, "min_lr": 1e-6, "warmup_epochs": 3, "epochs": 25, "interval": "epoch",
-        "steps_per_epoch": 1, "label": ""}
+        "lr": 1e-3,
+        "min_lr": 1e-6,
+        "warmup_epochs": 3,
+        "epochs": 25,
+        "interval": "epoch",
+        "steps_per_epoch": 1,
+        "label": "",
+    }
     overridden = json.loads(run("show", "--config", str(config), "--epochs", "10", "--json").stdout)
     assert overridden["config"]["epochs"] == 10
     assert overridden["config"]["min_lr"] == 1e-6

@@ -62,7 +62,9 @@ def atomic_path(option: str, path: Path) -> Iterator[Path]:
             prefix=f".{path.name}.", suffix=f".tmp{path.suffix}", dir=folder
         )
     except OSError as error:
-        raise LrplanError(f"{option} {path}: cannot write there ({error.strerror})") from None
+        raise LrplanError(
+            f"{option} {path}: cannot write there ({error.strerror or error})"
+        ) from None
     os.close(handle)
     temporary_path = Path(temporary)
     try:
@@ -73,7 +75,9 @@ def atomic_path(option: str, path: Path) -> Iterator[Path]:
         os.chmod(temporary_path, 0o666 & ~umask)
         os.replace(temporary_path, path)
     except OSError as error:
-        raise LrplanError(f"{option} {path}: cannot write there ({error.strerror})") from None
+        raise LrplanError(
+            f"{option} {path}: cannot write there ({error.strerror or error})"
+        ) from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             temporary_path.unlink()

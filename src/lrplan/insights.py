@@ -13,8 +13,9 @@ from lrplan.planner import Schedule
 
 Level = Literal["error", "warning", "note"]
 
-#: Two rates closer than this (relative) count as the same rate, e.g. the held peak.
-SAME_RATE = 1e-9
+#: Two rates closer than this (relative) count as the same rate, e.g. the held peak: a few
+#: ulps, since ``min_lr + (lr - min_lr)`` may differ from ``lr`` in the last bit.
+SAME_RATE = 1e-14
 #: The last trained rate is "above the floor" when it exceeds min_lr by more than this share.
 FLOOR_SLACK = 0.01
 
@@ -112,7 +113,7 @@ def insights(schedule: Schedule, summary: Summary | None = None) -> list[Insight
             )
         )
 
-    if config.warmup_epochs == 1:
+    if config.warmup_rows == 1:
         found.append(
             Insight(
                 "no-warmup",

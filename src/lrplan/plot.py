@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from lrplan.config import describe
 from lrplan.errors import LrplanError
@@ -40,8 +40,10 @@ BUCKETS = 2000
 #: An epoch-mode schedule with at most this many rows gets a dot on every epoch.
 DOT_ROWS = 200
 
-#: How much room above the peak the axes keep for its annotation, as a share of the peak.
+#: Room above the highest peak, as a share of it: for the peak's label (one curve), or
+#: to keep the peak off the frame (several).
 HEADROOM = 0.25
+HEADROOM_SEVERAL = 0.1
 
 
 def save_plot(
@@ -65,29 +67,41 @@ def save_plot(
     check_output_path(option, path, PLOT_SUFFIXES)
     figure = plot_figure(curves, title=title)
     file_format = path.suffix.lower().removeprefix(".")
-    try:
-        with atomic_path(option, path) as temporary:
+    with atomic_path(option, path) as temporary:
+        try:
             # The temporary name ends with ".tmp.png"; say the format instead of relying on it.
             figure.savefig(temporary, format=file_format, dpi=PNG_DPI)
-    except (ValueError, RuntimeError, OverflowError, MemoryError) as error:
-        # What matplotlib raises when it cannot render or encode; atomic_path turns OSError
-        # into LrplanError itself.
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        detail = f"{type(error).__name__}: {reason}" if reason else type(error).__name__
-        raise LrplanError(f"{option} {path}: cannot save the plot ({detail})") from None
+        except OSError as error:
+            # Handled here rather than by atomic_path, whose message shows "(None)" for the
+            # errno-less OSErrors that image encoders raise.
+            reason = error.strerror or _first_line(error)
+            raise LrplanError(f"{option} {path}: cannot write there ({reason})") from None
+        except (ValueError, RuntimeError, OverflowError) as error:
+            # What matplotlib raises when it cannot render or encode a figure.
+            reason = _first_line(error)
+            detail = f"{type(error).__name__}: {reason}" if reason else type(error).__name__
+            raise LrplanError(f"{option} {path}: cannot save the plot ({detail})") from None
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else ""
 
 
 def plot_figure(curves: Sequence[tuple[str, Schedule]], *, title: str | None = None) -> Figure:
     """A matplotlib Figure (on the Agg canvas) of the learning rate against the epoch.
 
-    ``curves`` holds ``(label, schedule)`` pairs; an empty label means ``config.name``.
+    ``curves`` holds ``(label, schedule)`` pairs. With several curves an empty label means
+    ``config.name``; a single curve is called "learning rate" in the legend unless its label
+    says more than the title, which always holds :func:`lrplan.config.describe`.
 
     One curve: the x axis is the epoch (fractional in step mode), the title says the
     configuration (after ``title`` if given), the warm-up is shaded, the peak and the last
     trained epoch (or step) are marked with their rates, and ``min_lr`` is a dashed line.
 
     Several curves: overlaid, one colour each, named in the legend, with their peaks (▲)
-    and last trained rates (●) marked; the warm-up is shaded only if all share it.
+    and last trained rates (○) marked; the warm-up is shaded only if all share it, and
+    ``min_lr`` is one grey line if all share it, else one line per curve in its colour.
 
     Long schedules are thinned with :func:`extreme_indices`, which keeps every extreme.
 
@@ -105,13 +119,18 @@ def plot_figure(curves: Sequence[tuple[str, Schedule]], *, title: str | None = N
     axes = figure.add_subplot()
     summaries = [summarize(schedule) for _, schedule in curves]
     schedules = [schedule for _, schedule in curves]
+    headroom = HEADROOM if len(curves) == 1 else HEADROOM_SEVERAL
+    y_top = max(summary.peak_lr for summary in summaries) * (1 + headroom)
+    axes.set_ylim(0, y_top)
 
     if len(curves) == 1:
         label, schedule = curves[0]
-        heading = describe(schedule.config)
-        if title:
-            heading = f"{title}\n{heading}"
-        _draw_single(axes, label or "learning rate", schedule, summaries[0])
+        configuration = describe(schedule.config)
+        heading = f"{title}\n{configuration}" if title else configuration
+        # The title already says the configuration; a label that only repeats it is dropped.
+        if not label or label == configuration:
+            label = "learning rate"
+        _draw_single(axes, label, schedule, summaries[0], y_top)
     else:
         heading = title or f"{len(curves)} schedules"
         _draw_several(axes, curves, summaries)
@@ -120,8 +139,6 @@ def plot_figure(curves: Sequence[tuple[str, Schedule]], *, title: str | None = N
     axes.set_xlabel(_x_label(schedules))
     axes.set_ylabel("learning rate")
     axes.set_xlim(0, max(schedule.config.epochs for schedule in schedules))
-    top = max(summary.peak_lr for summary in summaries)
-    axes.set_ylim(0, top * (1 + HEADROOM))
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     formatter = ScalarFormatter(useMathText=True, useOffset=False)
     formatter.set_powerlimits((-2, 3))
@@ -182,37 +199,41 @@ def _curve_points(schedule: Schedule) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _x_label(schedules: Sequence[Schedule]) -> str:
-    per_epoch = {schedule.per_epoch for schedule in schedules if schedule.config.unit == "step"}
-    if len(per_epoch) == 1:
-        (steps,) = per_epoch
-        return f"epoch (steps_per_epoch = {steps} steps)"
+    """``epoch``, saying the steps per epoch when every curve is planned in the same steps."""
+    units = {(schedule.config.unit, schedule.per_epoch) for schedule in schedules}
+    if len(units) == 1:
+        ((unit, steps),) = units
+        if unit == "step":
+            return f"epoch (steps_per_epoch = {steps} steps)"
     return "epoch"
 
 
 def _held_text(unit: str, positions: tuple[int, ...], per_epoch: int) -> str:
-    """Where a rate is held, e.g. ``epochs 2 and 3`` or ``steps 99 and 100 (epoch 1.98–2)``."""
+    """Where a rate is held, e.g. ``epochs 2 and 3`` or ``steps 99 and 100 (in epochs 1–2)``.
+
+    Steps name the whole epoch they train in, not a rounded fraction: step 999999 of 10000
+    per epoch is in epoch 99, where ``99.9999`` would print as ``100``.
+    """
     first, last = positions[0], positions[-1]
-    if len(positions) == 1:
-        text = f"{unit} {first}"
-    elif len(positions) == 2:
-        text = f"{unit}s {first} and {last}"
-    elif last - first + 1 == len(positions):
-        text = f"{unit}s {first}–{last}"
-    else:
-        text = f"{len(positions)} {unit}s from {first} to {last}"
+    text = _span(unit, first, last, len(positions))
     if unit == "step":
-        span = f"{first / per_epoch:.4g}"
-        if last != first:
-            span += f"–{last / per_epoch:.4g}"
-        text += f" (epoch {span})"
+        first_epoch, last_epoch = first // per_epoch, last // per_epoch
+        text += f" (in {_span('epoch', first_epoch, last_epoch, last_epoch - first_epoch + 1)})"
     return text
 
 
+def _span(unit: str, first: int, last: int, count: int) -> str:
+    if count == 1:
+        return f"{unit} {first}"
+    if count == 2 and last == first + 1:
+        return f"{unit}s {first} and {last}"
+    if last - first + 1 == count:
+        return f"{unit}s {first}–{last}"
+    return f"{count} {unit}s from {first} to {last}"
+
+
 def _last_text(summary: Summary, per_epoch: int) -> str:
-    at = summary.last_trained_at
-    where = f"{summary.unit} {at}"
-    if summary.unit == "step":
-        where += f" (epoch {at / per_epoch:.4g})"
+    where = _held_text(summary.unit, (summary.last_trained_at,), per_epoch)
     text = f"last trained {where}\n{fmt_lr(summary.last_trained_lr)}"
     if summary.last_over_min is not None:
         text += f" = {summary.last_over_min:.2f}× min_lr"
@@ -224,7 +245,9 @@ def _shade_warmup(axes: Axes, warmup_epochs: int) -> None:
         axes.axvspan(0, warmup_epochs, color="tab:orange", alpha=0.12, label="warm-up", lw=0)
 
 
-def _draw_single(axes: Axes, label: str, schedule: Schedule, summary: Summary) -> None:
+def _draw_single(
+    axes: Axes, label: str, schedule: Schedule, summary: Summary, y_top: float
+) -> None:
     config = schedule.config
     per_epoch = schedule.per_epoch
     epochs, rates = _curve_points(schedule)
@@ -248,10 +271,17 @@ def _draw_single(axes: Axes, label: str, schedule: Schedule, summary: Summary) -
     late_peak = summary.peak_at[0] >= len(schedule) / 2
     peak_rows = sorted({summary.peak_at[0], summary.peak_at[-1]})
     peak_x = [row / per_epoch for row in peak_rows]
-    axes.plot(peak_x, [summary.peak_lr] * len(peak_x), "^", color="tab:red", ms=8, zorder=4)
+    axes.plot(
+        peak_x,
+        [summary.peak_lr] * len(peak_x),
+        "^",
+        color="tab:red",
+        ms=8,
+        zorder=4,
+        clip_on=False,
+    )
     axes.annotate(
-        f"peak {fmt_lr(summary.peak_lr)}\n"
-        f"{_held_text(summary.unit, summary.peak_at, per_epoch)}",
+        f"peak {fmt_lr(summary.peak_lr)}\n{_held_text(summary.unit, summary.peak_at, per_epoch)}",
         xy=(peak_x[0], summary.peak_lr),
         xytext=(-14 if late_peak else 14, 8),
         textcoords="offset points",
@@ -262,19 +292,27 @@ def _draw_single(axes: Axes, label: str, schedule: Schedule, summary: Summary) -
         bbox=_TEXT_BOX,
     )
 
+    # The last trained rate is at the right edge, where the decay is steepest: its label goes
+    # well to the left and below that rate, where the curve never is after the peak; when the
+    # rate sits near the floor of the axes, just above it, where the decay has flattened.
     last_x = summary.last_trained_at / per_epoch
-    axes.plot([last_x], [summary.last_trained_lr], "o", color="tab:purple", ms=7, zorder=4)
+    axes.plot(
+        [last_x], [summary.last_trained_lr], "o", color="tab:purple", ms=7, zorder=4, clip_on=False
+    )
+    last_height = summary.last_trained_lr / y_top
+    text_x = max(0.3, last_x / config.epochs - 0.26)
+    above = last_height < 0.2
     axes.annotate(
         _last_text(summary, per_epoch),
         xy=(last_x, summary.last_trained_lr),
-        xytext=(-16, 40),
-        textcoords="offset points",
+        xytext=(text_x, last_height + 0.035 if above else last_height - 0.06),
+        textcoords="axes fraction",
         ha="right",
-        va="bottom",
+        va="bottom" if above else "top",
         fontsize=9.5,
         color="tab:purple",
         bbox=_TEXT_BOX,
-        arrowprops={"arrowstyle": "->", "color": "tab:purple", "lw": 1},
+        arrowprops={"arrowstyle": "->", "color": "tab:purple", "lw": 1, "shrinkA": 2},
     )
     _legend(axes, "upper left" if late_peak else "upper right")
 
@@ -310,20 +348,24 @@ def _draw_several(
             color=colour,
             ms=7,
             zorder=4,
+            clip_on=False,
         )
         axes.plot(
             [summary.last_trained_at / per_epoch],
             [summary.last_trained_lr],
             "o",
             color=colour,
-            ms=6,
+            mfc="none",
+            mew=1.5,
+            ms=7,
             zorder=4,
+            clip_on=False,
         )
         if len(floors) > 1:
             axes.axhline(schedule.config.min_lr, color=colour, ls="--", lw=0.9, alpha=0.8)
     extra = [
         Line2D([], [], marker="^", ls="none", color="0.4", label="peak"),
-        Line2D([], [], marker="o", ls="none", color="0.4", label="last trained rate"),
+        Line2D([], [], marker="o", mfc="none", ls="none", color="0.4", label="last trained rate"),
     ]
     if len(floors) == 1:
         (floor,) = floors
@@ -334,10 +376,17 @@ def _draw_several(
 
 
 #: A light box behind annotation text, so a curve or grid line under it never hides it.
-_TEXT_BOX: dict[str, Any] = {"boxstyle": "round,pad=0.25", "fc": "white", "ec": "none", "alpha": 0.85}
+_TEXT_BOX: dict[str, Any] = {
+    "boxstyle": "round,pad=0.25",
+    "fc": "white",
+    "ec": "none",
+    "alpha": 0.85,
+}
 
 
-def _legend(axes: Axes, location: str, extra: Sequence[Any] = ()) -> None:
+def _legend(
+    axes: Axes, location: Literal["upper left", "upper right"], extra: Sequence[Any] = ()
+) -> None:
     handles, _ = axes.get_legend_handles_labels()
     legend = axes.legend(handles=[*handles, *extra], loc=location, fontsize=9, framealpha=0.9)
     # Labels are user text: "$5 run" is a label, not mathtext to parse (or fail on).
