@@ -294,15 +294,18 @@ def test_extreme_indices_of_a_short_schedule_are_every_row() -> None:
 # --- failures leave nothing behind -----------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["schedule.jpg", "schedule"])
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [("schedule.jpg", "unknown file type '.jpg'"), ("schedule", "no file type")],
+)
 def test_unknown_suffix_is_refused_before_writing(
-    tmp_path: Path, default_schedule: Schedule, name: str
+    tmp_path: Path, default_schedule: Schedule, name: str, problem: str
 ) -> None:
     path = tmp_path / name
     with pytest.raises(LrplanError) as raised:
         save_plot(path, [("", default_schedule)], option="--plot")
     message = str(raised.value)
-    assert message.startswith(f"--plot {path}: unknown file type")
+    assert message.startswith(f"--plot {path}: {problem}")
     assert ".png, .svg, .pdf" in message
     assert list(tmp_path.iterdir()) == []
 

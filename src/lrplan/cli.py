@@ -44,6 +44,14 @@ class LrplanGroup(TyperGroup):
             fail("interrupted; no file was written", code=130)
         except KeyboardInterrupt:
             fail("interrupted; no file was written", code=130)
+        except typer.BadParameter as error:
+            param = error.param
+            name = param.opts[0] if param is not None and param.opts else error.param_hint
+            context = error.ctx
+            where = f" (see '{context.command_path} --help')" if context is not None else ""
+            # typer's own conversions phrase some messages as pydantic does ("Value error, ...").
+            message = error.message.removeprefix("Value error, ")
+            fail(f"invalid {name}: {message}{where}")
         except typer.TyperException as error:
             # Click's usage errors: unknown option, a value that does not parse, a missing one.
             context = getattr(error, "ctx", None)
@@ -87,6 +95,22 @@ def _root(
 # --- options shared by the commands that take a schedule -----------------------------------
 
 
+def parse_number(text: str) -> float:
+    """An option's value as a float, or a usage error that says what a number looks like."""
+    try:
+        return float(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a number; give e.g. 1e-3 or 0.0005") from None
+
+
+def parse_whole(text: str) -> int:
+    """An option's value as an int, or a usage error that says what is expected."""
+    try:
+        return int(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a whole number; give e.g. 25") from None
+
+
 class IntervalChoice(str, enum.Enum):
     epoch = "epoch"
     step = "step"
@@ -99,7 +123,8 @@ LrOption = Annotated[
     float | None,
     typer.Option(
         "--lr",
-        help="Peak learning rate, reached when warm-up ends. [default: 1e-3]",
+        parser=parse_number,
+        help="Peak learning rate, reached when warm-up ends. Default: 1e-3.",
         show_default=False,
         rich_help_panel=SCHEDULE_PANEL,
     ),
@@ -108,7 +133,8 @@ MinLrOption = Annotated[
     float | None,
     typer.Option(
         "--min-lr",
-        help="Floor of the cosine, reached at --epochs. [default: 1e-5]",
+        parser=parse_number,
+        help="Floor of the cosine, reached at --epochs. Default: 1e-5.",
         show_default=False,
         rich_help_panel=SCHEDULE_PANEL,
     ),
@@ -117,7 +143,8 @@ WarmupOption = Annotated[
     int | None,
     typer.Option(
         "--warmup-epochs",
-        help="Length of the linear warm-up in epochs (0: pure cosine). [default: 3]",
+        parser=parse_whole,
+        help="Length of the linear warm-up in epochs (0: pure cosine). Default: 3.",
         show_default=False,
         rich_help_panel=SCHEDULE_PANEL,
     ),
@@ -126,7 +153,8 @@ EpochsOption = Annotated[
     int | None,
     typer.Option(
         "--epochs",
-        help="Total training epochs. [default: 25]",
+        parser=parse_whole,
+        help="Total training epochs. Default: 25.",
         show_default=False,
         rich_help_panel=SCHEDULE_PANEL,
     ),
@@ -135,6 +163,7 @@ IntervalOption = Annotated[
     IntervalChoice | None,
     typer.Option(
         "--interval",
+        case_sensitive=False,
         help="When the scheduler steps: once per epoch, or once per optimizer step"
         ' (Lightning\'s "interval": "step"; needs --steps-per-epoch). [default: epoch]',
         show_default=False,
@@ -145,6 +174,7 @@ StepsPerEpochOption = Annotated[
     int | None,
     typer.Option(
         "--steps-per-epoch",
+        parser=parse_whole,
         help="Optimizer steps in one epoch, with --interval step.",
         rich_help_panel=SCHEDULE_PANEL,
     ),
@@ -210,12 +240,26 @@ def schedule_config(
     )
 
 
-def check_outputs(csv_target: str | None, png: Path | None, json_out: bool) -> None:
+def check_outputs(
+    csv_target: str | None, png: Path | None, json_out: bool, plot: bool = False
+) -> None:
     """Refuse impossible output requests before any work is done."""
+    import os
+
     from lrplan.export import STDOUT, check_output_path
 
     if json_out and csv_target == STDOUT:
         raise LrplanError("--json and --csv - both want stdout; write the CSV to a file")
+    if plot and (json_out or csv_target == STDOUT):
+        raise LrplanError(
+            "--plot draws in the terminal, but --json or --csv - has stdout; drop one of them"
+        )
+    if (
+        csv_target not in (None, STDOUT)
+        and png is not None
+        and os.path.realpath(csv_target) == os.path.realpath(png)
+    ):
+        raise LrplanError(f"--csv and --png both name {png}; give them different files")
     if csv_target is not None and csv_target != STDOUT:
         check_output_path("--csv", Path(csv_target))
     if png is not None:
@@ -257,9 +301,10 @@ def show(
     """
     from lrplan.export import STDOUT
 
-    check_outputs(csv_target, png, json_out)
+    check_outputs(csv_target, png, json_out, plot)
     settings = schedule_config(config, lr, min_lr, warmup_epochs, epochs, interval, steps_per_epoch)
-    if show_all and settings.rows > _all_rows_limit() and csv_target is None and not json_out:
+    prints_table = csv_target != STDOUT and not json_out
+    if show_all and prints_table and settings.rows > _all_rows_limit():
         raise LrplanError(
             f"--all shows at most {_all_rows_limit():,} rows in the terminal and this schedule"
             f" has {settings.rows:,}; use --csv PATH (or --csv -) for every row"
@@ -294,8 +339,9 @@ def show(
     from lrplan.render import chart, insight_lines, make_console, schedule_table, summary_grid
 
     console = make_console()
-    console.print(f"WarmupCosLR  {settings.name}  (stepped per {settings.unit})", style="bold")
-    console.print(schedule_table(schedule, summary, show_all=show_all))
+    source = f" (from {config})" if config is not None else ""
+    console.print(f"WarmupCosLR per {settings.unit}: {settings.name}{source}", style="bold")
+    console.print(schedule_table(schedule, summary, show_all=show_all, width=console.width))
     if plot:
         console.print(chart(schedule, width=console.width))
     console.print(summary_grid(schedule, summary))

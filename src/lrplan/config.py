@@ -20,6 +20,9 @@ INTERVALS: tuple[Interval, ...] = ("epoch", "step")
 
 #: The most rows lrplan plans in one schedule; each row holds one float (8 bytes).
 MAX_ROWS = 20_000_000
+#: The largest peak learning rate lrplan plans; far above any real one, and small enough that
+#: sums over a schedule cannot overflow.
+MAX_LR = 1e6
 
 #: The keys a config file or an override may set, with the option that sets each on the CLI.
 OPTION_OF_KEY = {
@@ -59,14 +62,29 @@ class ScheduleConfig:
     label: str = ""
 
     def __post_init__(self) -> None:
+        if (
+            _is_whole(self.warmup_epochs)
+            and _is_whole(self.epochs)
+            and self.warmup_epochs >= 0
+            and 0 < self.epochs <= self.warmup_epochs
+        ):
+            raise ConfigValueError(
+                "warmup_epochs",
+                f"warmup_epochs={self.warmup_epochs} is not shorter than epochs={self.epochs}",
+                "lower --warmup-epochs below --epochs, or raise --epochs",
+            )
         try:
             check_warmup_cos_args(self.min_lr, self.lr, self.warmup_epochs, self.epochs)
         except ScheduleArgumentError as error:
-            raise invalid(error.param, str(error)) from None
+            raise ConfigValueError(error.param, str(error)) from None
+        if self.lr > MAX_LR:
+            raise ConfigValueError("lr", f"lr={self.lr!r} is above {MAX_LR:g}")
+        # -0.0 is a valid floor but reads oddly everywhere it is shown.
+        object.__setattr__(self, "min_lr", self.min_lr + 0.0)
         if self.interval not in INTERVALS:
-            raise invalid("interval", f"interval={self.interval!r} is not an interval")
+            raise ConfigValueError("interval", f"interval={self.interval!r} is not an interval")
         if not _is_whole(self.steps_per_epoch) or self.steps_per_epoch < 1:
-            raise invalid(
+            raise ConfigValueError(
                 "steps_per_epoch", f"steps_per_epoch={self.steps_per_epoch!r} is not valid"
             )
         if self.interval == "epoch" and self.steps_per_epoch != 1:
@@ -75,11 +93,13 @@ class ScheduleConfig:
                 " add --interval step to step the scheduler once per optimizer step, or drop it"
             )
         if self.rows > MAX_ROWS:
-            raise LrplanError(
-                f"--epochs {self.epochs} × --steps-per-epoch {self.steps_per_epoch} is"
-                f" {self.rows:,} steps, more than lrplan plans at once ({MAX_ROWS:,});"
-                " plan with --interval epoch, or fewer steps per epoch"
-            )
+            if self.interval == "step":
+                raise LrplanError(
+                    f"--epochs {self.epochs} × --steps-per-epoch {self.steps_per_epoch} is"
+                    f" {self.rows:,} steps, more than lrplan plans at once ({MAX_ROWS:,});"
+                    " plan with --interval epoch, or fewer steps per epoch"
+                )
+            raise ConfigValueError("epochs", f"epochs={self.epochs:,} is more than {MAX_ROWS:,}")
 
     @property
     def rows(self) -> int:
@@ -130,9 +150,23 @@ def describe(config: ScheduleConfig) -> str:
     return text
 
 
+class ConfigValueError(LrplanError):
+    """A setting has a bad value; ``key`` names it, so the message can name where it came from."""
+
+    def __init__(self, key: str, problem: str, fix: str | None = None) -> None:
+        self.key = key
+        self.problem = problem
+        self.fix = fix or f"give {_VALID[key]}"
+        super().__init__(self.describe(OPTION_OF_KEY[key]))
+
+    def describe(self, where: str) -> str:
+        """The one-line message, naming the setting as ``where`` (an option or a file key)."""
+        return f"invalid {where}: {self.problem}; {self.fix}"
+
+
 def invalid(key: str, problem: str) -> LrplanError:
     """The error for a bad value of ``key``, naming its option and what is valid."""
-    return LrplanError(f"invalid {OPTION_OF_KEY[key]}: {problem}; give {_VALID[key]}")
+    return ConfigValueError(key, problem)
 
 
 def _is_whole(value: object) -> bool:
@@ -227,9 +261,16 @@ def build_config(
     ``None`` values in ``overrides`` mean "not given" and leave the file's value in place.
     """
     values: dict[str, Any] = load_config_file(config_file) if config_file is not None else {}
-    values.update({key: value for key, value in (overrides or {}).items() if value is not None})
+    from_file = set(values)
+    given = {key: value for key, value in (overrides or {}).items() if value is not None}
+    values.update(given)
     if values.get("interval") == "step" and "steps_per_epoch" not in values:
         raise LrplanError(
             "--interval step needs --steps-per-epoch N: the number of optimizer steps in one epoch"
         )
-    return ScheduleConfig(**values)
+    try:
+        return ScheduleConfig(**values)
+    except ConfigValueError as error:
+        if error.key in from_file and error.key not in given:
+            raise LrplanError(error.describe(f"{error.key} in --config {config_file}")) from None
+        raise

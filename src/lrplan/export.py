@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -32,10 +33,8 @@ def check_output_path(option: str, path: Path, suffixes: tuple[str, ...] = ()) -
     ``suffixes``) that the suffix is one of them.
     """
     if suffixes and path.suffix.lower() not in suffixes:
-        raise LrplanError(
-            f"{option} {path}: unknown file type {path.suffix or '(none)'!r};"
-            f" end the name with {', '.join(suffixes)}"
-        )
+        kind = f"unknown file type {path.suffix!r}" if path.suffix else "no file type"
+        raise LrplanError(f"{option} {path}: {kind}; end the name with {', '.join(suffixes)}")
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.exists():
         raise LrplanError(
@@ -46,7 +45,9 @@ def check_output_path(option: str, path: Path, suffixes: tuple[str, ...] = ()) -
     if path.is_dir():
         raise LrplanError(f"{option} {path}: is a folder; give a file name")
     if not os.access(folder, os.W_OK):
-        raise LrplanError(f"{option} {path}: folder {str(folder)!r} is not writable")
+        raise LrplanError(
+            f"{option} {path}: folder {str(folder)!r} is not writable; choose one you can write to"
+        )
 
 
 @contextlib.contextmanager
@@ -55,11 +56,23 @@ def atomic_path(option: str, path: Path) -> Iterator[Path]:
 
     On any failure (or Ctrl-C) the temporary file is removed and ``path`` is left as it was.
     The temporary name keeps the suffix, so writers that pick a format by suffix still work.
+    A symlink is written through (the file it points to is replaced, the link stays), and a
+    path that is not a regular file (``/dev/null``, a FIFO) is written in place, since a
+    rename would replace the device itself.
     """
-    folder = path.parent if str(path.parent) else Path(".")
+    target = Path(os.path.realpath(path))
+    if target.exists() and not target.is_file():
+        try:
+            yield target
+        except OSError as error:
+            raise LrplanError(
+                f"{option} {path}: cannot write there ({error.strerror or error})"
+            ) from None
+        return
+    folder = target.parent
     try:
         handle, temporary = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=f".tmp{path.suffix}", dir=folder
+            prefix=f".{target.name}.", suffix=f".tmp{target.suffix}", dir=folder
         )
     except OSError as error:
         raise LrplanError(
@@ -69,11 +82,8 @@ def atomic_path(option: str, path: Path) -> Iterator[Path]:
     temporary_path = Path(temporary)
     try:
         yield temporary_path
-        # mkstemp creates the file 0600; give it the permissions a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary_path, 0o666 & ~umask)
-        os.replace(temporary_path, path)
+        os.chmod(temporary_path, _mode_for(target))
+        os.replace(temporary_path, target)
     except OSError as error:
         raise LrplanError(
             f"{option} {path}: cannot write there ({error.strerror or error})"
@@ -81,6 +91,19 @@ def atomic_path(option: str, path: Path) -> Iterator[Path]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             temporary_path.unlink()
+
+
+def _mode_for(target: Path) -> int:
+    """The permissions ``target`` has now, or those a plain ``open()`` would give a new file.
+
+    mkstemp creates its file 0600; this keeps an overwritten file's mode as it was.
+    """
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def write_text(option: str, target: str | Path, produce: Callable[[IO[str]], None]) -> None:

@@ -99,7 +99,20 @@ def insights(schedule: Schedule, summary: Summary | None = None) -> list[Insight
     unit = config.unit
     found: list[Insight] = []
 
-    if len(summary.peak_at) > 1 and unit == "epoch":
+    constant = config.min_lr == config.lr
+    if constant:
+        found.append(
+            Insight(
+                "constant",
+                "warning",
+                f"min_lr equals lr ({fmt_lr(config.lr)}): after the warm-up the learning rate"
+                " never decays.",
+                "Lower --min-lr (e.g. to lr / 100) for a cosine decay, or keep it if a constant"
+                " rate is what you want.",
+            )
+        )
+
+    if len(summary.peak_at) > 1 and unit == "epoch" and not constant:
         held = len(summary.peak_at)
         found.append(
             Insight(
@@ -124,7 +137,7 @@ def insights(schedule: Schedule, summary: Summary | None = None) -> list[Insight
                 " there is none.",
             )
         )
-    elif config.warmup_epochs == 0:
+    elif config.warmup_epochs == 0 and not constant:
         found.append(
             Insight(
                 "pure-cosine",
@@ -138,10 +151,18 @@ def insights(schedule: Schedule, summary: Summary | None = None) -> list[Insight
     floor = config.min_lr
     if summary.last_trained_lr > floor * (1 + FLOOR_SLACK):
         ratio = (
-            f", {summary.last_over_min:.2f}× min_lr" if summary.last_over_min is not None else ""
+            f"{summary.last_over_min:.2f}× min_lr {fmt_lr(floor)}"
+            if summary.last_over_min is not None
+            else f"above min_lr {fmt_lr(floor)}"
         )
         scheduler_length = config.rows - 1
-        if unit == "epoch":
+        if scheduler_length <= config.warmup_rows:
+            fix = (
+                f"No WarmupCosLR setting trains a {unit} at min_lr with a"
+                f" {config.warmup_rows}-{unit} warm-up in {config.rows} {unit}s; train longer,"
+                " or accept it: the floor is the value at the end."
+            )
+        elif unit == "epoch":
             fix = (
                 f"To train the last epoch at min_lr, build WarmupCosLR with epochs="
                 f"{scheduler_length} while training {config.epochs} epochs; or accept it:"
@@ -157,8 +178,8 @@ def insights(schedule: Schedule, summary: Summary | None = None) -> list[Insight
                 "floor-not-reached",
                 "note",
                 f"The last trained {unit} ({summary.last_trained_at}) runs at"
-                f" {fmt_lr(summary.last_trained_lr)}{ratio}"
-                f" ({fmt_lr(floor)}); min_lr is reached only at {unit} {config.rows},"
+                f" {fmt_lr(summary.last_trained_lr)}, {ratio}; min_lr is reached only at"
+                f" {unit} {config.rows},"
                 " which is never trained.",
                 fix,
             )
@@ -177,6 +198,31 @@ def insights(schedule: Schedule, summary: Summary | None = None) -> list[Insight
                 f" instead of staying at {fmt_lr(floor)}.",
                 f"Stop training at epochs={config.epochs} (set the trainer's max_epochs to"
                 " the same value), or plan with the epochs you will really train.",
+            )
+        )
+
+    if config.warmup_rows > 0 and schedule.lrs[0] < floor:
+        found.append(
+            Insight(
+                "warmup-below-floor",
+                "note",
+                f"The warm-up starts at {fmt_lr(schedule.lrs[0])} (lr / {config.warmup_rows}),"
+                f" below min_lr {fmt_lr(floor)}.",
+                "Fine if intended; otherwise shorten the warm-up or lower --min-lr.",
+            )
+        )
+
+    if unit == "step":
+        found.append(
+            Insight(
+                "counted-in-steps",
+                "note",
+                f"Stepped per optimizer step: in training code build WarmupCosLR with"
+                f" warmup_epochs={config.warmup_rows} and epochs={config.rows} (counted in"
+                f" steps), not {config.warmup_epochs} and {config.epochs}.",
+                'With Lightning use "interval": "step" and these step counts; with'
+                " epoch counts the whole schedule would end after"
+                f" {config.epochs} steps.",
             )
         )
 

@@ -46,31 +46,64 @@ def bar(fraction: float, width: int = 20) -> str:
     return ("█" * full + (_EIGHTHS[part] if part else "")).ljust(width)
 
 
-def schedule_table(schedule: Schedule, summary: Summary, show_all: bool = False) -> Table:
+def shown_rows(schedule: Schedule, show_all: bool = False) -> tuple[list[int | None], str]:
+    """Which rows the table shows (``None`` marks an elision) and a caption saying what is hidden.
+
+    In step mode the table shows the first step of each epoch and the last step, unless
+    ``show_all``; long lists show their head and tail.
+    """
+    count = len(schedule)
+    if show_all:
+        return list(range(count)), ""
+    per_epoch = schedule.per_epoch
+    candidates = list(range(0, count, per_epoch))
+    if candidates[-1] != count - 1:
+        candidates.append(count - 1)
+    caption = ""
+    if per_epoch > 1:
+        caption = f"the first step of each epoch and the last step, of {count:,} steps"
+    if len(candidates) > ELIDE_ABOVE:
+        hidden = len(candidates) - 2 * EDGE_ROWS
+        if per_epoch > 1:
+            caption = f"the first step of the first and last {EDGE_ROWS} epochs, of {count:,} steps"
+        else:
+            caption = f"{hidden:,} of {count:,} epochs not shown"
+        candidates_shown: list[int | None] = [
+            *candidates[:EDGE_ROWS],
+            None,
+            *candidates[-EDGE_ROWS:],
+        ]
+    else:
+        candidates_shown = list(candidates)
+    if caption:
+        more = "--all shows every row" if count <= ALL_ROWS_LIMIT else "--csv PATH has every row"
+        caption = f"{caption}: {more}"
+    return candidates_shown, caption
+
+
+def schedule_table(
+    schedule: Schedule, summary: Summary, show_all: bool = False, width: int = 80
+) -> Table:
     """One row per epoch (or step): position, phase, learning rate, % of peak and a bar.
 
-    Long schedules show their first and last rows with the elision marked.
+    Long schedules show their first and last rows with the elision marked. The bar takes
+    what is left of ``width`` once the numbers fit, and is left out in narrow terminals.
     """
     step_mode = schedule.config.interval == "step"
     table = Table(header_style="bold")
-    table.add_column("epoch", justify="right")
+    table.add_column("epoch", justify="right", no_wrap=True)
     if step_mode:
-        table.add_column("step", justify="right")
-    table.add_column("phase")
-    table.add_column("learning rate", justify="right")
-    table.add_column("% of peak", justify="right")
-    table.add_column("", no_wrap=True, overflow="crop", min_width=6)
+        table.add_column("step", justify="right", no_wrap=True)
+    table.add_column("phase", no_wrap=True)
+    table.add_column("learning rate", justify="right", no_wrap=True)
+    table.add_column("% of peak", justify="right", no_wrap=True)
+    # Borders and padding of the columns above, and their widest cells.
+    numbers_width = 49 + (len(f"{len(schedule):,}") + 3 if step_mode else 0)
+    bar_width = min(20, width - numbers_width - 3)
+    if bar_width >= 5:
+        table.add_column("", no_wrap=True, overflow="crop")
 
-    count = len(schedule)
-    if show_all or count <= ELIDE_ABOVE:
-        shown: Sequence[int | None] = range(count)
-    else:
-        shown = [*range(EDGE_ROWS), None, *range(count - EDGE_ROWS, count)]
-    if len(shown) < count:
-        unit = schedule.config.unit
-        table.caption = (
-            f"{count - 2 * EDGE_ROWS:,} of {count:,} {unit}s not shown: --all shows every row"
-        )
+    shown, table.caption = shown_rows(schedule, show_all)
     peak_set = set(summary.peak_at)
     for index in shown:
         if index is None:
@@ -80,14 +113,11 @@ def schedule_table(schedule: Schedule, summary: Summary, show_all: bool = False)
         fraction = row.lr / summary.peak_lr
         style = "bold" if index in peak_set else ""
         cells = [str(row.epoch)] + ([str(row.step)] if step_mode else [])
-        table.add_row(
-            *cells,
-            row.phase,
-            fmt_lr(row.lr),
-            f"{fraction * 100:.1f}%",
-            Text(bar(fraction), style="green"),
-            style=style,
-        )
+        cells += [row.phase, fmt_lr(row.lr), f"{fraction * 100:.1f}%"]
+        if bar_width >= 5:
+            table.add_row(*cells, Text(bar(fraction, bar_width), style="green"), style=style)
+        else:
+            table.add_row(*cells, style=style)
     return table
 
 
@@ -108,7 +138,7 @@ def summary_grid(schedule: Schedule, summary: Summary) -> Table:
         f"{fmt_lr(summary.last_trained_lr)} at {unit} {summary.last_trained_at} ({against})",
     )
     grid.add_row("mean lr", fmt_lr(summary.mean_lr))
-    length = f"{summary.rows:,} {unit}s"
+    length = f"{summary.rows:,} {unit}{'s' if summary.rows != 1 else ''}"
     if unit == "step":
         length += f" ({schedule.config.epochs} epochs × {schedule.config.steps_per_epoch} steps)"
     grid.add_row("length", length)
