@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import enum
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from typer.core import TyperGroup
@@ -311,15 +312,31 @@ def _all_rows_limit() -> int:
 
 # --- lrplan compare and lrplan tune: one output path -----------------------------------------
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _reflowed(command: F) -> F:
+    """Join the lines of each paragraph of ``command``'s docstring.
+
+    Typer keeps single line breaks after the first paragraph, so a docstring wrapped at 100
+    columns shows ragged in a terminal of any other width; rich wraps one-line paragraphs.
+    """
+    import inspect
+
+    paragraphs = inspect.cleandoc(command.__doc__ or "").split("\n\n")
+    command.__doc__ = "\n\n".join(" ".join(paragraph.split()) for paragraph in paragraphs)
+    return command
+
+
 ShowAllOption = Annotated[
     bool, typer.Option("--all", help="Show every row, not only the head and tail.")
 ]
 
 
-def _check_all_rows(show_all: bool, configs: list[ScheduleConfig], to_file_only: bool) -> None:
+def _check_all_rows(show_all: bool, configs: list[ScheduleConfig], exported: bool) -> None:
     """``--all`` in a terminal is refused for tables too long to read there, as in show."""
     longest = max(config.rows for config in configs)
-    if show_all and longest > _all_rows_limit() and not to_file_only:
+    if show_all and longest > _all_rows_limit() and not exported:
         raise LrplanError(
             f"--all shows at most {_all_rows_limit():,} rows in the terminal and this"
             f" comparison has {longest:,}; use --csv PATH (or --csv -) for every row"
@@ -393,11 +410,12 @@ def _output_comparison(
 
 
 @app.command()
+@_reflowed
 def compare(
     specs: Annotated[
         list[str] | None,
         typer.Argument(
-            metavar="SPEC SPEC [SPEC ...]",
+            metavar="SPEC",
             help="A schedule: a YAML config (the keys of show --config), or key=value"
             " settings over the defaults, e.g. lr=5e-4,warmup_epochs=5,label=gentle"
             " (keys: lr, min_lr, warmup_epochs, epochs, interval, steps_per_epoch, label);"
@@ -446,11 +464,12 @@ def compare(
 
 
 @app.command()
+@_reflowed
 def tune(
     symptom: Annotated[
         str | None,
         typer.Argument(
-            metavar="[SYMPTOM]",
+            metavar="SYMPTOM",
             help="diverging, slow or plateau; leave it out to list them.",
             show_default=False,
         ),
