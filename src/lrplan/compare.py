@@ -200,8 +200,8 @@ def check_candidates(configs: Sequence[ScheduleConfig]) -> None:
         if (config.interval, config.steps_per_epoch) != (first.interval, first.steps_per_epoch):
             raise LrplanError(
                 f"{first.name!r} is stepped {_stepping(first)} but {config.name!r}"
-                f" {_stepping(config)}: compare schedules stepped the same way"
-                " (--interval step --steps-per-epoch N steps every one per step)"
+                f" {_stepping(config)}: compare schedules stepped the same way; give"
+                " --interval step --steps-per-epoch N to step them all per step"
             )
 
 
