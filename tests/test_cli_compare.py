@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
+import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -328,3 +331,22 @@ def test_all_refuses_a_table_too_long_for_a_terminal(run) -> None:
     )
     assert result.exit_code == 2
     assert "--csv" in result.stderr and "25,000" in result.stderr
+
+
+def test_a_pipe_as_csv_target_is_written_in_place_not_replaced(run, tmp_path: Path) -> None:
+    # A device or pipe (/dev/null, a FIFO) must receive the CSV, not be renamed over: as
+    # root, replacing /dev/null with a regular file breaks the machine.
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(pipe.read_text()), daemon=True)
+    reader.start()
+    result = run("compare", "label=a", "lr=2e-3,label=b", "--csv", str(pipe))
+    reader.join(timeout=30)
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+    (text,) = received
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0] == ["epoch", "a", "b"]
+    assert float(rows[-1][2]) == pytest.approx(formula_lr(24, 2e-3, 1e-5, 3, 25), rel=1e-12)
+    assert list(tmp_path.iterdir()) == [pipe]

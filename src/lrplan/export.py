@@ -46,6 +46,11 @@ def check_output_path(option: str, path: Path, suffixes: tuple[str, ...] = ()) -
         raise LrplanError(f"{option} {path}: {str(folder)!r} is not a folder")
     if path.is_dir():
         raise LrplanError(f"{option} {path}: is a folder; give a file name")
+    if path.exists() and not path.is_file():
+        # A device or a pipe (/dev/null, a FIFO) is written in place, not in its folder.
+        if not os.access(path, os.W_OK):
+            raise LrplanError(f"{option} {path}: is not writable")
+        return
     if not os.access(folder, os.W_OK):
         raise LrplanError(f"{option} {path}: folder {str(folder)!r} is not writable")
 
@@ -57,6 +62,16 @@ def atomic_path(option: str, path: Path) -> Iterator[Path]:
     On any failure (or Ctrl-C) the temporary file is removed and ``path`` is left as it was.
     The temporary name keeps the suffix, so writers that pick a format by suffix still work.
     """
+    if path.exists() and not path.is_file():
+        # A device or a pipe (/dev/null, /dev/stdout, a FIFO) is written in place: renaming a
+        # file onto it would replace the device itself (as root, /dev/null would be gone).
+        try:
+            yield path
+        except OSError as error:
+            raise LrplanError(
+                f"{option} {path}: cannot write there ({error.strerror or error})"
+            ) from None
+        return
     folder = path.parent if str(path.parent) else Path(".")
     try:
         handle, temporary = tempfile.mkstemp(
