@@ -10,7 +10,7 @@ import enum
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from typer.core import TyperGroup
@@ -18,6 +18,9 @@ from typer.core import TyperGroup
 from lrplan import __version__
 from lrplan.config import ScheduleConfig, build_config
 from lrplan.errors import LrplanError
+
+if TYPE_CHECKING:
+    from lrplan.tuning import Remedy
 
 # --- one line per error ---------------------------------------------------------------------
 
@@ -352,18 +355,16 @@ def _output_comparison(
     csv_target: str | None,
     png: Path | None,
     json_out: bool,
-    remedy: Any = None,
+    remedy: Remedy | None = None,
 ) -> None:
     """Plan, line up and output schedules: the tables, --csv, --png and --json of compare
     and tune. ``remedy`` (tune) adds the change and its reason before the tables."""
     from lrplan.compare import check_candidates
+    from lrplan.compare import compare as line_up
     from lrplan.export import STDOUT
 
     check_candidates(configs)
     _check_all_rows(show_all, configs, csv_target is not None or json_out)
-
-    from lrplan.compare import compare as line_up
-
     comparison = line_up(configs)
     if csv_target is not None:
         from lrplan.export import comparison_csv, write_text
@@ -502,7 +503,7 @@ def tune(
 
     Example: lrplan tune diverging --lr 1e-3 --warmup-epochs 3 --epochs 25
     """
-    from lrplan.tuning import SYMPTOMS, remedy
+    from lrplan.tuning import SYMPTOMS, find_symptom, remedy
 
     if symptom is None:
         given = (lr, min_lr, warmup_epochs, epochs, interval, steps_per_epoch, config, csv_target)
@@ -517,8 +518,7 @@ def tune(
         console.print("lrplan tune SYMPTOM: the tuning guide's remedies", style="bold")
         console.print(symptoms_grid(SYMPTOMS.values()))
         return
-    if symptom not in SYMPTOMS:
-        remedy(symptom, ScheduleConfig())  # raises the one-line error naming the symptoms
+    find_symptom(symptom)  # an unknown one is refused before anything else
     check_outputs(csv_target, png, json_out)
     base = schedule_config(config, lr, min_lr, warmup_epochs, epochs, interval, steps_per_epoch)
     found = remedy(symptom, base)

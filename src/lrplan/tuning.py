@@ -121,12 +121,8 @@ def remedy(symptom: str, config: ScheduleConfig) -> Remedy:
         LrplanError: for an unknown symptom (naming the known ones), or if the tuned
             schedule is still invalid (more rows than lrplan plans at once).
     """
-    if symptom not in SYMPTOMS:
-        raise LrplanError(
-            f"unknown symptom {symptom!r}; give one of {', '.join(SYMPTOMS)}"
-            " ('lrplan tune' lists them)"
-        )
-    changes, adjustments = _RULES[symptom](config)
+    found = find_symptom(symptom)
+    changes, adjustments = _RULES[found.name](config)
     try:
         tuned = config.replace(**changes)
     except LrplanError as error:
@@ -136,7 +132,21 @@ def remedy(symptom: str, config: ScheduleConfig) -> Remedy:
         for key, value in changes.items()
         if value != getattr(config, key)
     )
-    return Remedy(SYMPTOMS[symptom], config, tuned, described, tuple(adjustments))
+    return Remedy(found, config, tuned, described, tuple(adjustments))
+
+
+def find_symptom(name: str) -> Symptom:
+    """The guide's row for ``name``.
+
+    Raises:
+        LrplanError: for an unknown name, listing the known ones.
+    """
+    if name not in SYMPTOMS:
+        raise LrplanError(
+            f"unknown symptom {name!r}; give one of {', '.join(SYMPTOMS)}"
+            " ('lrplan tune' lists them)"
+        )
+    return SYMPTOMS[name]
 
 
 Changes = dict[str, float | int]
