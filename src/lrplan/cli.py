@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import enum
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from typer.core import TyperGroup
@@ -17,6 +18,9 @@ from typer.core import TyperGroup
 from lrplan import __version__
 from lrplan.config import ScheduleConfig, build_config
 from lrplan.errors import LrplanError
+
+if TYPE_CHECKING:
+    from lrplan.tuning import Remedy
 
 # --- one line per error ---------------------------------------------------------------------
 
@@ -353,6 +357,227 @@ def _all_rows_limit() -> int:
     from lrplan.render import ALL_ROWS_LIMIT
 
     return ALL_ROWS_LIMIT
+
+
+# --- lrplan compare and lrplan tune: one output path -----------------------------------------
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _reflowed(command: F) -> F:
+    """Join the lines of each paragraph of ``command``'s docstring.
+
+    Typer keeps single line breaks after the first paragraph, so a docstring wrapped at 100
+    columns shows ragged in a terminal of any other width; rich wraps one-line paragraphs.
+    """
+    import inspect
+
+    paragraphs = inspect.cleandoc(command.__doc__ or "").split("\n\n")
+    command.__doc__ = "\n\n".join(" ".join(paragraph.split()) for paragraph in paragraphs)
+    return command
+
+
+ShowAllOption = Annotated[
+    bool, typer.Option("--all", help="Show every row, not only the head and tail.")
+]
+
+
+def _check_all_rows(show_all: bool, configs: list[ScheduleConfig], exported: bool) -> None:
+    """``--all`` in a terminal is refused for tables too long to read there, as in show."""
+    longest = max(config.rows for config in configs)
+    if show_all and longest > _all_rows_limit() and not exported:
+        raise LrplanError(
+            f"--all shows at most {_all_rows_limit():,} rows in the terminal and this"
+            f" comparison has {longest:,}; use --csv PATH (or --csv -) for every row"
+        )
+
+
+def _output_comparison(
+    configs: list[ScheduleConfig],
+    *,
+    command: str,
+    heading: str,
+    show_all: bool,
+    csv_target: str | None,
+    png: Path | None,
+    json_out: bool,
+    remedy: Remedy | None = None,
+) -> None:
+    """Plan, line up and output schedules: the tables, --csv, --png and --json of compare
+    and tune. ``remedy`` (tune) adds the change and its reason before the tables."""
+    from lrplan.compare import check_candidates
+    from lrplan.compare import compare as line_up
+    from lrplan.export import STDOUT
+
+    check_candidates(configs)
+    _check_all_rows(show_all, configs, csv_target is not None or json_out)
+    comparison = line_up(configs)
+    if csv_target is not None:
+        from lrplan.export import comparison_csv, write_text
+
+        write_text("--csv", csv_target, comparison_csv(comparison))
+        if csv_target != STDOUT:
+            wrote(csv_target)
+    if png is not None:
+        from lrplan.plot import save_plot
+
+        curves = [(candidate.label, candidate.schedule) for candidate in comparison.candidates]
+        save_plot(png, curves, title=heading)
+        wrote(png)
+    if json_out:
+        from lrplan.export import comparison_document, json_writer, write_text
+
+        extra = {"tune": remedy.to_dict()} if remedy is not None else {}
+        document = comparison_document(comparison, command, **extra)
+        write_text("--json", STDOUT, json_writer(document))
+        return
+    if csv_target == STDOUT:
+        return
+
+    from lrplan.render import (
+        candidates_grid,
+        comparison_insights,
+        comparison_table,
+        make_console,
+        metrics_table,
+        remedy_grid,
+    )
+
+    console = make_console()
+    unit = comparison.unit
+    console.print(f"{heading}  (stepped per {unit})", style="bold", soft_wrap=True)
+    if remedy is not None:
+        console.print(remedy_grid(remedy))
+        console.print()
+    console.print(candidates_grid(comparison))
+    console.print(comparison_table(comparison, show_all=show_all, width=console.width))
+    console.print(metrics_table(comparison, width=console.width))
+    console.print()
+    console.print(comparison_insights(comparison))
+
+
+@app.command()
+@_reflowed
+def compare(
+    specs: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="SPEC",
+            help="A schedule: a YAML config (the keys of show --config), or key=value"
+            " settings over the defaults, e.g. lr=5e-4,warmup_epochs=5,label=gentle"
+            " (keys: lr, min_lr, warmup_epochs, epochs, interval, steps_per_epoch, label);"
+            " a YAML path may be followed by settings: train.yaml,lr=5e-4.",
+            show_default=False,
+        ),
+    ] = None,
+    interval: IntervalOption = None,
+    steps_per_epoch: StepsPerEpochOption = None,
+    show_all: ShowAllOption = False,
+    csv_target: CsvOption = None,
+    png: PngOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Compare two or more schedules side by side: the rate of every epoch, key metrics, insights.
+
+    --interval and --steps-per-epoch apply to every SPEC; a SPEC's own settings win over
+    them. Schedules are aligned on the epoch (on the step when all are stepped per step
+    with the same --steps-per-epoch; mixing is refused); one that ends early is left blank.
+
+    Example: lrplan compare lr=1e-3 lr=5e-4,warmup_epochs=5,label=gentle --png compare.png
+    """
+    from lrplan.config import spec_config
+
+    given = specs or []
+    if len(given) < 2:
+        raise LrplanError(
+            f"compare needs two or more SPECs, got {len(given)}; give YAML configs or"
+            " key=value settings, e.g. lrplan compare lr=1e-3 lr=5e-4,warmup_epochs=5"
+        )
+    check_outputs(csv_target, png, json_out)
+    shared = {
+        "interval": interval.value if interval is not None else None,
+        "steps_per_epoch": steps_per_epoch,
+    }
+    configs = [spec_config(spec, position, shared) for position, spec in enumerate(given, 1)]
+    _output_comparison(
+        configs,
+        command="compare",
+        heading=f"Comparing {len(configs)} WarmupCosLR schedules",
+        show_all=show_all,
+        csv_target=csv_target,
+        png=png,
+        json_out=json_out,
+    )
+
+
+@app.command()
+@_reflowed
+def tune(
+    symptom: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="SYMPTOM",
+            help="diverging, slow or plateau; leave it out to list them.",
+            show_default=False,
+        ),
+    ] = None,
+    lr: LrOption = None,
+    min_lr: MinLrOption = None,
+    warmup_epochs: WarmupOption = None,
+    epochs: EpochsOption = None,
+    interval: IntervalOption = None,
+    steps_per_epoch: StepsPerEpochOption = None,
+    config: ConfigOption = None,
+    show_all: ShowAllOption = False,
+    csv_target: CsvOption = None,
+    png: PngOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Apply the tuning guide's remedy for a SYMPTOM and compare base and tuned side by side.
+
+    The base schedule comes from the options (or --config), as in show. The guide's rules,
+    lengths in epochs, learning rates rounded to 12 significant digits:
+
+    diverging: lr × 0.5; warmup_epochs × 5/3, rounded, at least 2 (3 → 5, 1e-3 → 5e-4).
+
+    slow: lr × 10; warmup_epochs × 2/5, rounded, 1 becoming 2; min_lr kept (5 → 2, 1e-4 → 1e-3).
+
+    plateau: epochs × 2; min_lr × 0.1 (25 → 50, 1e-5 → 1e-6).
+
+    A warm-up that would not be shorter than training is cut to epochs - 1, and min_lr is
+    halved with lr if it would exceed the new peak; the output says so.
+
+    Example: lrplan tune diverging --lr 1e-3 --warmup-epochs 3 --epochs 25
+    """
+    from lrplan.tuning import SYMPTOMS, find_symptom, remedy
+
+    if symptom is None:
+        given = (lr, min_lr, warmup_epochs, epochs, interval, steps_per_epoch, config, csv_target)
+        if any(value is not None for value in given) or png is not None or show_all or json_out:
+            raise LrplanError(
+                f"tune needs a SYMPTOM: one of {', '.join(SYMPTOMS)}"
+                " ('lrplan tune' alone lists them)"
+            )
+        from lrplan.render import make_console, symptoms_grid
+
+        console = make_console()
+        console.print("lrplan tune SYMPTOM: the tuning guide's remedies", style="bold")
+        console.print(symptoms_grid(SYMPTOMS.values()))
+        return
+    find_symptom(symptom)  # an unknown one is refused before anything else
+    check_outputs(csv_target, png, json_out)
+    base = schedule_config(config, lr, min_lr, warmup_epochs, epochs, interval, steps_per_epoch)
+    found = remedy(symptom, base)
+    _output_comparison(
+        [found.base.replace(label="base"), found.tuned.replace(label="tuned")],
+        command="tune",
+        heading=f"lrplan tune {symptom}: base and tuned",
+        show_all=show_all,
+        csv_target=csv_target,
+        png=png,
+        json_out=json_out,
+        remedy=found,
+    )
 
 
 def main() -> None:

@@ -88,9 +88,11 @@ class ScheduleConfig:
                 "steps_per_epoch", f"steps_per_epoch={self.steps_per_epoch!r} is not valid"
             )
         if self.interval == "epoch" and self.steps_per_epoch != 1:
-            raise LrplanError(
-                f"--steps-per-epoch {self.steps_per_epoch} has no effect with --interval epoch:"
-                " add --interval step to step the scheduler once per optimizer step, or drop it"
+            raise ConfigValueError(
+                "steps_per_epoch",
+                f"steps_per_epoch={self.steps_per_epoch} has no effect with interval=epoch",
+                "add --interval step (interval=step) to step the scheduler once per optimizer"
+                " step, or drop it",
             )
         if self.rows > MAX_ROWS:
             if self.interval == "step":
@@ -218,15 +220,17 @@ def coerce(key: str, value: object, where: str) -> Any:
     raise LrplanError(f"{where}: unknown key {key!r}; valid keys: {', '.join(KEYS)}")
 
 
-def load_config_file(path: Path) -> dict[str, Any]:
+def load_config_file(path: Path, where: str | None = None) -> dict[str, Any]:
     """Read the schedule keys from a YAML config file; other keys are ignored.
+
+    ``where`` starts every error message (default: ``--config PATH``).
 
     Raises LrplanError for a missing, unreadable, malformed or non-mapping file, and for a
     YAML tag that would construct Python objects (the file is read with ``yaml.safe_load``).
     """
     import yaml
 
-    where = f"--config {path}"
+    where = where or f"--config {path}"
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -274,3 +278,94 @@ def build_config(
         if error.key in from_file and error.key not in given:
             raise LrplanError(error.describe(f"{error.key} in --config {config_file}")) from None
         raise
+
+
+# --- SPECs: the candidates of ``lrplan compare`` ----------------------------------------------
+
+#: The keys an inline SPEC may set: the schedule keys, and a label for its column and legend.
+#: Each is parsed by :func:`coerce`; a new key is one entry here and one branch there.
+SPEC_KEYS: tuple[str, ...] = (*KEYS, "label")
+
+#: A SPEC item without ``=`` that ends so is a YAML path, even when no such file exists.
+YAML_SUFFIXES = (".yaml", ".yml")
+
+_SPEC_FORM = "give a YAML config path, or key=value settings such as lr=5e-4,warmup_epochs=5"
+
+
+def parse_spec(spec: str, where: str) -> tuple[Path | None, dict[str, Any]]:
+    """Split a SPEC into its YAML file (or None) and its inline settings, coerced by key.
+
+    A SPEC is the path of a YAML config, ``key=value`` settings separated by commas
+    (``lr=5e-4,warmup_epochs=5,label=gentle``), or a path followed by settings that override
+    the file (``train.yaml,lr=5e-4``). Spaces around keys and values are ignored, and so are
+    empty items (a trailing comma). ``where`` starts every error message.
+
+    Raises:
+        LrplanError: for an empty SPEC, an item that is not ``key=value``, an unknown or
+            repeated key, an empty value, or a value its key does not accept.
+    """
+    if Path(spec).is_file():
+        return Path(spec), {}
+    items = [item.strip() for item in spec.split(",")]
+    items = [item for item in items if item]
+    if not items:
+        raise LrplanError(f"{where}: is empty; {_SPEC_FORM}")
+    path: Path | None = None
+    if "=" not in items[0]:
+        first = items.pop(0)
+        if not (Path(first).is_file() or first.lower().endswith(YAML_SUFFIXES)):
+            raise LrplanError(f"{where}: {first!r} is neither a file nor key=value; {_SPEC_FORM}")
+        path = Path(first)
+    settings: dict[str, Any] = {}
+    for item in items:
+        key, equals, value = (part.strip() for part in item.partition("="))
+        if not equals or not key:
+            raise LrplanError(f"{where}: {item!r} is not key=value; {_SPEC_FORM}")
+        if key not in SPEC_KEYS:
+            import difflib
+
+            close = difflib.get_close_matches(key.replace("-", "_"), SPEC_KEYS, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise LrplanError(
+                f"{where}: unknown key {key!r}{hint}; valid keys: {', '.join(SPEC_KEYS)}"
+            )
+        if key in settings:
+            raise LrplanError(f"{where}: {key} is given twice; give each key once")
+        if not value:
+            accepted = _VALID.get(key, "some text, e.g. label=short warm-up")
+            raise LrplanError(f"{where}: {key}= has no value; give {accepted}")
+        settings[key] = coerce(key, value, where)
+    return path, settings
+
+
+def spec_config(
+    spec: str, position: int, shared: Mapping[str, Any] | None = None
+) -> ScheduleConfig:
+    """The schedule of the ``position``-th SPEC (from 1) of ``lrplan compare``.
+
+    Defaults, then the SPEC's YAML file, then ``shared`` (options that apply to every SPEC;
+    ``None`` values mean "not given"), then the SPEC's own settings. Its label is the SPEC's
+    ``label=``, else the file's name without suffix for a bare path, else the SPEC as typed.
+
+    Raises:
+        LrplanError: one line starting ``SPEC <position> '<spec>':`` that names the key and
+            what it accepts.
+    """
+    where = f"SPEC {position} {spec!r}"
+    path, settings = parse_spec(spec, where)
+    values: dict[str, Any] = load_config_file(path, where) if path is not None else {}
+    values.update({key: value for key, value in (shared or {}).items() if value is not None})
+    values.update(settings)
+    if "label" not in values:
+        values["label"] = path.stem if path is not None and not settings else spec.strip()
+    if values.get("interval") == "step" and "steps_per_epoch" not in values:
+        raise LrplanError(
+            f"{where}: interval=step needs steps_per_epoch=N (or --steps-per-epoch N for"
+            " every SPEC): the number of optimizer steps in one epoch"
+        )
+    try:
+        return ScheduleConfig(**values)
+    except ConfigValueError as error:
+        raise LrplanError(f"{where}: {error.problem}; {error.fix}") from None
+    except LrplanError as error:
+        raise LrplanError(f"{where}: {error}") from None

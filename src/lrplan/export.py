@@ -17,6 +17,7 @@ from typing import IO, TYPE_CHECKING, Any
 from lrplan.errors import LrplanError
 
 if TYPE_CHECKING:
+    from lrplan.compare import Comparison
     from lrplan.insights import Insight, Summary
     from lrplan.planner import Schedule
 
@@ -44,6 +45,11 @@ def check_output_path(option: str, path: Path, suffixes: tuple[str, ...] = ()) -
         raise LrplanError(f"{option} {path}: {str(folder)!r} is not a folder")
     if path.is_dir():
         raise LrplanError(f"{option} {path}: is a folder; give a file name")
+    if path.exists() and not path.is_file():
+        # A device or a pipe (/dev/null, a FIFO) is written in place, not in its folder.
+        if not os.access(path, os.W_OK):
+            raise LrplanError(f"{option} {path}: is not writable")
+        return
     if not os.access(folder, os.W_OK):
         raise LrplanError(
             f"{option} {path}: folder {str(folder)!r} is not writable; choose one you can write to"
@@ -194,5 +200,66 @@ def schedule_document(
                 "lr": row.lr,
             }
             for row in schedule.rows()
+        ],
+    }
+
+
+def comparison_columns(comparison: Comparison) -> list[str]:
+    """The CSV columns of a comparison: epoch, step (in step mode), then each label."""
+    return ["epoch", *(["step"] if comparison.step_mode else []), *comparison.labels]
+
+
+def comparison_csv(comparison: Comparison) -> Callable[[IO[str]], None]:
+    """A producer for :func:`write_text`: every row of a comparison as CSV, a candidate that
+    has ended leaving its cells empty."""
+    step_mode = comparison.step_mode
+
+    def rows() -> Iterator[list[Any]]:
+        for row in comparison.rows():
+            position = [row.epoch, row.step] if step_mode else [row.epoch]
+            yield [*position, *("" if lr is None else lr for lr in row.lrs)]
+
+    return csv_writer(comparison_columns(comparison), rows())
+
+
+def comparison_document(
+    comparison: Comparison, command: str = "compare", **extra: Any
+) -> dict[str, Any]:
+    """The ``--json`` document of ``lrplan compare`` (and ``tune``, which adds ``extra``).
+
+    ``rows[i].lrs`` holds one rate per candidate in the order of ``candidates``, null once a
+    candidate has ended; ``rows[i].ratio`` (two candidates only) is the second ÷ the first.
+    """
+    from lrplan import __version__
+
+    step_mode = comparison.step_mode
+    has_ratio = comparison.has_ratio
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "lrplan_version": __version__,
+        "command": command,
+        "scheduler": "WarmupCosLR",
+        **extra,
+        "unit": comparison.unit,
+        "steps_per_epoch": comparison.per_epoch,
+        "ratio": comparison.ratio_label,
+        "candidates": [
+            {
+                "label": candidate.label,
+                "config": candidate.config.to_dict(),
+                "summary": candidate.summary.to_dict(),
+                "metrics": candidate.metrics.to_dict(),
+                "insights": [insight.to_dict() for insight in candidate.insights],
+            }
+            for candidate in comparison.candidates
+        ],
+        "rows": [
+            {
+                "epoch": row.epoch,
+                **({"step": row.step} if step_mode else {}),
+                "lrs": list(row.lrs),
+                **({"ratio": row.ratio} if has_ratio else {}),
+            }
+            for row in comparison.rows()
         ],
     }
