@@ -121,8 +121,8 @@ def insights(schedule: Schedule, summary: Summary | None = None) -> list[Insight
                 f"The peak {fmt_lr(summary.peak_lr)} is held for {held} {unit}s"
                 f" ({span(unit, summary.peak_at)}): the warm-up's last {unit} already reaches"
                 f" lr and the cosine starts from it.",
-                f"By design of WarmupCosLR: budget {held} {unit}s at the full lr. If the peak"
-                " is already risky, lower --lr; a shorter warm-up keeps the double peak.",
+                f"WarmupCosLR always holds the peak for {held} {unit}s, whatever the warm-up"
+                " length; if that is too long at the full rate, lower --lr.",
             )
         )
 
