@@ -159,6 +159,30 @@ ConfigOption = Annotated[
         rich_help_panel=SCHEDULE_PANEL,
     ),
 ]
+ConfigKeyOption = Annotated[
+    str | None,
+    typer.Option(
+        "--config-key",
+        metavar="DOTTED.PATH",
+        help="The section of --config that holds the schedule keys, e.g. lr_scheduler or"
+        " model.optim (keys it lacks come from the top level). [default: the top level and"
+        " every section named optim, optimizer, scheduler, lr_scheduler or training]",
+        show_default=False,
+        rich_help_panel=SCHEDULE_PANEL,
+    ),
+]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        metavar="KEY=VALUE",
+        help="Override one value of --config before ${...} interpolations are resolved,"
+        " as a Hydra override does: --set epochs=50, --set lr_scheduler.min_lr=1e-6."
+        " Repeatable.",
+        show_default=False,
+        rich_help_panel=SCHEDULE_PANEL,
+    ),
+]
 CsvOption = Annotated[
     str | None,
     typer.Option(
@@ -195,19 +219,36 @@ def schedule_config(
     epochs: int | None,
     interval: IntervalChoice | None,
     steps_per_epoch: int | None,
+    *,
+    config_key: str | None = None,
+    sets: list[str] | None = None,
 ) -> ScheduleConfig:
-    """Defaults, then ``--config``, then the options the user gave."""
+    """Defaults, then ``--config`` (its ``--config-key`` section, after ``--set``), then options."""
     return build_config(
         config,
-        {
-            "lr": lr,
-            "min_lr": min_lr,
-            "warmup_epochs": warmup_epochs,
-            "epochs": epochs,
-            "interval": interval.value if interval is not None else None,
-            "steps_per_epoch": steps_per_epoch,
-        },
+        schedule_options(lr, min_lr, warmup_epochs, epochs, interval, steps_per_epoch),
+        config_key=config_key,
+        sets=sets or (),
     )
+
+
+def schedule_options(
+    lr: float | None,
+    min_lr: float | None,
+    warmup_epochs: int | None,
+    epochs: int | None,
+    interval: IntervalChoice | None,
+    steps_per_epoch: int | None,
+) -> dict[str, Any]:
+    """The schedule options by config key; None: not given."""
+    return {
+        "lr": lr,
+        "min_lr": min_lr,
+        "warmup_epochs": warmup_epochs,
+        "epochs": epochs,
+        "interval": interval.value if interval is not None else None,
+        "steps_per_epoch": steps_per_epoch,
+    }
 
 
 def check_outputs(csv_target: str | None, png: Path | None, json_out: bool) -> None:
@@ -243,6 +284,8 @@ def show(
     interval: IntervalOption = None,
     steps_per_epoch: StepsPerEpochOption = None,
     config: ConfigOption = None,
+    config_key: ConfigKeyOption = None,
+    sets: SetOption = None,
     show_all: Annotated[
         bool, typer.Option("--all", help="Show every row, not only the head and tail.")
     ] = False,
@@ -258,7 +301,17 @@ def show(
     from lrplan.export import STDOUT
 
     check_outputs(csv_target, png, json_out)
-    settings = schedule_config(config, lr, min_lr, warmup_epochs, epochs, interval, steps_per_epoch)
+    settings = schedule_config(
+        config,
+        lr,
+        min_lr,
+        warmup_epochs,
+        epochs,
+        interval,
+        steps_per_epoch,
+        config_key=config_key,
+        sets=sets,
+    )
     if show_all and settings.rows > _all_rows_limit() and csv_target is None and not json_out:
         raise LrplanError(
             f"--all shows at most {_all_rows_limit():,} rows in the terminal and this schedule"
