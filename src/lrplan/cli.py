@@ -362,6 +362,83 @@ def _all_rows_limit() -> int:
     return ALL_ROWS_LIMIT
 
 
+@app.command()
+def resume(
+    at: Annotated[
+        int,
+        typer.Option(
+            "--at",
+            metavar="K",
+            help="The epoch training resumes at, after a stop at the end of epoch K-1"
+            " (1 to epochs-1).",
+            show_default=False,
+        ),
+    ],
+    lr: LrOption = None,
+    min_lr: MinLrOption = None,
+    warmup_epochs: WarmupOption = None,
+    epochs: EpochsOption = None,
+    interval: IntervalOption = None,
+    steps_per_epoch: StepsPerEpochOption = None,
+    config: ConfigOption = None,
+    config_key: ConfigKeyOption = None,
+    sets: SetOption = None,
+    png: PngOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Resume a run at epoch K the right way and the wrong ways, with the real scheduler.
+
+    Interrupts the run after epoch K-1, saves the optimizer and the scheduler with torch.save,
+    and resumes: (1) loading both state dicts, (2) a fresh scheduler with last_epoch=K-1,
+    (3) a fresh scheduler without state, (4) the optimizer's state loaded before the
+    scheduler is built. Shows where each departs from the uninterrupted run, and the code
+    that saves and resumes correctly.
+
+    Example: lrplan resume --at 10 --lr 1e-3 --warmup-epochs 3 --epochs 25 --png resume.png
+    """
+    from lrplan.export import STDOUT
+
+    check_outputs(None, png, json_out)
+    settings = schedule_config(
+        config,
+        lr,
+        min_lr,
+        warmup_epochs,
+        epochs,
+        interval,
+        steps_per_epoch,
+        config_key=config_key,
+        sets=sets,
+    )
+    from lrplan.resume import check_resume_epoch, simulate_resume
+
+    check_resume_epoch(settings, at)
+    report = simulate_resume(settings, at)
+
+    if png is not None:
+        from lrplan.plot_resume import save_resume_plot
+
+        save_resume_plot(png, report)
+        wrote(png)
+    if json_out:
+        from lrplan.export import SCHEMA_VERSION, json_writer, write_text
+
+        document = {
+            "schema_version": SCHEMA_VERSION,
+            "lrplan_version": __version__,
+            "scheduler": "WarmupCosLR",
+            "config": settings.to_dict(),
+            **report.to_dict(),
+        }
+        write_text("--json", STDOUT, json_writer(document))
+        return
+
+    from lrplan.render import make_console
+    from lrplan.render_resume import resume_view
+
+    make_console().print(resume_view(report))
+
+
 def main() -> None:
     """Entry point of the ``lrplan`` console script."""
     app()
