@@ -439,6 +439,72 @@ def resume(
     make_console().print(resume_view(report))
 
 
+@app.command()
+def check(
+    lr: LrOption = None,
+    min_lr: MinLrOption = None,
+    warmup_epochs: WarmupOption = None,
+    epochs: EpochsOption = None,
+    interval: IntervalOption = None,
+    steps_per_epoch: StepsPerEpochOption = None,
+    config: ConfigOption = None,
+    config_key: ConfigKeyOption = None,
+    sets: SetOption = None,
+    optimizer: Annotated[
+        str | None,
+        typer.Option(
+            "--optimizer",
+            metavar="NAME",
+            help="The optimizer (adamw, sgd, ...), to check the peak lr against its usual"
+            " range. [default: the one the config names]",
+            show_default=False,
+            rich_help_panel=SCHEDULE_PANEL,
+        ),
+    ] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Check a schedule (or a training config) for mistakes; exit code 1 on a warning or error.
+
+    Prints every finding with its level (error, warning, note) and a fix. Exit code 0 when
+    nothing is a warning or an error, 1 when something is, 2 for invalid input: a guard for
+    a training config in CI.
+
+    Example: lrplan check --config examples/train_pluto.yaml
+    """
+    from lrplan.config import load_settings
+
+    given = schedule_options(lr, min_lr, warmup_epochs, epochs, interval, steps_per_epoch)
+    settings, found = load_settings(config, given, config_key=config_key, sets=sets or ())
+
+    from lrplan.check import run_check
+
+    report = run_check(
+        settings,
+        found,
+        given=given,
+        config_file=str(config) if config is not None else None,
+        optimizer=optimizer,
+    )
+    if json_out:
+        from lrplan.export import SCHEMA_VERSION, STDOUT, json_writer, write_text
+
+        document = {
+            "schema_version": SCHEMA_VERSION,
+            "lrplan_version": __version__,
+            "scheduler": "WarmupCosLR",
+            "config": settings.to_dict(),
+            **report.to_dict(),
+        }
+        write_text("--json", STDOUT, json_writer(document))
+    else:
+        from lrplan.render import make_console
+        from lrplan.render_check import check_view
+
+        make_console().print(check_view(report))
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
+
+
 def main() -> None:
     """Entry point of the ``lrplan`` console script."""
     app()
