@@ -163,3 +163,14 @@ def test_check_fits_narrow_and_wide_terminals(run, monkeypatch, columns: str) ->
     assert result.exit_code == 1
     assert "…" not in result.stdout
     assert max(len(line) for line in result.stdout.splitlines()) <= int(columns)
+
+
+def test_a_last_epoch_that_is_not_a_number_is_exit_code_2(run, tmp_path: Path) -> None:
+    path = tmp_path / "train.yaml"
+    path.write_text("lr: 1e-3\nepochs: 25\nscheduler:\n  last_epoch: soon\n")
+
+    result = run("check", "--config", str(path))
+
+    assert result.exit_code == 2, result.output
+    assert "scheduler.last_epoch: last_epoch='soon' is not valid" in result.stderr
+    assert result.stdout == ""

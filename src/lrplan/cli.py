@@ -154,8 +154,9 @@ ConfigOption = Annotated[
     typer.Option(
         "--config",
         metavar="FILE.yaml",
-        help="YAML training config with lr, min_lr, warmup_epochs, epochs (other keys are"
-        " ignored); options given on the command line override it.",
+        help="YAML training config with lr, min_lr, warmup_epochs, epochs, at its top level"
+        " or in sections (see --config-key); other keys are ignored. Options given on the"
+        " command line override it.",
         rich_help_panel=SCHEDULE_PANEL,
     ),
 ]
@@ -165,8 +166,9 @@ ConfigKeyOption = Annotated[
         "--config-key",
         metavar="DOTTED.PATH",
         help="The section of --config that holds the schedule keys, e.g. lr_scheduler or"
-        " model.optim (keys it lacks come from the top level). [default: the top level and"
-        " every section named optim, optimizer, scheduler, lr_scheduler or training]",
+        " model.optim; keys it lacks come from the top level. Without it lrplan reads the"
+        " top level and every section named optim, optimizer, scheduler, lr_scheduler or"
+        " training.",
         show_default=False,
         rich_help_panel=SCHEDULE_PANEL,
     ),
