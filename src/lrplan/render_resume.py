@@ -116,6 +116,7 @@ def resume_view(report: ResumeReport) -> Group:
         Text(f"WarmupCosLR  {config.name}  (stepped per {unit})", style="bold"),
         Text(interrupted),
         comparison_table(report),
+        Text(),
         scenario_lines(report),
         Text(),
         Text(f"note: {LOAD_OVERRIDES_NOTE}", style="cyan"),
