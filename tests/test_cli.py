@@ -16,6 +16,7 @@ COMMANDS = sorted(typer.main.get_command(app).commands)  # type: ignore[attr-def
 
 def test_commands_are_registered() -> None:
     assert "show" in COMMANDS
+    assert {"resume", "check"} <= set(COMMANDS)
 
 
 @pytest.mark.parametrize("flag", ["-h", "--help"])
@@ -85,7 +86,9 @@ def _imported_modules(*args: str) -> set[str]:
     return set(done.stderr.split())
 
 
-@pytest.mark.parametrize("args", [["--help"], ["show", "--help"], []])
+@pytest.mark.parametrize(
+    "args", [["--help"], ["show", "--help"], ["resume", "--help"], ["check", "--help"], []]
+)
 def test_help_imports_neither_torch_nor_matplotlib(args: list[str]) -> None:
     modules = _imported_modules(*args)
     assert "typer" in modules  # the probe really ran the CLI

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import runpy
 import subprocess
@@ -98,3 +99,25 @@ def test_pluto_config_documents_how_to_use_it() -> None:
     # Keys of a real training config that are not schedule keys are there, and ignored.
     assert re.search(r"^weight_decay:", text, re.MULTILINE)
     assert re.search(r"^batch_size:", text, re.MULTILINE)
+
+
+def test_hydra_example_documents_commands_that_run(run) -> None:
+    text = (EXAMPLES / "hydra_training.yaml").read_text(encoding="utf-8")
+    commands = re.findall(r"^#\s{2,}lrplan (.+)$", text, re.MULTILINE)
+
+    assert commands == [
+        "check --config examples/hydra_training.yaml",
+        "show --config examples/hydra_training.yaml --set epochs=50",
+    ]
+    documents = []
+    for command in commands:
+        args = [
+            str(EXAMPLES.parent / a) if a.startswith("examples/") else a for a in command.split()
+        ]
+        result = run(*args, "--json")
+        assert result.exit_code == 0, result.output
+        documents.append(json.loads(result.stdout))
+    checked, shown = documents
+    assert checked["passed"] is True
+    assert (shown["config"]["epochs"], shown["config"]["min_lr"]) == (50, 1e-6)
+    assert shown["rows"][49]["lr"] == pytest.approx(formula_lr(49, 1e-3, 1e-6, 3, 50), rel=1e-12)

@@ -188,8 +188,34 @@ ConfigOption = Annotated[
     typer.Option(
         "--config",
         metavar="FILE.yaml",
-        help="YAML training config with lr, min_lr, warmup_epochs, epochs (other keys are"
-        " ignored); options given on the command line override it.",
+        help="YAML training config with lr, min_lr, warmup_epochs, epochs, at its top level"
+        " or in sections (see --config-key); other keys are ignored. Options given on the"
+        " command line override it.",
+        rich_help_panel=SCHEDULE_PANEL,
+    ),
+]
+ConfigKeyOption = Annotated[
+    str | None,
+    typer.Option(
+        "--config-key",
+        metavar="DOTTED.PATH",
+        help="The section of --config that holds the schedule keys, e.g. lr_scheduler or"
+        " model.optim; keys it lacks come from the top level. Without it lrplan reads the"
+        " top level and every section named optim, optimizer, scheduler, lr_scheduler or"
+        " training.",
+        show_default=False,
+        rich_help_panel=SCHEDULE_PANEL,
+    ),
+]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        metavar="KEY=VALUE",
+        help="Override one value of --config before ${...} interpolations are resolved,"
+        " as a Hydra override does: --set epochs=50, --set lr_scheduler.min_lr=1e-6."
+        " Repeatable.",
+        show_default=False,
         rich_help_panel=SCHEDULE_PANEL,
     ),
 ]
@@ -229,19 +255,36 @@ def schedule_config(
     epochs: int | None,
     interval: IntervalChoice | None,
     steps_per_epoch: int | None,
+    *,
+    config_key: str | None = None,
+    sets: list[str] | None = None,
 ) -> ScheduleConfig:
-    """Defaults, then ``--config``, then the options the user gave."""
+    """Defaults, then ``--config`` (its ``--config-key`` section, after ``--set``), then options."""
     return build_config(
         config,
-        {
-            "lr": lr,
-            "min_lr": min_lr,
-            "warmup_epochs": warmup_epochs,
-            "epochs": epochs,
-            "interval": interval.value if interval is not None else None,
-            "steps_per_epoch": steps_per_epoch,
-        },
+        schedule_options(lr, min_lr, warmup_epochs, epochs, interval, steps_per_epoch),
+        config_key=config_key,
+        sets=sets or (),
     )
+
+
+def schedule_options(
+    lr: float | None,
+    min_lr: float | None,
+    warmup_epochs: int | None,
+    epochs: int | None,
+    interval: IntervalChoice | None,
+    steps_per_epoch: int | None,
+) -> dict[str, Any]:
+    """The schedule options by config key; None: not given."""
+    return {
+        "lr": lr,
+        "min_lr": min_lr,
+        "warmup_epochs": warmup_epochs,
+        "epochs": epochs,
+        "interval": interval.value if interval is not None else None,
+        "steps_per_epoch": steps_per_epoch,
+    }
 
 
 def check_outputs(
@@ -291,6 +334,8 @@ def show(
     interval: IntervalOption = None,
     steps_per_epoch: StepsPerEpochOption = None,
     config: ConfigOption = None,
+    config_key: ConfigKeyOption = None,
+    sets: SetOption = None,
     show_all: Annotated[
         bool, typer.Option("--all", help="Show every row, not only the head and tail.")
     ] = False,
@@ -306,7 +351,17 @@ def show(
     from lrplan.export import STDOUT
 
     check_outputs(csv_target, png, json_out, plot)
-    settings = schedule_config(config, lr, min_lr, warmup_epochs, epochs, interval, steps_per_epoch)
+    settings = schedule_config(
+        config,
+        lr,
+        min_lr,
+        warmup_epochs,
+        epochs,
+        interval,
+        steps_per_epoch,
+        config_key=config_key,
+        sets=sets,
+    )
     prints_table = csv_target != STDOUT and not json_out
     if show_all and prints_table and settings.rows > _all_rows_limit():
         raise LrplanError(
@@ -357,6 +412,149 @@ def _all_rows_limit() -> int:
     from lrplan.render import ALL_ROWS_LIMIT
 
     return ALL_ROWS_LIMIT
+
+
+@app.command()
+def resume(
+    at: Annotated[
+        int,
+        typer.Option(
+            "--at",
+            metavar="K",
+            help="The epoch training resumes at, after a stop at the end of epoch K-1"
+            " (1 to epochs-1).",
+            show_default=False,
+        ),
+    ],
+    lr: LrOption = None,
+    min_lr: MinLrOption = None,
+    warmup_epochs: WarmupOption = None,
+    epochs: EpochsOption = None,
+    interval: IntervalOption = None,
+    steps_per_epoch: StepsPerEpochOption = None,
+    config: ConfigOption = None,
+    config_key: ConfigKeyOption = None,
+    sets: SetOption = None,
+    png: PngOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Resume a run at epoch K the right way and the wrong ways, with the real scheduler.
+
+    Interrupts the run after epoch K-1, saves the optimizer and the scheduler with torch.save,
+    and resumes: (1) loading both state dicts, (2) a fresh scheduler with last_epoch=K-1,
+    (3) a fresh scheduler without state, (4) the optimizer's state loaded before the
+    scheduler is built. Shows where each departs from the uninterrupted run, and the code
+    that saves and resumes correctly.
+
+    Example: lrplan resume --at 10 --lr 1e-3 --warmup-epochs 3 --epochs 25 --png resume.png
+    """
+    from lrplan.export import STDOUT
+
+    check_outputs(None, png, json_out)
+    settings = schedule_config(
+        config,
+        lr,
+        min_lr,
+        warmup_epochs,
+        epochs,
+        interval,
+        steps_per_epoch,
+        config_key=config_key,
+        sets=sets,
+    )
+    from lrplan.resume import check_resume_epoch, simulate_resume
+
+    check_resume_epoch(settings, at)
+    report = simulate_resume(settings, at)
+
+    if png is not None:
+        from lrplan.plot_resume import save_resume_plot
+
+        save_resume_plot(png, report)
+        wrote(png)
+    if json_out:
+        from lrplan.export import SCHEMA_VERSION, json_writer, write_text
+
+        document = {
+            "schema_version": SCHEMA_VERSION,
+            "lrplan_version": __version__,
+            "scheduler": "WarmupCosLR",
+            "config": settings.to_dict(),
+            **report.to_dict(),
+        }
+        write_text("--json", STDOUT, json_writer(document))
+        return
+
+    from lrplan.render import make_console
+    from lrplan.render_resume import resume_view
+
+    make_console().print(resume_view(report))
+
+
+@app.command()
+def check(
+    lr: LrOption = None,
+    min_lr: MinLrOption = None,
+    warmup_epochs: WarmupOption = None,
+    epochs: EpochsOption = None,
+    interval: IntervalOption = None,
+    steps_per_epoch: StepsPerEpochOption = None,
+    config: ConfigOption = None,
+    config_key: ConfigKeyOption = None,
+    sets: SetOption = None,
+    optimizer: Annotated[
+        str | None,
+        typer.Option(
+            "--optimizer",
+            metavar="NAME",
+            help="The optimizer (adamw, sgd, ...), to check the peak lr against its usual"
+            " range. Default: the one the config names.",
+            show_default=False,
+            rich_help_panel=SCHEDULE_PANEL,
+        ),
+    ] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Check a schedule (or a training config) for mistakes; exit code 1 on a warning or error.
+
+    Prints every finding with its level (error, warning, note) and a fix. Exit code 0 when
+    nothing is a warning or an error, 1 when something is, 2 for invalid input: a guard for
+    a training config in CI.
+
+    Example: lrplan check --config examples/train_pluto.yaml
+    """
+    from lrplan.config import load_settings
+
+    given = schedule_options(lr, min_lr, warmup_epochs, epochs, interval, steps_per_epoch)
+    settings, found = load_settings(config, given, config_key=config_key, sets=sets or ())
+
+    from lrplan.check import run_check
+
+    report = run_check(
+        settings,
+        found,
+        given=given,
+        config_file=str(config) if config is not None else None,
+        optimizer=optimizer,
+    )
+    if json_out:
+        from lrplan.export import SCHEMA_VERSION, STDOUT, json_writer, write_text
+
+        document = {
+            "schema_version": SCHEMA_VERSION,
+            "lrplan_version": __version__,
+            "scheduler": "WarmupCosLR",
+            "config": settings.to_dict(),
+            **report.to_dict(),
+        }
+        write_text("--json", STDOUT, json_writer(document))
+    else:
+        from lrplan.render import make_console
+        from lrplan.render_check import check_view
+
+        make_console().print(check_view(report))
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
 
 
 # --- lrplan compare and lrplan tune: one output path -----------------------------------------

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from lrplan.errors import LrplanError
 from lrplan.optim.checks import ScheduleArgumentError, check_warmup_cos_args
+
+if TYPE_CHECKING:
+    from lrplan.training_config import ConfigValues
 
 Interval = Literal["epoch", "step"]
 INTERVALS: tuple[Interval, ...] = ("epoch", "step")
@@ -220,17 +223,60 @@ def coerce(key: str, value: object, where: str) -> Any:
     raise LrplanError(f"{where}: unknown key {key!r}; valid keys: {', '.join(KEYS)}")
 
 
-def load_config_file(path: Path, where: str | None = None) -> dict[str, Any]:
+def load_config_file(
+    path: Path,
+    where: str | None = None,
+    *,
+    config_key: str | None = None,
+    sets: Sequence[str] = (),
+) -> dict[str, Any]:
     """Read the schedule keys from a YAML config file; other keys are ignored.
 
+    The keys may sit at the top level or in nested sections (``optimizer``, ``lr_scheduler``,
+    ...; or the one ``config_key`` names), with ``${...}`` interpolations resolved by OmegaConf
+    and ``sets`` (``--set PATH=VALUE``) applied first: see :func:`read_config_file`.
     ``where`` starts every error message (default: ``--config PATH``).
 
     Raises LrplanError for a missing, unreadable, malformed or non-mapping file, and for a
     YAML tag that would construct Python objects (the file is read with ``yaml.safe_load``).
     """
+    return read_config_file(path, where=where, config_key=config_key, sets=sets)[0]
+
+
+def read_config_file(
+    path: Path | None,
+    *,
+    where: str | None = None,
+    config_key: str | None = None,
+    sets: Sequence[str] = (),
+) -> tuple[dict[str, Any], ConfigValues]:
+    """The coerced schedule keys of a config file, and all that was read (sources, optimizer).
+
+    ``path=None`` reads ``sets`` alone, as if applied to an empty file. ``where`` starts
+    every error message (default: ``--config PATH``).
+    """
+    from lrplan.training_config import read_config
+
+    if path is None:
+        where = "--set"
+        document: Mapping[Any, Any] = {}
+    else:
+        where = where or f"--config {path}"
+        document = _read_yaml_mapping(path, where)
+    found = read_config(document, where, KEYS, config_key=config_key, sets=sets)
+    values = {}
+    for key, value in found.values.items():
+        source = found.sources[key]
+        values[key] = coerce(
+            key, value, f"--set {key}" if source == "--set" else f"{where}: {source}"
+        )
+    return values, found
+
+
+def _read_yaml_mapping(path: Path, where: str) -> Mapping[Any, Any]:
+    """The YAML document of ``path``, which must be a mapping (an empty file is ``{}``)."""
     import yaml
 
-    where = where or f"--config {path}"
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -254,29 +300,58 @@ def load_config_file(path: Path, where: str | None = None) -> dict[str, Any]:
             f"{where}: holds a {type(document).__name__}, not a mapping of keys"
             f" such as lr: 1e-3 and epochs: 25"
         )
-    return {key: coerce(key, document[key], f"{where}: {key}") for key in KEYS if key in document}
+    return document
 
 
 def build_config(
-    config_file: Path | None = None, overrides: Mapping[str, Any] | None = None
+    config_file: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    config_key: str | None = None,
+    sets: Sequence[str] = (),
 ) -> ScheduleConfig:
-    """Defaults, then the config file's keys, then ``overrides`` (options given by the user).
+    """Defaults, then the config file's keys (after ``sets``), then ``overrides`` (options).
 
     ``None`` values in ``overrides`` mean "not given" and leave the file's value in place.
+    ``config_key`` names the file's section to read; see :func:`read_config_file`.
     """
-    values: dict[str, Any] = load_config_file(config_file) if config_file is not None else {}
-    from_file = set(values)
+    return load_settings(config_file, overrides, config_key=config_key, sets=sets)[0]
+
+
+def load_settings(
+    config_file: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    config_key: str | None = None,
+    sets: Sequence[str] = (),
+) -> tuple[ScheduleConfig, ConfigValues | None]:
+    """:func:`build_config`, and what was read from the file (``None`` without file or sets)."""
+    if config_key is not None and config_file is None:
+        raise LrplanError("--config-key needs --config FILE: the config whose section it names")
     given = {key: value for key, value in (overrides or {}).items() if value is not None}
+    values: dict[str, Any] = {}
+    found: ConfigValues | None = None
+    if config_file is not None or sets:
+        values, found = read_config_file(config_file, config_key=config_key, sets=sets)
+        for key, source in found.sources.items():
+            if source == "--set" and key in given:
+                raise LrplanError(
+                    f"{OPTION_OF_KEY[key]} and --set {key}=... both set {key}; give one of them"
+                )
     values.update(given)
     if values.get("interval") == "step" and "steps_per_epoch" not in values:
         raise LrplanError(
             "--interval step needs --steps-per-epoch N: the number of optimizer steps in one epoch"
         )
     try:
-        return ScheduleConfig(**values)
+        return ScheduleConfig(**values), found
     except ConfigValueError as error:
-        if error.key in from_file and error.key not in given:
-            raise LrplanError(error.describe(f"{error.key} in --config {config_file}")) from None
+        if found is not None and error.key in found.sources and error.key not in given:
+            source = found.sources[error.key]
+            where = (
+                f"--set {error.key}" if source == "--set" else f"{source} in --config {config_file}"
+            )
+            raise LrplanError(error.describe(where)) from None
         raise
 
 

@@ -201,30 +201,8 @@ def insights(schedule: Schedule, summary: Summary | None = None) -> list[Insight
             )
         )
 
-    if config.warmup_rows > 0 and schedule.lrs[0] < floor:
-        found.append(
-            Insight(
-                "warmup-below-floor",
-                "note",
-                f"The warm-up starts at {fmt_lr(schedule.lrs[0])} (lr / {config.warmup_rows}),"
-                f" below min_lr {fmt_lr(floor)}.",
-                "Fine if intended; otherwise shorten the warm-up or lower --min-lr.",
-            )
-        )
-
-    if unit == "step":
-        found.append(
-            Insight(
-                "counted-in-steps",
-                "note",
-                f"Stepped per optimizer step: in training code build WarmupCosLR with"
-                f" warmup_epochs={config.warmup_rows} and epochs={config.rows} (counted in"
-                f" steps), not {config.warmup_epochs} and {config.epochs}.",
-                'With Lightning use "interval": "step" and these step counts; with'
-                " epoch counts the whole schedule would end after"
-                f" {config.epochs} steps.",
-            )
-        )
+    found += _warmup_below_floor(schedule)
+    found += _step_units(schedule)
 
     for message in schedule.warnings:
         found.append(
@@ -233,6 +211,275 @@ def insights(schedule: Schedule, summary: Summary | None = None) -> list[Insight
                 "warning",
                 f"torch warned while planning: {message.splitlines()[0]}",
                 "Report this to lrplan: the planner steps the optimizer before the scheduler.",
+            )
+        )
+    return found
+
+
+# --- lrplan check: show's insights and the findings only check reports --------------------------
+
+#: Findings sorted for ``lrplan check``: errors first, then warnings, then notes.
+LEVEL_ORDER: dict[str, int] = {"error": 0, "warning": 1, "note": 2}
+
+#: A warm-up longer than this share of training is a warning.
+WARMUP_SHARE_WARNING = 0.25
+#: ``epochs`` (or ``warmup_epochs``) at or above these look like optimizer-step counts: a few
+#: hundred epochs is a long run (MAE pre-trains 1600 with a 40-epoch warm-up); 10,000 or
+#: 100,000 are the step counts of typical runs.
+STEP_LIKE_EPOCHS = 2000
+STEP_LIKE_WARMUP_EPOCHS = 200
+
+#: The peak learning rates usual for each optimizer, ``(low, high)``: lrplan warns outside
+#: them. Wide on purpose: a rate outside is rare enough to be worth a look before the run.
+OPTIMIZER_LR_RANGES: dict[str, tuple[float, float]] = {
+    "adam": (1e-6, 1e-2),
+    "adamw": (1e-6, 1e-2),
+    "adamax": (1e-6, 1e-2),
+    "nadam": (1e-6, 1e-2),
+    "radam": (1e-6, 1e-2),
+    "lamb": (1e-5, 5e-2),
+    "lion": (1e-7, 1e-3),
+    "sgd": (1e-4, 2.0),
+    "rmsprop": (1e-5, 1e-1),
+    "adagrad": (1e-4, 1.0),
+    "adadelta": (1e-2, 10.0),
+}
+_OPTIMIZER_ALIASES = {"adamweightdecay": "adamw", "sgdw": "sgd", "momentum": "sgd"}
+
+
+def optimizer_key(name: str) -> str:
+    """The key of :data:`OPTIMIZER_LR_RANGES` for a name as configs write it.
+
+    ``torch.optim.AdamW``, ``AdamW``, ``adam_w``, ``FusedAdam``, ``PagedAdamW8bit`` and
+    ``bnb.optim.AdamW8bit`` all name an Adam-family optimizer.
+    """
+    text = name.strip().rsplit(".", 1)[-1].lower()
+    text = "".join(character for character in text if character.isalnum())
+    for prefix in ("fused", "paged"):
+        text = text.removeprefix(prefix)
+    for suffix in ("8bit", "32bit"):
+        text = text.removesuffix(suffix)
+    return _OPTIMIZER_ALIASES.get(text, text)
+
+
+def sort_findings(found: list[Insight]) -> list[Insight]:
+    """Errors, then warnings, then notes; the order within a level is kept."""
+    return sorted(found, key=lambda insight: LEVEL_ORDER[insight.level])
+
+
+def findings(
+    schedule: Schedule,
+    summary: Summary | None = None,
+    *,
+    optimizer: str | None = None,
+    optimizer_source: str | None = None,
+    last_epoch: int | None = None,
+    last_epoch_source: str | None = None,
+    last_epoch_error: str | None = None,
+    defaulted: dict[str, Any] | None = None,
+) -> list[Insight]:
+    """What ``lrplan check`` reports: :func:`insights`, then the findings only it adds.
+
+    Args:
+        optimizer: the optimizer the config names, as written (``torch.optim.AdamW``).
+        last_epoch: a ``last_epoch`` the config sets, and ``last_epoch_error`` what torch
+            raised when WarmupCosLR was built with it on a fresh optimizer (None: nothing).
+        defaulted: schedule keys the config file lacks, with the defaults used for them.
+    """
+    summary = summary or summarize(schedule)
+    found = insights(schedule, summary)
+    found += _warmup_findings(schedule)
+    found += _unit_findings(schedule)
+    if optimizer is not None:
+        found += _optimizer_findings(schedule, optimizer, optimizer_source)
+    if last_epoch is not None and last_epoch >= 0:
+        found += _last_epoch_findings(schedule, last_epoch, last_epoch_source, last_epoch_error)
+    if defaulted:
+        used = ", ".join(f"{key}={value!r}" for key, value in defaulted.items())
+        options = " ".join(f"--{key.replace('_', '-')} N" for key in defaulted)
+        found.append(
+            Insight(
+                "config-defaults",
+                "note",
+                f"The config does not set {', '.join(defaulted)}; lrplan planned with its"
+                f" defaults {used}, which may not be what the training code uses.",
+                f"Add them to the config, name the section that holds them with --config-key,"
+                f" or give them: {options}.",
+            )
+        )
+    return found
+
+
+def _warmup_findings(schedule: Schedule) -> list[Insight]:
+    config = schedule.config
+    found: list[Insight] = []
+    share = config.warmup_epochs / config.epochs
+    if share > WARMUP_SHARE_WARNING:
+        suggestion = round(config.epochs / 10)
+        fix = (
+            f"Warm up for about a tenth of training (--warmup-epochs {suggestion}), or train"
+            " longer."
+            if suggestion >= 2
+            else f"With {config.epochs} epochs, use --warmup-epochs 0 (a pure cosine) or"
+            " train longer."
+        )
+        found.append(
+            Insight(
+                "warmup-share",
+                "warning",
+                f"The warm-up takes {config.warmup_epochs} of {config.epochs} epochs"
+                f" ({share:.0%} of training): the cosine has only"
+                f" {config.epochs - config.warmup_epochs} epochs to decay from the peak.",
+                fix,
+            )
+        )
+    return found
+
+
+def _unit_findings(schedule: Schedule) -> list[Insight]:
+    config = schedule.config
+    found: list[Insight] = []
+    step_like = [
+        f"{key}={value}"
+        for key, value, limit in (
+            ("epochs", config.epochs, STEP_LIKE_EPOCHS),
+            ("warmup_epochs", config.warmup_epochs, STEP_LIKE_WARMUP_EPOCHS),
+        )
+        if value >= limit
+    ]
+    if step_like and config.interval == "epoch":
+        found.append(
+            Insight(
+                "looks-like-steps",
+                "warning",
+                f"{' and '.join(step_like)} look like optimizer-step counts, but with"
+                " --interval epoch the scheduler steps once per epoch: this plans"
+                f" {config.epochs:,} epochs.",
+                "If they count optimizer steps, the scheduler must step per optimizer step"
+                ' (Lightning\'s "interval": "step"): plan it with --interval step'
+                " --steps-per-epoch N and epochs in epochs. If they are epochs, ignore this.",
+            )
+        )
+    elif step_like:
+        in_epochs = max(1, config.epochs // config.steps_per_epoch)
+        found.append(
+            Insight(
+                "looks-like-steps",
+                "warning",
+                f"{' and '.join(step_like)} look like optimizer-step counts, but lrplan's"
+                " --epochs and --warmup-epochs count epochs even with --interval step:"
+                f" × {config.steps_per_epoch} steps per epoch this plans {config.rows:,}"
+                " optimizer steps.",
+                f"Give them in epochs: e.g. --epochs {in_epochs} if {config.epochs:,} is the"
+                " run's step count.",
+            )
+        )
+    return found
+
+
+def _optimizer_findings(schedule: Schedule, optimizer: str, source: str | None) -> list[Insight]:
+    lr = schedule.config.lr
+    named = f"{optimizer} ({source})" if source else optimizer
+    key = optimizer_key(optimizer)
+    if key not in OPTIMIZER_LR_RANGES:
+        return [
+            Insight(
+                "optimizer-unknown",
+                "note",
+                f"The optimizer is {named}; lrplan knows the usual peak rates of"
+                f" {', '.join(OPTIMIZER_LR_RANGES)} only, so it did not check lr against it.",
+                "Nothing to fix. --optimizer NAME checks lr against a known optimizer's range.",
+            )
+        ]
+    low, high = OPTIMIZER_LR_RANGES[key]
+    if low <= lr <= high:
+        return []
+    if lr > high:
+        message = (
+            f"The peak lr {fmt_lr(lr)} is unusually high for {named}: its peaks usually lie"
+            f" between {low:g} and {high:g}."
+        )
+        fix = (
+            f"Check the exponent, and lower --lr to {high:g} or less; if you scaled lr for a"
+            " large batch on purpose, a longer warm-up helps (the tuning guide's fix for"
+            " diverging training)."
+        )
+    else:
+        message = (
+            f"The peak lr {fmt_lr(lr)} is unusually low for {named}: its peaks usually lie"
+            f" between {low:g} and {high:g}, and training this low is slow."
+        )
+        fix = f"Check the exponent, and raise --lr to {low:g} or more."
+    return [Insight("lr-unusual-for-optimizer", "warning", message, fix)]
+
+
+def _last_epoch_findings(
+    schedule: Schedule, last_epoch: int, source: str | None, error: str | None
+) -> list[Insight]:
+    where = f" ({source})" if source else ""
+    resume_at = f"lrplan resume --at {min(last_epoch + 1, schedule.config.epochs - 1)}"
+    if error is not None:
+        return [
+            Insight(
+                "config-last-epoch",
+                "error",
+                f"The config sets last_epoch={last_epoch}{where}: WarmupCosLR built with it"
+                f" on a fresh optimizer raises {error.splitlines()[0]}",
+                "Drop last_epoch from the config. To resume, build the scheduler as for a"
+                " fresh run and load the optimizer's and the scheduler's state dicts"
+                f" ({resume_at} shows the ways and the code).",
+            )
+        ]
+    return [
+        Insight(
+            "config-last-epoch",
+            "warning",
+            f"The config sets last_epoch={last_epoch}{where}: a scheduler built with it"
+            f" starts at {schedule.config.unit} {last_epoch + 1}'s rate, whatever the"
+            " optimizer's state.",
+            f"Drop last_epoch and load the scheduler's state dict to resume ({resume_at}).",
+        )
+    ]
+
+
+def _warmup_below_floor(schedule: Schedule) -> list[Insight]:
+    config = schedule.config
+    unit = config.unit
+    found: list[Insight] = []
+    warmup = schedule.lrs[: config.warmup_rows]
+    below = [index for index, lr in enumerate(warmup) if lr < config.min_lr]
+    if below:
+        found.append(
+            Insight(
+                "warmup-below-floor",
+                "note",
+                f"The warm-up starts below min_lr: {span(unit, tuple(below))} train at"
+                f" {fmt_lr(warmup[below[0]])}"
+                f"{' and up' if len(below) > 1 else ''}, under the floor"
+                f" {fmt_lr(config.min_lr)}; min_lr bounds only the cosine.",
+                f"By design of WarmupCosLR. For a floor that holds from the start, lower"
+                f" --min-lr to at most {fmt_lr(warmup[0])}, the first {unit}'s rate.",
+            )
+        )
+    return found
+
+
+def _step_units(schedule: Schedule) -> list[Insight]:
+    config = schedule.config
+    found: list[Insight] = []
+    if config.interval == "step" and config.steps_per_epoch > 1:
+        found.append(
+            Insight(
+                "interval-step-units",
+                "note",
+                "With --interval step WarmupCosLR counts optimizer steps: build it with"
+                f" warmup_epochs={config.warmup_rows} and epochs={config.rows}"
+                f" (steps), not the epoch counts {config.warmup_epochs} and {config.epochs}."
+                f" Given those, it would end its warm-up after {config.warmup_epochs} steps"
+                f" and its cosine after {config.epochs}, then rise again.",
+                f"Multiply by the steps per epoch in the training code:"
+                f" warmup_epochs={config.warmup_epochs} * {config.steps_per_epoch},"
+                f" epochs={config.epochs} * {config.steps_per_epoch}.",
             )
         )
     return found

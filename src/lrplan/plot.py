@@ -65,7 +65,16 @@ def save_plot(
             while writing.
     """
     check_output_path(option, path, PLOT_SUFFIXES)
-    figure = plot_figure(curves, title=title)
+    save_figure(path, plot_figure(curves, title=title), option=option)
+
+
+def save_figure(path: Path, figure: Figure, *, option: str = "--png") -> None:
+    """Write ``figure`` to ``path`` in the format of its suffix, atomically.
+
+    What :func:`save_plot` does after drawing, for figures drawn elsewhere (``lrplan resume``).
+    Raises LrplanError as :func:`save_plot` does.
+    """
+    check_output_path(option, path, PLOT_SUFFIXES)
     file_format = path.suffix.lower().removeprefix(".")
     with atomic_path(option, path) as temporary:
         try:

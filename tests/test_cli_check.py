@@ -1,0 +1,176 @@
+"""`lrplan check`: findings with levels and fixes, exit codes 0 / 1 / 2, JSON, real configs."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+ANSI = re.compile(r"\x1b\[")
+
+#: The configuration block of the design document, as it is written there.
+DESIGN_DOCUMENT_CONFIG = (
+    "# config/training/train_pluto.yaml\n"
+    "warm_up_lr_scheduler: warmup_cos  # the scheduler\n"
+    "lr: 1e-3\n"
+    "warmup_epochs: 3\n"
+    "epochs: 25\n"
+)
+
+
+def finding_levels(out: str) -> list[tuple[str, str]]:
+    """(level, first words of the message) of each finding in the terminal output."""
+    found = re.findall(r"^(error|warning|note)\s+(\S+ \S+ \S+)", out, re.MULTILINE)
+    return [(level, words) for level, words in found]
+
+
+def test_the_design_documents_config_passes(run, tmp_path: Path) -> None:
+    path = tmp_path / "train_pluto.yaml"
+    path.write_text(DESIGN_DOCUMENT_CONFIG)
+
+    result = run("check", "--config", str(path))
+
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert ANSI.search(out) is None
+    levels = {level for level, _ in finding_levels(out)}
+    assert levels == {"note"}
+    flat = " ".join(out.split())
+    assert "held for 2 epochs" in flat
+    assert "min_lr is reached only at epoch 25" in flat
+    # The design document's config has no min_lr: the default is said, as a note.
+    assert "The config does not set min_lr; lrplan planned with its defaults min_lr=1e-05" in flat
+    assert flat.endswith("check passed: no errors or warnings, 4 notes")
+
+
+@pytest.mark.parametrize("example", ["train_pluto.yaml", "hydra_training.yaml"])
+def test_the_shipped_examples_pass(run, example: str) -> None:
+    result = run("check", "--config", str(EXAMPLES / example))
+
+    assert result.exit_code == 0, result.output
+    assert "check passed" in result.stdout
+
+
+def test_the_hydra_example_shows_where_each_setting_came_from(run) -> None:
+    result = run("check", "--config", str(EXAMPLES / "hydra_training.yaml"))
+
+    lines = [" ".join(line.split()) for line in result.stdout.splitlines()]
+    assert "min_lr 1.000e-06 lr_scheduler.min_lr" in lines
+    assert "lr 1.000e-03 lr" in lines
+    assert "optimizer torch.optim.AdamW optimizer._target_" in lines
+
+
+def test_a_warning_fails_the_check_with_exit_code_1(run) -> None:
+    result = run("check", "--warmup-epochs", "10", "--epochs", "20")
+
+    assert result.exit_code == 1, result.output
+    assert finding_levels(result.stdout)[0] == ("warning", "The warm-up takes")
+    assert "fix: Warm up for about a tenth of training (--warmup-epochs 2)" in result.stdout
+    assert result.stdout.rstrip().endswith(
+        "check failed: 0 errors, 1 warning, 3 notes (exit code 1)"
+    )
+
+
+def test_an_lr_unusual_for_the_configs_optimizer_fails(run, tmp_path: Path) -> None:
+    path = tmp_path / "train.yaml"
+    path.write_text("optimizer:\n  _target_: torch.optim.AdamW\n  lr: 0.3\nepochs: 25\n")
+
+    result = run("check", "--config", str(path))
+
+    assert result.exit_code == 1, result.output
+    flat = " ".join(result.stdout.split())
+    assert "3.000e-01 is unusually high for torch.optim.AdamW (optimizer._target_)" in flat
+
+
+def test_the_optimizer_option_overrides_the_config(run) -> None:
+    config = str(EXAMPLES / "hydra_training.yaml")
+
+    as_sgd = run("check", "--config", config, "--optimizer", "sgd", "--lr", "1e-5")
+    as_adam = run("check", "--config", config, "--lr", "1e-5")
+
+    assert as_sgd.exit_code == 1, as_sgd.output
+    assert "unusually low for sgd (--optimizer)" in " ".join(as_sgd.stdout.split())
+    assert as_adam.exit_code == 0, as_adam.output
+
+
+def test_last_epoch_in_a_config_is_an_error(run, tmp_path: Path) -> None:
+    path = tmp_path / "train.yaml"
+    path.write_text("lr: 1e-3\nepochs: 25\nmin_lr: 1e-5\nlr_scheduler:\n  last_epoch: 5\n")
+
+    result = run("check", "--config", str(path), "--json")
+
+    assert result.exit_code == 1, result.output
+    document = json.loads(result.stdout)
+    first = document["findings"][0]
+    assert first["level"] == "error" and first["code"] == "config-last-epoch"
+    assert "raises KeyError: param 'initial_lr' is not specified" in first["message"]
+    assert document["counts"]["error"] == 1
+
+
+def test_json_document(run) -> None:
+    result = run("check", "--epochs", "100000", "--warmup-epochs", "2000", "--json")
+
+    assert result.exit_code == 1, result.output
+    document = json.loads(result.stdout)
+    assert document["schema_version"] == 1
+    assert document["passed"] is False and document["exit_code"] == 1
+    assert document["counts"] == {"error": 0, "warning": 1, "note": 3}
+    assert document["config"]["epochs"] == 100000
+    assert document["sources"]["epochs"] == "--epochs"
+    assert document["sources"]["lr"] == "default"
+    assert document["findings"][0]["code"] == "looks-like-steps"
+    assert all(set(f) == {"code", "level", "message", "fix"} for f in document["findings"])
+
+
+def test_json_of_a_passing_check(run) -> None:
+    result = run("check", "--config", str(EXAMPLES / "train_pluto.yaml"), "--json")
+
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["passed"] is True and document["exit_code"] == 0
+    assert document["config_file"].endswith("train_pluto.yaml")
+    assert {f["level"] for f in document["findings"]} == {"note"}
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--lr", "-1"], "--lr"),
+        (["--config", "missing.yaml"], "--config"),
+        (["--config-key", "optim"], "--config-key"),
+        (["--set", "lr"], "--set"),
+        (["--warmup-epochs", "30"], "--epochs"),
+    ],
+)
+def test_invalid_input_is_exit_code_2(run, args: list[str], expected: str) -> None:
+    result = run("check", *args)
+
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0], result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("columns", ["60", "160"])
+def test_check_fits_narrow_and_wide_terminals(run, monkeypatch, columns: str) -> None:
+    monkeypatch.setenv("COLUMNS", columns)
+
+    result = run("check", "--config", str(EXAMPLES / "hydra_training.yaml"), "--lr", "0.5")
+
+    assert result.exit_code == 1
+    assert "…" not in result.stdout
+    assert max(len(line) for line in result.stdout.splitlines()) <= int(columns)
+
+
+def test_a_last_epoch_that_is_not_a_number_is_exit_code_2(run, tmp_path: Path) -> None:
+    path = tmp_path / "train.yaml"
+    path.write_text("lr: 1e-3\nepochs: 25\nscheduler:\n  last_epoch: soon\n")
+
+    result = run("check", "--config", str(path))
+
+    assert result.exit_code == 2, result.output
+    assert "scheduler.last_epoch: last_epoch='soon' is not valid" in result.stderr
+    assert result.stdout == ""
