@@ -247,6 +247,33 @@ JsonOption = Annotated[
 ]
 
 
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        metavar="NAME|MODULE:CLASS",
+        help="The scheduler to plan: warmup_cos (WarmupCosLR, the default), a torch built-in"
+        " by short name such as cosine, onecycle or step ('lrplan schedulers' lists them), or"
+        " any LRScheduler subclass as package.module:ClassName (your own training code"
+        " included; importing it runs its module).",
+        show_default=False,
+        rich_help_panel=SCHEDULE_PANEL,
+    ),
+]
+ParamOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--param",
+        metavar="KEY=VALUE",
+        help="A constructor argument of --scheduler after the optimizer, read as a Python"
+        " literal: --param step_size=10, --param 'milestones=[10, 20]'. Repeatable; it"
+        " overrides what lrplan fills from --epochs, --lr and --min-lr.",
+        show_default=False,
+        rich_help_panel=SCHEDULE_PANEL,
+    ),
+]
+
+
 def schedule_config(
     config: Path | None,
     lr: float | None,
@@ -258,14 +285,29 @@ def schedule_config(
     *,
     config_key: str | None = None,
     sets: list[str] | None = None,
+    scheduler: str | None = None,
+    params: list[str] | None = None,
 ) -> ScheduleConfig:
     """Defaults, then ``--config`` (its ``--config-key`` section, after ``--set``), then options."""
     return build_config(
         config,
-        schedule_options(lr, min_lr, warmup_epochs, epochs, interval, steps_per_epoch),
+        {
+            **schedule_options(lr, min_lr, warmup_epochs, epochs, interval, steps_per_epoch),
+            **scheduler_options(scheduler, params),
+        },
         config_key=config_key,
         sets=sets or (),
     )
+
+
+def scheduler_options(scheduler: str | None, params: list[str] | None) -> dict[str, Any]:
+    """``--scheduler`` and ``--param`` checked and parsed, by setting; None: not given."""
+    from lrplan.schedulers import check_name, parse_params
+
+    return {
+        "scheduler": check_name(scheduler, "--scheduler") if scheduler is not None else None,
+        "params": parse_params(params) if params else None,
+    }
 
 
 def schedule_options(
@@ -336,6 +378,8 @@ def show(
     config: ConfigOption = None,
     config_key: ConfigKeyOption = None,
     sets: SetOption = None,
+    scheduler: SchedulerOption = None,
+    params: ParamOption = None,
     show_all: Annotated[
         bool, typer.Option("--all", help="Show every row, not only the head and tail.")
     ] = False,
@@ -361,6 +405,8 @@ def show(
         steps_per_epoch,
         config_key=config_key,
         sets=sets,
+        scheduler=scheduler,
+        params=params,
     )
     prints_table = csv_target != STDOUT and not json_out
     if show_all and prints_table and settings.rows > _all_rows_limit():
@@ -395,11 +441,18 @@ def show(
     if csv_target == STDOUT:
         return
 
-    from lrplan.render import chart, insight_lines, make_console, schedule_table, summary_grid
+    from lrplan.render import (
+        chart,
+        heading,
+        insight_lines,
+        make_console,
+        schedule_table,
+        summary_grid,
+    )
 
     console = make_console()
     source = f" (from {config})" if config is not None else ""
-    console.print(f"WarmupCosLR per {settings.unit}: {settings.name}{source}", style="bold")
+    console.print(heading(settings, source))
     console.print(schedule_table(schedule, summary, show_all=show_all, width=console.width))
     if plot:
         console.print(chart(schedule, width=console.width))

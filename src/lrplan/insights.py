@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from lrplan.planner import Schedule
+from lrplan.schedulers import WARMUP_COS, floor
 
 Level = Literal["error", "warning", "note"]
 
@@ -63,7 +64,7 @@ def summarize(schedule: Schedule) -> Summary:
     peak = max(lrs)
     peak_at = tuple(index for index, lr in enumerate(lrs) if _same(lr, peak))
     last = lrs[-1]
-    min_lr = schedule.config.min_lr
+    min_lr = _floor_of(schedule)
     return Summary(
         unit=schedule.config.unit,
         rows=len(lrs),
@@ -75,6 +76,15 @@ def summarize(schedule: Schedule) -> Summary:
         mean_lr=math.fsum(lrs) / len(lrs),
         last_over_min=last / min_lr if min_lr > 0 else None,
     )
+
+
+def _floor_of(schedule: Schedule) -> float:
+    """min_lr for WarmupCosLR; for another scheduler the floor it is built with (eta_min,
+    or a min_lr it is given), else 0."""
+    if schedule.config.scheduler == WARMUP_COS:
+        return schedule.config.min_lr
+    declared = floor(schedule.config)
+    return declared[1] if declared is not None else 0.0
 
 
 def fmt_lr(value: float) -> str:
@@ -93,8 +103,16 @@ def span(unit: str, positions: tuple[int, ...]) -> str:
 
 
 def insights(schedule: Schedule, summary: Summary | None = None) -> list[Insight]:
-    """Everything a user should know before launching, each with a fix."""
+    """Everything a user should know before launching, each with a fix.
+
+    WarmupCosLR's insights know its formula; any other scheduler's are read from the shape
+    of its planned rates (:mod:`lrplan.shape`).
+    """
     summary = summary or summarize(schedule)
+    if schedule.config.scheduler != WARMUP_COS:
+        from lrplan.shape import shape_insights
+
+        return shape_insights(schedule, summary)
     config = schedule.config
     unit = config.unit
     found: list[Insight] = []

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from lrplan.compare import LOW, NEAR_PEAK
-from lrplan.config import describe
+from lrplan.config import ScheduleConfig, describe
 from lrplan.insights import Insight, Summary, fmt_lr, span
 from lrplan.planner import Schedule
 
@@ -134,21 +134,42 @@ def summary_grid(schedule: Schedule, summary: Summary) -> Table:
     grid.add_column(style="bold")
     grid.add_column()
     grid.add_row("peak lr", f"{fmt_lr(summary.peak_lr)} at {span(unit, summary.peak_at)}")
+    floor_name = floor_label(schedule.config)
     against = (
-        f"{summary.last_over_min:.2f}× min_lr {fmt_lr(summary.min_lr)}"
+        f"{summary.last_over_min:.2f}× {floor_name} {fmt_lr(summary.min_lr)}"
         if summary.last_over_min is not None
-        else f"min_lr {fmt_lr(summary.min_lr)}"
+        else f"{floor_name} {fmt_lr(summary.min_lr)}"
     )
-    grid.add_row(
-        "last trained lr",
-        f"{fmt_lr(summary.last_trained_lr)} at {unit} {summary.last_trained_at} ({against})",
-    )
+    last = f"{fmt_lr(summary.last_trained_lr)} at {unit} {summary.last_trained_at}"
+    grid.add_row("last trained lr", f"{last} ({against})" if floor_name else last)
     grid.add_row("mean lr", fmt_lr(summary.mean_lr))
     length = f"{summary.rows:,} {unit}{'s' if summary.rows != 1 else ''}"
     if unit == "step":
         length += f" ({schedule.config.epochs} epochs × {schedule.config.steps_per_epoch} steps)"
     grid.add_row("length", length)
     return grid
+
+
+def floor_label(config: ScheduleConfig) -> str:
+    """What the schedule's floor is called: ``min_lr``, ``eta_min``; empty without one."""
+    from lrplan.schedulers import WARMUP_COS, floor
+
+    if config.scheduler == WARMUP_COS:
+        return "min_lr"
+    declared = floor(config)
+    return declared[0] if declared is not None else ""
+
+
+def heading(config: ScheduleConfig, source: str = "") -> Group:
+    """``show``'s first line: the class, the unit and the settings; for a scheduler other
+    than WarmupCosLR also the constructor call lrplan makes and the optimizer's lr."""
+    from lrplan.schedulers import WARMUP_COS, call_text
+
+    title = Text(f"{config.class_name} per {config.unit}: {config.name}{source}", style="bold")
+    if config.scheduler == WARMUP_COS:
+        return Group(title)
+    call = Text(f"{call_text(config)}, optimizer lr={config.lr:g}", style="dim")
+    return Group(title, call)
 
 
 def insight_lines(found: Sequence[Insight]) -> Table | Text:
