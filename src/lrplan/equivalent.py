@@ -150,17 +150,20 @@ def torch_config(config: ScheduleConfig) -> ScheduleConfig:
     return config.replace(scheduler=WARMUP_COS_TORCH)
 
 
-def equivalence(config: ScheduleConfig) -> Equivalence:
+def equivalence(
+    config: ScheduleConfig, ours: Schedule | None = None, theirs: Schedule | None = None
+) -> Equivalence:
     """Plan ``config`` with WarmupCosLR and with torch's composition; compare every row.
 
-    ``config`` must be a WarmupCosLR configuration (scheduler ``warmup_cos``).
+    ``config`` must be a WarmupCosLR configuration (scheduler ``warmup_cos``); ``ours`` and
+    ``theirs`` are the two schedules if they are already planned.
     """
     from lrplan.planner import plan
 
     if config.scheduler != WARMUP_COS:
         raise ValueError(f"equivalence needs a warmup_cos config, not {config.scheduler!r}")
-    ours = plan(config)
-    theirs = plan(torch_config(config))
+    ours = ours if ours is not None else plan(config)
+    theirs = theirs if theirs is not None else plan(torch_config(config))
     worst, at = 0.0, 0
     for index, (a, b) in enumerate(zip(ours.lrs, theirs.lrs, strict=True)):
         difference = abs(b - a) / a if a else (0.0 if b == a else math.inf)
@@ -174,6 +177,7 @@ def alternatives(config: ScheduleConfig) -> list[tuple[str, str]]:
     words, with ``config``'s lengths. No learning rate is computed here."""
     unit = config.unit
     warmup, total = config.warmup_rows, config.rows
+    first = f"lr / {warmup}" if warmup > 1 else "lr"
     if warmup == 0:
         hugging_face = (
             f"With num_warmup_steps=0 it starts at the peak, as here, but it decays to 0"
@@ -182,7 +186,7 @@ def alternatives(config: ScheduleConfig) -> list[tuple[str, str]]:
     else:
         hugging_face = (
             f"It starts at 0: its {unit} 0 trains at a learning rate of 0, where"
-            f" WarmupCosLR's trains at lr / {warmup}. It reaches the peak at {unit} {warmup}"
+            f" WarmupCosLR's trains at {first}. It reaches the peak at {unit} {warmup}"
             f" and holds it for one {unit}, not two, and decays to 0 (at {unit} {total}),"
             f" not to min_lr={config.min_lr:g}."
         )
@@ -193,7 +197,7 @@ def alternatives(config: ScheduleConfig) -> list[tuple[str, str]]:
         )
         return _named(config, hugging_face, timm)
     timm = (
-        f"Its warm-up starts from warmup_lr_init (0 unless set), not from lr / {warmup},"
+        f"Its warm-up starts from warmup_lr_init (0 unless set), not from {first},"
         f" and reaches lr only at {unit} {warmup} with warmup_prefix=True, which also runs"
         f" the cosine for t_initial {unit}s after the warm-up; with the default"
         " warmup_prefix=False its cosine counts from 0, so it is already below lr when the"

@@ -19,7 +19,8 @@ from lrplan.schedulers import floor, length_argument
 HOLD_EPOCHS = 3
 #: Plateaus named one by one; more are counted.
 PLATEAUS_NAMED = 4
-#: Epochs past the end of training that the overrun insight looks at, at most (as WarmupCosLR's).
+#: Epochs past the end of training the overrun insight looks at, at most: a fifth of training
+#: up to this many, as for WarmupCosLR.
 OVERRUN_EPOCHS = 5
 
 
@@ -286,7 +287,8 @@ def _past_the_end(schedule: Schedule) -> list[Insight]:
         else f"a trainer that runs more than {rows:,} steps"
     )
     found: list[Insight] = []
-    window = schedule.beyond[: config.steps_per_epoch * min(OVERRUN_EPOCHS, config.epochs) + 1]
+    epochs = min(OVERRUN_EPOCHS, max(1, config.epochs // 5))
+    window = schedule.beyond[: config.steps_per_epoch * epochs + 1]
     rise = _first_rise(schedule.lrs[-1], window)
     if rise is not None and schedule.stopped is None:
         top = max(range(rise, len(window)), key=lambda index: window[index])
