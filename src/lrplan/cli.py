@@ -492,6 +492,8 @@ def resume(
     config: ConfigOption = None,
     config_key: ConfigKeyOption = None,
     sets: SetOption = None,
+    scheduler: SchedulerOption = None,
+    params: ParamOption = None,
     png: PngOption = None,
     json_out: JsonOption = False,
 ) -> None:
@@ -518,6 +520,8 @@ def resume(
         steps_per_epoch,
         config_key=config_key,
         sets=sets,
+        scheduler=scheduler,
+        params=params,
     )
     from lrplan.resume import check_resume_epoch, simulate_resume
 
@@ -535,7 +539,7 @@ def resume(
         document = {
             "schema_version": SCHEMA_VERSION,
             "lrplan_version": __version__,
-            "scheduler": "WarmupCosLR",
+            "scheduler": settings.class_name,
             "config": settings.to_dict(),
             **report.to_dict(),
         }
@@ -559,6 +563,8 @@ def check(
     config: ConfigOption = None,
     config_key: ConfigKeyOption = None,
     sets: SetOption = None,
+    scheduler: SchedulerOption = None,
+    params: ParamOption = None,
     optimizer: Annotated[
         str | None,
         typer.Option(
@@ -582,7 +588,10 @@ def check(
     """
     from lrplan.config import load_settings
 
-    given = schedule_options(lr, min_lr, warmup_epochs, epochs, interval, steps_per_epoch)
+    given = {
+        **schedule_options(lr, min_lr, warmup_epochs, epochs, interval, steps_per_epoch),
+        **scheduler_options(scheduler, params),
+    }
     settings, found = load_settings(config, given, config_key=config_key, sets=sets or ())
 
     from lrplan.check import run_check
@@ -600,7 +609,7 @@ def check(
         document = {
             "schema_version": SCHEMA_VERSION,
             "lrplan_version": __version__,
-            "scheduler": "WarmupCosLR",
+            "scheduler": settings.class_name,
             "config": settings.to_dict(),
             **report.to_dict(),
         }

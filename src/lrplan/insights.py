@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from lrplan.planner import Schedule
-from lrplan.schedulers import WARMUP_COS, floor
+from lrplan.schedulers import WARMUP_COS, floor, uses
 
 Level = Literal["error", "warning", "note"]
 
@@ -306,7 +306,8 @@ def findings(
     """
     summary = summary or summarize(schedule)
     found = insights(schedule, summary)
-    found += _warmup_findings(schedule)
+    if schedule.config.scheduler == WARMUP_COS:
+        found += _warmup_findings(schedule)
     found += _unit_findings(schedule)
     if optimizer is not None:
         found += _optimizer_findings(schedule, optimizer, optimizer_source)
@@ -363,7 +364,7 @@ def _unit_findings(schedule: Schedule) -> list[Insight]:
             ("epochs", config.epochs, STEP_LIKE_EPOCHS),
             ("warmup_epochs", config.warmup_epochs, STEP_LIKE_WARMUP_EPOCHS),
         )
-        if value >= limit
+        if value >= limit and key in uses(config)
     ]
     if step_like and config.interval == "epoch":
         found.append(
@@ -436,12 +437,13 @@ def _last_epoch_findings(
 ) -> list[Insight]:
     where = f" ({source})" if source else ""
     resume_at = f"lrplan resume --at {min(last_epoch + 1, schedule.config.epochs - 1)}"
+    name = schedule.config.class_name
     if error is not None:
         return [
             Insight(
                 "config-last-epoch",
                 "error",
-                f"The config sets last_epoch={last_epoch}{where}: WarmupCosLR built with it"
+                f"The config sets last_epoch={last_epoch}{where}: {name} built with it"
                 f" on a fresh optimizer raises {error.splitlines()[0]}",
                 "Drop last_epoch from the config. To resume, build the scheduler as for a"
                 " fresh run and load the optimizer's and the scheduler's state dicts"

@@ -423,12 +423,20 @@ def check_arguments(config: ScheduleConfig, where: str = "", param_form: str = "
     _check_signature(config, target, where, param_form)
 
 
-def build(config: ScheduleConfig, optimizer: Optimizer, last_epoch: int | None = None) -> Any:
+def build(
+    config: ScheduleConfig,
+    optimizer: Optimizer,
+    last_epoch: int | None = None,
+    *,
+    wrap: bool = True,
+) -> Any:
     """Construct ``config``'s scheduler on ``optimizer``, as training code would.
 
     Raises:
-        LrplanError: for the problems :func:`check_arguments` finds, and when the constructor
-            refuses the arguments (its exception's type and message in one line).
+        LrplanError: for the problems :func:`check_arguments` finds, and (with ``wrap``) when
+            the constructor refuses the arguments (its exception's type and message in one
+            line). Without ``wrap`` the constructor's own exception propagates, as it would
+            in training code (lrplan resume shows it).
     """
     if config.scheduler == WARMUP_COS:
         from lrplan.optim import WarmupCosLR
@@ -440,6 +448,8 @@ def build(config: ScheduleConfig, optimizer: Optimizer, last_epoch: int | None =
     kwargs = constructor_kwargs(config)
     if last_epoch is not None:
         kwargs["last_epoch"] = last_epoch
+    if not wrap:
+        return target(optimizer, **kwargs)
     try:
         return target(optimizer, **kwargs)
     except Exception as error:  # the scheduler's own code: any exception is a bad argument
