@@ -196,3 +196,16 @@ def test_a_config_naming_another_scheduler_is_refused(run, tmp_path) -> None:
 
     assert result.exit_code == 2
     assert "lrplan equivalent composes WarmupCosLR (scheduler warmup_cos)" in result.stderr
+
+
+def test_the_two_identical_curves_are_both_visible_in_the_plot() -> None:
+    from lrplan.equivalent import torch_config
+    from lrplan.planner import plan
+    from lrplan.plot import plot_figure
+
+    config = ScheduleConfig(epochs=10)
+    figure = plot_figure([("a", plan(config)), ("b", plan(torch_config(config)))])
+
+    lines = {line.get_gid(): line for line in figure.axes[0].get_lines() if line.get_gid()}
+    assert lines["lr-curve-0"].get_linestyle() == "-"
+    assert lines["lr-curve-1"].get_linestyle() == "--"  # dashed over the first

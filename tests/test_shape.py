@@ -185,3 +185,16 @@ def test_the_summary_measures_against_the_declared_floor() -> None:
     step = summarize(plan(ScheduleConfig(scheduler="step", params={"step_size": 5})))
     assert step.min_lr == 0.0
     assert step.last_over_min is None
+
+
+def test_the_plot_marks_every_restart_peak_and_the_declared_floor() -> None:
+    from lrplan.plot import plot_figure
+
+    schedule = plan(ScheduleConfig(scheduler="cosine_restarts", params={"T_0": 8}, epochs=20))
+    axes = plot_figure([("", schedule)]).axes[0]
+
+    markers = [line for line in axes.get_lines() if line.get_marker() == "^"]
+    assert list(markers[0].get_xdata()) == [0, 8, 16]
+    assert "eta_min = 1.000e-05" in [text.get_text() for text in axes.get_legend().get_texts()]
+    # No warm-up setting: nothing is shaded as one.
+    assert "warm-up" not in [text.get_text() for text in axes.get_legend().get_texts()]

@@ -434,7 +434,7 @@ def load_settings(
     if config_key is not None and config_file is None:
         raise LrplanError("--config-key needs --config FILE: the config whose section it names")
     given = {key: value for key, value in (overrides or {}).items() if value is not None}
-    named = {key: given.pop(key) for key in ("scheduler", "params") if key in given}
+    named: dict[str, Any] = {key: given.pop(key) for key in ("scheduler", "params") if key in given}
     values: dict[str, Any] = {}
     found: ConfigValues | None = None
     if config_file is not None or sets:
@@ -655,7 +655,9 @@ def spec_config(
         values, found = read_config_file(path, where=where)
     values.update({key: value for key, value in (shared or {}).items() if value is not None})
     inline = dict(settings)
-    named = {key: inline.pop(key) for key in ("scheduler", "params") if key in inline}
+    named: dict[str, Any] = {
+        key: inline.pop(key) for key in ("scheduler", "params") if key in inline
+    }
     if "params" in named:
         named["params"] = tuple(named["params"].items())
     values.update(inline)

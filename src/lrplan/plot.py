@@ -40,6 +40,9 @@ BUCKETS = 2000
 #: An epoch-mode schedule with at most this many rows gets a dot on every epoch.
 DOT_ROWS = 200
 
+#: Peaks that are not side by side (a scheduler that restarts) are each marked, up to this many.
+MARKED_PEAKS = 50
+
 #: Room above the highest peak, as a share of it: for the peak's label (one curve), or
 #: to keep the peak off the frame (several).
 HEADROOM = 0.25
@@ -297,6 +300,9 @@ def _draw_single(
     # Annotations lean towards the emptier side: right of an early peak, left of a late one.
     late_peak = summary.peak_at[0] >= len(schedule) / 2
     peak_rows = sorted({summary.peak_at[0], summary.peak_at[-1]})
+    apart = summary.peak_at != tuple(range(peak_rows[0], peak_rows[-1] + 1))
+    if apart and len(summary.peak_at) <= MARKED_PEAKS:
+        peak_rows = list(summary.peak_at)  # peaks apart (warm restarts): mark each one
     peak_x = [row / per_epoch for row in peak_rows]
     axes.plot(
         peak_x,
@@ -354,17 +360,23 @@ def _draw_several(
         _shade_warmup(axes, warmups.pop() or 0)
     floors = {_floor_of(schedule) for _, schedule in curves}
     colours = [f"C{index % 10}" for index in range(len(curves))]
+    drawn: list[tuple[np.ndarray, np.ndarray]] = []
     for index, ((label, schedule), summary, colour) in enumerate(
         zip(curves, summaries, colours, strict=True)
     ):
         per_epoch = schedule.per_epoch
         epochs, rates = _curve_points(schedule)
+        # A curve identical to one drawn before (lrplan equivalent's two) is dashed on top,
+        # so that both stay visible.
+        covers = any(_same_curve((epochs, rates), earlier) for earlier in drawn)
+        drawn.append((epochs, rates))
         (line,) = axes.plot(
             epochs,
             rates,
             drawstyle="steps-post",
             color=colour,
             lw=1.6,
+            ls=(0, (4, 3)) if covers else "-",
             label=label or schedule.config.name,
         )
         line.set_gid(f"lr-curve-{index}")
@@ -403,6 +415,14 @@ def _draw_several(
         label = f"{' / '.join(names)} (each colour)"
         extra.append(Line2D([], [], ls="--", color="0.4", label=label))
     _legend(axes, "upper right", extra)
+
+
+def _same_curve(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> bool:
+    import numpy as np
+
+    return a[0].shape == b[0].shape and bool(
+        np.array_equal(a[0], b[0]) and np.allclose(a[1], b[1], rtol=1e-9, atol=0.0)
+    )
 
 
 #: A light box behind annotation text, so a curve or grid line under it never hides it.

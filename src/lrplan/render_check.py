@@ -20,7 +20,7 @@ def settings_grid(report: CheckReport) -> Table:
     grid.add_column()
     grid.add_column(style="dim")
     used = uses(config)
-    shown = [key for key in ("lr", "min_lr", "warmup_epochs", "epochs") if key in used]
+    shown: list[str] = [key for key in ("lr", "min_lr", "warmup_epochs", "epochs") if key in used]
     if config.scheduler != WARMUP_COS or report.sources.get("scheduler") != "default":
         grid.add_row("scheduler", config.scheduler, report.sources.get("scheduler", "default"))
     for name, value in config.params:

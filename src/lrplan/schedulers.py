@@ -441,7 +441,7 @@ def build(
     if config.scheduler == WARMUP_COS:
         from lrplan.optim import WarmupCosLR
 
-        extra = {} if last_epoch is None else {"last_epoch": last_epoch}
+        extra: dict[str, Any] = {} if last_epoch is None else {"last_epoch": last_epoch}
         return WarmupCosLR(optimizer, **config.scheduler_kwargs(), **extra)
     target = _load(config.scheduler, "")
     _check_signature(config, target, "", "--param")
@@ -564,7 +564,7 @@ def _check_signature(config: ScheduleConfig, target: Any, where: str, param_form
 
     prefix = _prefix(where)
     if isinstance(target, type):
-        step = inspect.signature(target.step)
+        step = inspect.signature(target.step)  # type: ignore[attr-defined]
         needs = [
             p.name
             for p in list(step.parameters.values())[1:]
