@@ -491,11 +491,17 @@ def print_equivalence(console: Console, found: Equivalence) -> None:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column()
+    if found.max_relative_difference == 0:
+        difference = f"Every one of the {rows:,} trained {unit}s has the same rate in both"
+    else:
+        difference = (
+            f"The largest relative difference over the {rows:,} trained {unit}s is"
+            f" {found.max_relative_difference:.1e}, at {unit} {found.at} ({fmt_lr(ours)} and"
+            f" {fmt_lr(theirs)})"
+        )
     grid.add_row(
         Text("same" if found.same else "differs", style="green" if found.same else "bold red"),
-        f"The largest relative difference over the {rows:,} trained {unit}s is"
-        f" {found.max_relative_difference:.1e}, at {unit} {found.at} ({fmt_lr(ours)} and"
-        f" {fmt_lr(theirs)}): {verdict}.",
+        f"{difference}: {verdict}.",
     )
     from lrplan.equivalent import alternatives
 

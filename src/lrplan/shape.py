@@ -298,8 +298,8 @@ def _past_the_end(schedule: Schedule) -> list[Insight]:
                 "rises-past-end",
                 "note",
                 f"If training runs past {unit} {rows - 1} ({trainer}), the rate rises again:"
-                f" {unit} {rows + top} would run at {fmt_lr(window[top])} instead of staying"
-                f" at {fmt_lr(low)}.",
+                f" {unit} {rows + top} would run at {fmt_lr(window[top])}, up from"
+                f" {fmt_lr(low)}.",
                 f"Stop training at epochs={config.epochs} (set the trainer's max_epochs to the"
                 " same value), or plan with the epochs you will really train.",
             )
