@@ -418,3 +418,24 @@ def test_the_listing_and_help_import_no_torch() -> None:
         modules = _imported_modules(*args)
         assert "typer" in modules
         assert "torch" not in modules, args
+
+
+def test_the_step_example_documents_commands_that_run(run, monkeypatch) -> None:
+    import shlex
+
+    root = Path(__file__).resolve().parent.parent
+    monkeypatch.chdir(root)
+    text = (root / "examples" / "train_step.yaml").read_text(encoding="utf-8")
+    commands = [line.strip("# ").split(maxsplit=1)[1] for line in text.splitlines()
+                if line.startswith("#   lrplan ")]  # fmt: skip
+    assert commands == [
+        "show --config examples/train_step.yaml",
+        "compare examples/train_step.yaml examples/train_step.yaml,scheduler=cosine",
+    ]
+    for command in commands:
+        result = run(*shlex.split(command), "--csv", "-")
+        assert result.exit_code == 0, result.output
+        rows = list(csv.DictReader(io.StringIO(result.stdout)))
+        column = "lr" if command.startswith("show") else "train_step"
+        rates = [float(row[column]) for row in rows]
+        assert rates == torch_rates(lambda o: S.StepLR(o, step_size=10, gamma=0.1), 0.1, 30)

@@ -943,8 +943,9 @@ def equivalent(
         sets=sets,
     )
     if settings.scheduler != WARMUP_COS:
+        source = f"--config {config}" if config is not None else "--set"
         raise LrplanError(
-            f"--config {config}: names scheduler {settings.scheduler}; lrplan equivalent"
+            f"{source}: names scheduler {settings.scheduler}; lrplan equivalent"
             " composes WarmupCosLR (scheduler warmup_cos) from torch's built-ins"
         )
     configs = [
