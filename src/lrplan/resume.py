@@ -429,6 +429,7 @@ def resume_code(config: ScheduleConfig) -> str:
         ")\n"
         "\n"
         "# Resume: build the optimizer and the scheduler as for a fresh run, then load both.\n"
+        "# (use your own optimizer here, built as for a fresh run)\n"
         f"optimizer = torch.optim.AdamW(model.parameters(), lr={config.lr!r})\n"
         f"{build.replace('{unit_note}', unit_note)}"
         'checkpoint = torch.load("checkpoint.pt")\n'
