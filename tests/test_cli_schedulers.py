@@ -439,3 +439,34 @@ def test_the_step_example_documents_commands_that_run(run, monkeypatch) -> None:
         column = "lr" if command.startswith("show") else "train_step"
         rates = [float(row[column]) for row in rows]
         assert rates == torch_rates(lambda o: S.StepLR(o, step_size=10, gamma=0.1), 0.1, 30)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("scheduler: warmup_cosine\n", "scheduler: unknown scheduler 'warmup_cosine' (did you"),
+        ("scheduler: step\nscheduler_params: [10]\n", "scheduler_params holds a list, not a"),
+        ("scheduler: step\nscheduler_params: {step_size: 2, x: {a: 1}}\n", "a dict is not a"),
+        ("scheduler_params: {gamma: 0.5}\n", "invalid scheduler_params in --config"),
+        ("scheduler: step\n", "StepLR needs step_size: give --param step_size=VALUE"),
+    ],
+)
+def test_bad_scheduler_settings_in_a_config_file_are_one_line(
+    run, tmp_path: Path, content: str, expected: str
+) -> None:
+    path = tmp_path / "train.yaml"
+    path.write_text(f"lr: 1e-3\nepochs: 10\n{content}")
+
+    one_line_error(run("show", "--config", str(path)), expected)
+
+
+def test_a_section_called_scheduler_is_not_a_name(run, tmp_path: Path) -> None:
+    path = tmp_path / "train.yaml"
+    path.write_text("scheduler:\n  lr: 2e-3\n  epochs: 8\n  warmup_epochs: 2\n")
+
+    result = run("show", "--config", str(path), "--csv", "-")
+
+    assert result.exit_code == 0, result.output
+    assert csv_rates(result.stdout) == pytest.approx(
+        [formula_lr(k, 2e-3, 1e-5, 2, 8) for k in range(8)], rel=1e-12
+    )

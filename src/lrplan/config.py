@@ -533,7 +533,12 @@ def _scheduler_settings(
     file_name = normal_name(in_file) if in_file is not None else None
     wanted = named.get("scheduler")
     if wanted is None and in_file is not None:
-        file_name = check_name(in_file, f"{where}: scheduler")
+        if file_name is None:
+            problem, _ = name_problem(in_file)
+            raise LrplanError(
+                f"{where}: scheduler: {problem}; give one of lrplan's short names ('lrplan"
+                f" schedulers' lists them), or name a class with {naming('package.module:Class')}"
+            )
         if is_import_path(file_name):
             raise LrplanError(
                 f"{where}: scheduler {file_name} is an import path; lrplan imports a class"

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from lrplan.planner import Schedule
-from lrplan.schedulers import WARMUP_COS, floor, uses
+from lrplan.schedulers import WARMUP_COS, WARMUP_COS_KINDS, floor, uses
 
 Level = Literal["error", "warning", "note"]
 
@@ -306,7 +306,7 @@ def findings(
     """
     summary = summary or summarize(schedule)
     found = insights(schedule, summary)
-    if schedule.config.scheduler == WARMUP_COS:
+    if schedule.config.scheduler in WARMUP_COS_KINDS:
         found += _warmup_findings(schedule)
     found += _unit_findings(schedule)
     if optimizer is not None:

@@ -166,6 +166,12 @@ def read_config(
     if isinstance(document.get(SCHEDULER_KEY), str):
         read.append((SCHEDULER_KEY,))
         scheduler = resolver.value((SCHEDULER_KEY,))
+    if SCHEDULER_PARAMS_KEY in document and not isinstance(document[SCHEDULER_PARAMS_KEY], Mapping):
+        kind = type(document[SCHEDULER_PARAMS_KEY]).__name__
+        raise LrplanError(
+            f"{where}: {SCHEDULER_PARAMS_KEY} holds a {kind}, not a mapping of constructor"
+            " arguments such as step_size: 10"
+        )
     if isinstance(document.get(SCHEDULER_PARAMS_KEY), Mapping):
         scheduler_params = {}
         for name in document[SCHEDULER_PARAMS_KEY]:
