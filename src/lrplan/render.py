@@ -484,7 +484,11 @@ def print_equivalence(console: Console, found: Equivalence) -> None:
     rows = len(found.warmup_cos)
     ours, theirs = found.warmup_cos.lrs[found.at], found.torch.lrs[found.at]
     verdict = (
-        "the same schedule, up to rounding"
+        (
+            "the same schedule"
+            if found.max_relative_difference == 0
+            else "the same schedule, up to rounding"
+        )
         if found.same
         else "they differ: please report it to lrplan with this command"
     )
