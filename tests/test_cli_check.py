@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.formula import formula_lr
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 ANSI = re.compile(r"\x1b\[")
 
@@ -174,3 +176,32 @@ def test_a_last_epoch_that_is_not_a_number_is_exit_code_2(run, tmp_path: Path) -
     assert result.exit_code == 2, result.output
     assert "scheduler.last_epoch: last_epoch='soon' is not valid" in result.stderr
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("max_epochs", "code", "exit_code"),
+    [(25, None, 0), (-1, None, 0), (50, "trainer-runs-past-schedule", 1),
+     (20, "trainer-stops-early", 1)],
+)  # fmt: skip
+def test_the_trainers_max_epochs_is_held_against_the_schedule(
+    run, max_epochs: int, code: str | None, exit_code: int
+) -> None:
+    result = run(
+        "check", "--config", str(EXAMPLES / "hydra_training.yaml"),
+        "--set", f"lightning.trainer.params.max_epochs={max_epochs}", "--json",
+    )  # fmt: skip
+    assert result.exit_code == exit_code, result.output
+    document = json.loads(result.stdout)
+    trainer = [f for f in document["findings"] if f["code"].startswith("trainer-")]
+    if code is None:
+        assert trainer == []
+        return
+    (finding,) = trainer
+    assert finding["code"] == code and finding["level"] == "warning"
+    assert f"max_epochs={max_epochs}" in finding["message"]
+    # The rate named comes from the real scheduler: the formula at the epoch it names.
+    if code == "trainer-stops-early":
+        expected = formula_lr(max_epochs - 1, 1e-3, 1e-6, 3, 25)
+    else:
+        expected = max(formula_lr(k, 1e-3, 1e-6, 3, 25) for k in range(25, max_epochs + 1))
+    assert f"{expected:.3e}" in finding["message"]

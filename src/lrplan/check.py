@@ -99,6 +99,7 @@ def run_check(
     )
     optimizer_source = None
     last_epoch = last_epoch_source = None
+    trainer_epochs = trainer_epochs_source = None
     if found is not None:
         sources.update({key: found.sources[key] for key in found.sources if given.get(key) is None})
         optimizer_source = found.optimizer_source
@@ -107,6 +108,15 @@ def run_check(
                 found.last_epoch, f"--config {config_file}: {found.last_epoch_source}"
             )
             last_epoch_source = found.last_epoch_source
+        if found.trainer_epochs is not None:
+            trainer_epochs = _whole(
+                found.trainer_epochs,
+                f"--config {config_file}: {found.trainer_epochs_source}",
+                "max_epochs",
+            )
+            trainer_epochs_source = found.trainer_epochs_source
+            if trainer_epochs <= 0:  # Lightning's -1: no limit of epochs
+                trainer_epochs = trainer_epochs_source = None
     name = found.optimizer if found is not None else None
     if optimizer is not None:
         name, optimizer_source = optimizer, "--optimizer"
@@ -135,6 +145,8 @@ def run_check(
             last_epoch_source=last_epoch_source,
             last_epoch_error=last_epoch_error,
             defaulted=defaulted,
+            trainer_epochs=trainer_epochs,
+            trainer_epochs_source=trainer_epochs_source,
         )
     )
     return CheckReport(
@@ -149,12 +161,13 @@ def run_check(
     )
 
 
-def _whole(value: object, where: str) -> int:
-    """``last_epoch`` as an int; LrplanError naming ``where`` if it is not a whole number."""
+def _whole(value: object, where: str, name: str = "last_epoch") -> int:
+    """``name``'s value as an int; LrplanError naming ``where`` if it is not a whole number."""
     try:
         whole: int = coerce("epochs", value, where)
     except LrplanError:
         raise LrplanError(
-            f"{where}: last_epoch={value!r} is not valid; give a whole number (-1: a fresh run)"
+            f"{where}: {name}={value!r} is not valid; give a whole number (-1: "
+            + ("a fresh run)" if name == "last_epoch" else "no limit)")
         ) from None
     return whole

@@ -295,6 +295,8 @@ def findings(
     last_epoch_source: str | None = None,
     last_epoch_error: str | None = None,
     defaulted: dict[str, Any] | None = None,
+    trainer_epochs: int | None = None,
+    trainer_epochs_source: str | None = None,
 ) -> list[Insight]:
     """What ``lrplan check`` reports: :func:`insights`, then the findings only it adds.
 
@@ -303,9 +305,13 @@ def findings(
         last_epoch: a ``last_epoch`` the config sets, and ``last_epoch_error`` what torch
             raised when WarmupCosLR was built with it on a fresh optimizer (None: nothing).
         defaulted: schedule keys the config file lacks, with the defaults used for them.
+        trainer_epochs: the trainer's ``max_epochs`` the config sets (at
+            ``trainer_epochs_source``), to hold against the schedule's ``epochs``.
     """
     summary = summary or summarize(schedule)
     found = insights(schedule, summary)
+    if trainer_epochs is not None:
+        found += _trainer_findings(schedule, trainer_epochs, trainer_epochs_source)
     if schedule.config.scheduler in WARMUP_COS_KINDS:
         found += _warmup_findings(schedule)
     found += _unit_findings(schedule)
@@ -503,3 +509,39 @@ def _step_units(schedule: Schedule) -> list[Insight]:
             )
         )
     return found
+
+
+def _trainer_findings(schedule: Schedule, trainer_epochs: int, source: str | None) -> list[Insight]:
+    """The trainer's ``max_epochs`` against the schedule's ``epochs``, in the planned rates."""
+    config = schedule.config
+    if trainer_epochs == config.epochs:
+        return []
+    where = f" ({source})" if source else ""
+    if trainer_epochs < config.epochs:
+        last = schedule.lrs[max(trainer_epochs, 1) * config.steps_per_epoch - 1]
+        return [
+            Insight(
+                "trainer-stops-early",
+                "warning",
+                f"The trainer stops after max_epochs={trainer_epochs}{where}, but the schedule"
+                f" runs epochs={config.epochs}: training ends at {fmt_lr(last)}, before the"
+                " cosine has decayed.",
+                f"Set epochs={trainer_epochs} for the scheduler, or max_epochs={config.epochs}"
+                " for the trainer.",
+            )
+        ]
+    over = (trainer_epochs - config.epochs) * config.steps_per_epoch
+    from lrplan.planner import plan
+
+    after = plan(config, beyond=over).beyond
+    return [
+        Insight(
+            "trainer-runs-past-schedule",
+            "warning",
+            f"The trainer runs max_epochs={trainer_epochs}{where}, but the schedule ends at"
+            f" epochs={config.epochs}: for the last {trainer_epochs - config.epochs} epochs the"
+            f" rate leaves the floor again, up to {fmt_lr(max(after))}.",
+            f"Set epochs={trainer_epochs} for the scheduler, or max_epochs={config.epochs}"
+            " for the trainer.",
+        )
+    ]

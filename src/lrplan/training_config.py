@@ -25,6 +25,8 @@ SECTION_NAMES = ("optim", "optimizer", "scheduler", "lr_scheduler", "training")
 ARGUMENT_SECTIONS = ("init_args", "params")
 #: How deep the search for sections goes, counting from the top level.
 MAX_DEPTH = 6
+#: The key of a trainer's length (Lightning's Trainer, and the configs built on it).
+TRAINER_EPOCHS_KEY = "max_epochs"
 
 #: Top-level keys naming the scheduler lrplan plans (``--scheduler``) and its arguments.
 SCHEDULER_KEY = "scheduler"
@@ -60,6 +62,9 @@ class ConfigValues:
     #: ``scheduler_params: {...}``, resolved but not validated: lrplan.config does that.
     scheduler: Any = None
     scheduler_params: dict[str, Any] | None = None
+    #: The trainer's ``max_epochs`` (Lightning), wherever the file has one, and its path.
+    trainer_epochs: Any = None
+    trainer_epochs_source: str | None = None
 
 
 def dotted(path: Path_) -> str:
@@ -202,6 +207,11 @@ def read_config(
             f"{where}: none of {', '.join(keys)} found {searched}{hint};"
             " name the section that holds them with --config-key PATH"
         )
+    trainer_epochs = trainer_epochs_source = None
+    trainer_place = next(_find_key(document, TRAINER_EPOCHS_KEY), None)
+    if trainer_place is not None:
+        trainer_epochs = resolver.value(trainer_place)
+        trainer_epochs_source = dotted(trainer_place)
     return ConfigValues(
         values,
         sources,
@@ -211,7 +221,19 @@ def read_config(
         last_epoch_source,
         scheduler,
         scheduler_params,
+        trainer_epochs,
+        trainer_epochs_source,
     )
+
+
+def _find_key(node: Any, key: str, path: Path_ = ()) -> Iterator[Path_]:
+    """Paths of every ``key`` in ``node``'s nested mappings, shallowest first per branch."""
+    if not isinstance(node, Mapping) or len(path) >= MAX_DEPTH:
+        return
+    if key in node:
+        yield (*path, key)
+    for name, value in node.items():
+        yield from _find_key(value, key, (*path, name))
 
 
 # --- the document ------------------------------------------------------------------------------
