@@ -150,7 +150,7 @@ def read_loss(log: TrainingLog, lr_at: Callable[[int], str | None] | None = None
         evidence = [
             f"the loss rose to {rise:.1f}× its lowest value so far: {_loss(losses[low_at])}"
             f" at {where(low_at)}, {_loss(losses[rise_at])} at {where(rise_at)}"
-            f" (diverging from {DIVERGE_RISE:g}×)"
+            f" (the rule: {DIVERGE_RISE:g}× or more)"
         ]
         evidence.append(_ending(log))
         return LossReading("diverging", tuple(evidence), rise=rise, rise_at=rise_at, low_at=low_at)
@@ -210,14 +210,14 @@ def read_loss(log: TrainingLog, lr_at: Callable[[int], str | None] | None = None
             "slow",
             f"the loss took until {where(halfway_at)}, {share * 100:.0f} % into the run, to"
             f" fall halfway from {_loss(first)} to {_loss(last)}"
-            f" (slow from {SLOW_HALFWAY_SHARE * 100:.0f} %)",
+            f" (the rule: {SLOW_HALFWAY_SHARE * 100:.0f} % or later)",
             tail_text,
             halfway_at=halfway_at,
         )
     if tail.change > -PLATEAU_FALL:
         evidence = [
-            f"{tail_text}: less than the {PLATEAU_FALL * 100:g} % fall that counts as still"
-            " improving"
+            f"{tail_text}: it stopped improving (the rule: a fall under"
+            f" {PLATEAU_FALL * 100:g} %)"
         ]
         described = lr_at(tail.first) if lr_at is not None else None
         if described:
@@ -291,7 +291,7 @@ def _signed(fraction: float) -> str:
 
 def _ending(log: TrainingLog) -> str:
     last = len(log.losses) - 1
-    return f"it ended at {_loss(log.losses[last])} at {log.where(last)}"
+    return f"at {log.where(last)}, its last, the loss was {_loss(log.losses[last])}"
 
 
 def _no_rise(rise: float | None) -> str:
@@ -830,7 +830,7 @@ def _marked(
     if reading.halfway_at is not None and reading.symptom in ("slow", HEALTHY, "plateau"):
         mark(reading.halfway_at, "halfway")
     if reading.tail is not None and reading.symptom in ("plateau", HEALTHY, "slow"):
-        mark(reading.tail.first, "tail from here")
+        mark(reading.tail.first, "tail starts")
     departure = lr_check.departure if lr_check is not None else None
     epoch = departure.logged.epoch if departure is not None else None
     if epoch is not None and log.unit == "epoch" and epoch in log.positions:

@@ -240,13 +240,15 @@ def guess_lr_columns(columns: Sequence[str]) -> list[str]:
 
     ``lr``, ``learning_rate``, and names starting ``lr-`` (Lightning's LearningRateMonitor:
     ``lr-AdamW``, ``lr-AdamW/pg1`` for each param group), ``lr_`` or ``lr/``, or ending
-    ``/lr``; not the ``-momentum`` and ``-weight_decay`` columns that monitor also writes.
+    ``/lr``; not the ``-momentum`` and ``-weight_decay`` columns that monitor also writes,
+    nor an ``lr_scale``.
     The first param group comes first; otherwise the order of the columns.
     """
     found = []
     for name in columns:
         lowered = name.lower()
-        if lowered.endswith(("-momentum", "-weight_decay", "_momentum", "_weight_decay")):
+        # The monitor's other columns, and WarmupCosLR's per-group multiplier.
+        if lowered.endswith(("momentum", "weight_decay", "scale")):
             continue
         if (
             lowered in ("lr", "learning_rate", "learning-rate")

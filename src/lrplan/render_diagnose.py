@@ -117,7 +117,7 @@ def rows_table(diagnosis: Diagnosis, show_all: bool = False) -> Group:
     log = diagnosis.log
     table = Table(header_style="bold")
     table.add_column(log.unit, justify="right", no_wrap=True)
-    table.add_column(f"{log.loss.name}", justify="right", no_wrap=True)
+    table.add_column("loss", justify="right", no_wrap=True)
     table.add_column("logged lr", justify="right", no_wrap=True)
     table.add_column("planned lr", justify="right", no_wrap=True)
     table.add_column("", no_wrap=False)
