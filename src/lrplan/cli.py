@@ -53,6 +53,9 @@ class LrplanGroup(TyperGroup):
             name = param.opts[0] if param is not None and param.opts else error.param_hint
             context = error.ctx
             where = f" (see '{context.command_path} --help')" if context is not None else ""
+            if not error.message:
+                # A required option or argument left out: Click says which.
+                fail(f"{error.format_message()}{where}")
             # typer's own conversions phrase some messages as pydantic does ("Value error, ...").
             message = error.message.removeprefix("Value error, ")
             fail(f"invalid {name}: {message}{where}")
