@@ -190,9 +190,7 @@ def test_a_tail_falling_under_two_percent_is_a_plateau(change: float, symptom: s
 
 def test_the_plateau_says_how_high_the_rate_still_was() -> None:
     config = ScheduleConfig(lr=0.1, min_lr=0.001, warmup_epochs=2, epochs=20)
-    lrs = [
-        LoggedLr(epoch, None, formula_lr(epoch, 0.1, 0.001, 2, 20)) for epoch in range(20)
-    ]
+    lrs = [LoggedLr(epoch, None, formula_lr(epoch, 0.1, 0.001, 2, 20)) for epoch in range(20)]
     found = diagnose(log_of(tail_curve(0.0), lrs=lrs), config)
     assert found.symptom == "plateau"
     rate = formula_lr(14, 0.1, 0.001, 2, 20)

@@ -137,7 +137,10 @@ def test_a_short_last_row_is_padded_as_a_file_cut_off_while_written(tmp_path: Pa
             ["train_loss_epoch", "train_loss_step", "val_loss"],
         ),
         (["epoch", "val_loss", "loss"], ["loss", "val_loss"]),
-        (["epoch", "train/loss", "valid/loss", "test_loss"], ["train/loss", "valid/loss", "test_loss"]),
+        (
+            ["epoch", "train/loss", "valid/loss", "test_loss"],
+            ["train/loss", "valid/loss", "test_loss"],
+        ),
         (["epoch", "loss_step", "loss_epoch"], ["loss_epoch", "loss_step"]),
         (["epoch", "accuracy"], []),
     ],
@@ -197,9 +200,9 @@ def test_bad_logs_raise_one_line_naming_the_file(
 
 
 def test_missing_files_and_folders_say_what_to_give(tmp_path: Path) -> None:
-    with pytest.raises(LrplanError, match="no such file; give the metrics.csv"):
+    with pytest.raises(LrplanError, match=r"no such file; give the metrics\.csv"):
         read_log(tmp_path / "missing.csv")
-    with pytest.raises(LrplanError, match="is a folder without metrics.csv"):
+    with pytest.raises(LrplanError, match=r"is a folder without metrics\.csv"):
         read_log(tmp_path)
 
 
@@ -211,5 +214,5 @@ def test_unknown_chosen_columns_list_the_candidates(tmp_path: Path) -> None:
         f"invalid --loss-column: {path} has no column 'train_los'; give one of"
         " train_loss_epoch, train_loss_step, val_loss"
     )
-    with pytest.raises(LrplanError, match="invalid --lr-column: .* give one of lr-AdamW"):
+    with pytest.raises(LrplanError, match=r"invalid --lr-column: .* give one of lr-AdamW"):
         read_log(path, lr_column="lr")

@@ -216,8 +216,7 @@ def read_loss(log: TrainingLog, lr_at: Callable[[int], str | None] | None = None
         )
     if tail.change > -PLATEAU_FALL:
         evidence = [
-            f"{tail_text}: it stopped improving (the rule: a fall under"
-            f" {PLATEAU_FALL * 100:g} %)"
+            f"{tail_text}: it stopped improving (the rule: a fall under {PLATEAU_FALL * 100:g} %)"
         ]
         described = lr_at(tail.first) if lr_at is not None else None
         if described:

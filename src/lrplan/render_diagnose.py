@@ -131,9 +131,13 @@ def rows_table(diagnosis: Diagnosis, show_all: bool = False) -> Group:
         row = rows[index]
         loss = Text(f"{row.loss:.4g}", style="" if math.isfinite(row.loss) else "bold red")
         logged = Text("" if row.logged_lr is None else fmt_lr(row.logged_lr))
-        if row.logged_lr is not None and row.planned_lr is not None:
-            if not same_rate(row.logged_lr, row.planned_lr):
-                logged.stylize("yellow")
+        logged_lr, planned_lr = row.logged_lr, row.planned_lr
+        if (
+            logged_lr is not None
+            and planned_lr is not None
+            and not same_rate(logged_lr, planned_lr)
+        ):
+            logged.stylize("yellow")
         planned = "" if row.planned_lr is None else fmt_lr(row.planned_lr)
         table.add_row(str(row.position), loss, logged, planned, Text(", ".join(row.marks)))
     parts: list[Table | Text] = [table]
