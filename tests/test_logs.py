@@ -204,6 +204,10 @@ def test_missing_files_and_folders_say_what_to_give(tmp_path: Path) -> None:
         read_log(tmp_path / "missing.csv")
     with pytest.raises(LrplanError, match=r"is a folder without metrics\.csv"):
         read_log(tmp_path)
+    config = tmp_path / "train.yaml"
+    config.write_text("lr: 1e-3\n")
+    with pytest.raises(LrplanError, match="is a YAML file, not a training log; give the log's"):
+        read_log(config)
 
 
 def test_unknown_chosen_columns_list_the_candidates(tmp_path: Path) -> None:

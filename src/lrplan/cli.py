@@ -802,6 +802,7 @@ def diagnose(
             help="The column of the loss. Default: guessed, the training loss per epoch"
             " first (train_loss_epoch, train_loss, loss, train_loss_step, then val_loss).",
             show_default=False,
+            rich_help_panel="Log",
         ),
     ] = None,
     lr_column: Annotated[
@@ -812,6 +813,7 @@ def diagnose(
             help="The column of the logged learning rate. Default: guessed (lr-AdamW, lr,"
             " learning_rate, ...).",
             show_default=False,
+            rich_help_panel="Log",
         ),
     ] = None,
     lr: LrOption = None,

@@ -246,7 +246,8 @@ def fit_tail(log: TrainingLog) -> Trend:
     slope = math.fsum((x - x_mean) * (y - y_mean) for x, y in zip(xs, ys, strict=True)) / spread
     start = y_mean + slope * (xs[0] - x_mean)
     end = y_mean + slope * (xs[-1] - x_mean)
-    change = (end - start) / abs(start) if start else math.copysign(math.inf, end - start)
+    # Relative to the line's start; a line starting at 0 is measured against its end.
+    change = (end - start) / (abs(start) or abs(end) or 1.0)
     per_epoch = None
     if log.unit == "epoch":
         per_epoch = change / (xs[-1] - xs[0])
@@ -638,8 +639,14 @@ def _counted_in_steps(config: ScheduleConfig, steps: int | None) -> ScheduleConf
 
 
 def _steps_text(config: ScheduleConfig, steps: int) -> str:
-    epochs = config.epochs / steps
-    return f"{config.epochs} steps ({epochs:.2g} of the {steps}-step epochs)"
+    if config.epochs < steps:
+        return f"{config.epochs} optimizer steps, inside the first epoch of {steps}"
+    return f"{config.epochs} optimizer steps ({config.epochs / steps:.3g} epochs of {steps})"
+
+
+def _times(ratio: float) -> str:
+    """``1.07×``, ``12.5×``, ``1,222×``: a ratio as one reads it."""
+    return f"{ratio:.3g}×" if ratio < 100 else f"{ratio:,.0f}×"
 
 
 def _replay(config: ScheduleConfig) -> Predictor:
@@ -772,7 +779,7 @@ def diagnose(log: TrainingLog, config: ScheduleConfig) -> Diagnosis:
         text = f"{fmt_lr(rate)} at {log.unit} {position} ({source}), {rate / config.lr * 100:.0f} %"
         text += " of the planned peak"
         if config.min_lr > 0:
-            text += f" and {rate / config.min_lr:.3g}× min_lr"
+            text += f" and {_times(rate / config.min_lr)} min_lr"
         return text
 
     reading = read_loss(log, lr_at)

@@ -338,6 +338,11 @@ def _metrics_file(path: Path) -> Path:
         raise LrplanError(f"{path}: is a folder without {METRICS_FILE}; {_WHAT}")
     if not path.exists():
         raise LrplanError(f"{path}: no such file; {_WHAT}")
+    if path.suffix.lower() in (".yaml", ".yml"):
+        raise LrplanError(
+            f"{path}: is a YAML file, not a training log; give the log's CSV here, and the"
+            " training config with --config"
+        )
     return path
 
 
