@@ -333,6 +333,24 @@ def test_a_scheduler_counted_in_steps_but_stepped_every_epoch() -> None:
     assert check.where(check.departure) == "step 8 (epoch 1)"
 
 
+def test_a_plan_stepped_otherwise_than_a_right_run() -> None:
+    # The run steps per optimizer step with step counts (right); the plan is per epoch.
+    rates = [formula_lr(8 * epoch, 1e-3, 1e-5, 24, 200) for epoch in range(25)]
+    check = check_lr(logged(rates, steps_per_epoch=8), PLAN)
+    assert not isinstance(check, str)
+    assert check.departure is not None and check.departure.row == 0
+    assert check.cause == "plan-interval"
+    assert check.explanation.endswith("plan it with --interval step --steps-per-epoch 8")
+    # The run steps per epoch with epoch counts (right); the plan is per step.
+    per_step = PLAN.replace(interval="step", steps_per_epoch=8)
+    check = check_lr(logged(formula_rates(25), steps_per_epoch=8), per_step)
+    assert not isinstance(check, str)
+    # Step 0 already: lr / 3 against lr / 24.
+    assert check.departure is not None and check.departure.row == 0
+    assert check.cause == "plan-interval"
+    assert "plan it with --interval epoch" in check.explanation
+
+
 def test_what_cannot_be_checked_is_said() -> None:
     assert "no learning-rate column" in check_lr(log_of([1.0] * 5), PLAN)
     steps_only = log_of([1.0] * 5, unit="step", lrs=[LoggedLr(None, 0, 1e-3)])

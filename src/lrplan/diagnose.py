@@ -308,6 +308,7 @@ def _loss(value: float) -> str:
 
 STEP_INTERVAL = "step-interval"
 EPOCH_INTERVAL = "epoch-interval"
+PLAN_INTERVAL = "plan-interval"
 RESUME_FRESH = "resume-fresh"
 RESUME_LOAD_ORDER = "resume-load-order"
 WARMUP = "warmup"
@@ -319,6 +320,7 @@ UNKNOWN = "unknown"
 CAUSES = {
     STEP_INTERVAL: "a step/epoch interval mix-up: stepped every optimizer step, counted in epochs",
     EPOCH_INTERVAL: "a step/epoch interval mix-up: stepped once per epoch, counted in steps",
+    PLAN_INTERVAL: "a plan stepped otherwise than the run: the run is right, the plan is not",
     RESUME_FRESH: "a resume that restarted the warm-up (a new scheduler, its state not loaded)",
     RESUME_LOAD_ORDER: "a resume that built the scheduler after loading the optimizer's state",
     WARMUP: "a different warm-up length",
@@ -545,6 +547,33 @@ def _suspects(
             )
         )
 
+    other_stepping = _other_stepping(config, steps)
+    if other_stepping is not None:
+        # The run is right and the plan is stepped the other way (or the other way round).
+        per_row = _lazy(
+            lambda: planned_rates(other_stepping, _last_logged_row(log, other_stepping) + 1)
+        )
+
+        def stepped_as_run(point: LrPoint) -> float | None:
+            row = point.logged.epoch if other_stepping.interval == "epoch" else point.logged.step
+            return None if row is None else per_row()[row]
+
+        if other_stepping.interval == "epoch":
+            fix = (
+                f"the run steps its scheduler once per epoch, with warmup_epochs="
+                f"{config.warmup_epochs} and epochs={config.epochs} in epochs, while the plan"
+                " is stepped per optimizer step: plan it with --interval epoch (and no"
+                " --steps-per-epoch)"
+            )
+        else:
+            fix = (
+                f"the run steps its scheduler after every optimizer step, with its lengths in"
+                f" steps (warmup_epochs={other_stepping.warmup_rows},"
+                f" epochs={other_stepping.rows}), while the plan is stepped per epoch: plan it"
+                f" with --interval step --steps-per-epoch {other_stepping.steps_per_epoch}"
+            )
+        suspects.append((PLAN_INTERVAL, stepped_as_run, fix))
+
     resume_at = departure.logged.epoch
     if (
         resume_at is not None
@@ -636,6 +665,25 @@ def _counted_in_steps(config: ScheduleConfig, steps: int | None) -> ScheduleConf
         return config.replace(interval="step", steps_per_epoch=steps)
     except LrplanError:
         return None
+
+
+def _other_stepping(config: ScheduleConfig, steps: int | None) -> ScheduleConfig | None:
+    """The plan stepped the other way: per epoch for a plan per step, and per step (with the
+    log's steps per epoch) for a plan per epoch; None when the log does not say its steps."""
+    try:
+        if config.interval == "step":
+            return config.replace(interval="epoch", steps_per_epoch=1)
+        if steps is not None and steps > 1:
+            return config.replace(interval="step", steps_per_epoch=steps)
+    except LrplanError:
+        return None
+    return None
+
+
+def _last_logged_row(log: TrainingLog, config: ScheduleConfig) -> int:
+    """The last epoch (plan per epoch) or step (plan per step) a logged rate was logged at."""
+    rows = [logged.epoch if config.interval == "epoch" else logged.step for logged in log.lrs]
+    return max((row for row in rows if row is not None), default=0)
 
 
 def _steps_text(config: ScheduleConfig, steps: int) -> str:
