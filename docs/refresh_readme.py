@@ -3,7 +3,7 @@
     python docs/refresh_readme.py          # rewrite README.md in place
     python docs/refresh_readme.py --check  # exit 1 if README.md is out of date
 
-Commands run in a scratch folder holding a link to examples/, at 100 columns, with NO_COLOR,
+Commands run in a scratch folder holding links to examples/ and docs/, at 100 columns, with NO_COLOR,
 so the output is what a user sees in a plain 100-column terminal.
 """
 
@@ -40,7 +40,9 @@ def run_block(body: str, folder: Path) -> str:
 def refreshed(readme: str) -> str:
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
-        (folder / "examples").symlink_to(ROOT / "examples")
+        # Links, so that commands read the examples and write the README's figures in place.
+        for name in ("examples", "docs"):
+            (folder / name).symlink_to(ROOT / name)
         return BLOCK.sub(lambda m: f"```console\n{run_block(m.group(1), folder)}```", readme)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from pathlib import Path
@@ -101,7 +102,10 @@ def test_nothing_is_cut_in_narrow_or_wide_terminals(run, monkeypatch, columns: s
 
     assert result.exit_code == 0, result.output
     assert "…" not in result.stdout
-    assert max(len(line) for line in result.stdout.splitlines()) <= int(columns)
+    report, code = result.stdout.split("Save and resume so (the first way):")
+    assert max(len(line) for line in report.splitlines()) <= int(columns)
+    # The code to paste is never wrapped: it must stay valid Python at any width.
+    ast.parse(code)
 
 
 def test_json_has_every_way_and_its_rates(run) -> None:

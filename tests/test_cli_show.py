@@ -273,3 +273,19 @@ def test_config_that_is_a_folder(run, tmp_path: Path) -> None:
     result = run("show", "--config", str(tmp_path))
     assert result.exit_code == 2
     assert "folder" in result.stderr
+
+
+def test_a_config_giving_a_key_twice_is_refused(run, tmp_path: Path) -> None:
+    config = tmp_path / "dup.yaml"
+    config.write_text("lr: 1e-3\nepochs: 10\nlr: 2e-3\n")
+    result = run("show", "--config", str(config))
+    assert result.exit_code == 2
+    assert "duplicate key 'lr'" in result.stderr and "line 3" in result.stderr
+
+
+@pytest.mark.parametrize("label", ["epoch", "step", "ratio"])
+def test_compare_refuses_labels_that_name_a_column(run, label: str) -> None:
+    result = run("compare", f"lr=1e-3,label={label}", "lr=5e-4", "--csv", "-")
+    assert result.exit_code == 2
+    assert f"labelled {label!r}" in result.stderr
+    assert result.stdout == ""

@@ -58,6 +58,8 @@ class LrplanGroup(TyperGroup):
                 fail(f"{error.format_message()}{where}")
             # typer's own conversions phrase some messages as pydantic does ("Value error, ...").
             message = error.message.removeprefix("Value error, ")
+            if not message:  # a required option that was not given
+                fail(f"{name} is required{where}")
             fail(f"invalid {name}: {message}{where}")
         except typer.TyperException as error:
             # Click's usage errors: unknown option, a value that does not parse, a missing one.
@@ -424,6 +426,7 @@ def resume(
         typer.Option(
             "--at",
             metavar="K",
+            parser=parse_whole,
             help="The epoch training resumes at, after a stop at the end of epoch K-1"
             " (1 to epochs-1).",
             show_default=False,
@@ -489,9 +492,9 @@ def resume(
         return
 
     from lrplan.render import make_console
-    from lrplan.render_resume import resume_view
+    from lrplan.render_resume import print_resume
 
-    make_console().print(resume_view(report))
+    print_resume(make_console(), report)
 
 
 @app.command()

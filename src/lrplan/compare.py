@@ -174,6 +174,10 @@ class Comparison:
         return (self.row(index) for index in range(len(self)))
 
 
+#: Labels that would collide with the columns of the side-by-side table and CSV.
+RESERVED_LABELS = frozenset({"epoch", "step", "ratio"})
+
+
 def check_candidates(configs: Sequence[ScheduleConfig]) -> None:
     """Refuse, before any planning, what cannot be compared.
 
@@ -189,6 +193,11 @@ def check_candidates(configs: Sequence[ScheduleConfig]) -> None:
         )
     seen: dict[str, int] = {}
     for position, config in enumerate(configs, 1):
+        if config.name in RESERVED_LABELS:
+            raise LrplanError(
+                f"schedule {position} is labelled {config.name!r}, the name of a column of the"
+                f" tables and CSV; give it another label=..."
+            )
         if config.name in seen:
             raise LrplanError(
                 f"schedules {seen[config.name]} and {position} are both labelled"

@@ -273,6 +273,33 @@ def read_config_file(
     return values, found
 
 
+def safe_load_unique(text: str) -> Any:
+    """``yaml.safe_load``, refusing a mapping that gives the same key twice.
+
+    PyYAML keeps the last of duplicate keys silently, while Hydra and OmegaConf refuse them;
+    a planner that quietly picked one of two ``lr`` values would plan the wrong run.
+    """
+    import yaml
+
+    class UniqueKeyLoader(yaml.SafeLoader):
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                try:
+                    duplicate = key in seen
+                    seen.add(key)
+                except TypeError:  # an unhashable key: SafeLoader reports it itself
+                    break
+                if duplicate:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"found duplicate key {key!r}", key_node.start_mark
+                    )
+            return super().construct_mapping(node, deep)
+
+    return yaml.load(text, Loader=UniqueKeyLoader)  # a SafeLoader: builds no objects
+
+
 def _read_yaml_mapping(path: Path, where: str) -> Mapping[Any, Any]:
     """The YAML document of ``path``, which must be a mapping (an empty file is ``{}``)."""
     import yaml
@@ -287,7 +314,7 @@ def _read_yaml_mapping(path: Path, where: str) -> Mapping[Any, Any]:
         reason = getattr(error, "strerror", None) or str(error)
         raise LrplanError(f"{where}: cannot be read ({reason})") from None
     try:
-        document = yaml.safe_load(text)
+        document = safe_load_unique(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         at = f" at line {mark.line + 1}" if mark is not None else ""

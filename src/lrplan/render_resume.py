@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich import box
-from rich.console import Group
+from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
@@ -123,9 +123,12 @@ def resume_view(report: ResumeReport) -> Group:
     ]
     for message in report.warnings:
         parts.append(Text(f"torch warned: {message.splitlines()[0]}", style="yellow"))
-    parts += [
-        Text(),
-        Text("Save and resume so (the first way):", style="bold"),
-        Text(resume_code(config).rstrip("\n")),
-    ]
+    parts += [Text(), Text("Save and resume so (the first way):", style="bold")]
     return Group(*parts)  # type: ignore[arg-type]
+
+
+def print_resume(console: Console, report: ResumeReport) -> None:
+    """Print :func:`resume_view`, then the code, which is never wrapped or cut to the
+    terminal's width: wrapped, it would stop being Python."""
+    console.print(resume_view(report))
+    console.print(resume_code(report.config).rstrip("\n"), soft_wrap=True, markup=False)

@@ -381,6 +381,7 @@ def resume_code(config: ScheduleConfig) -> str:
         ")\n"
         "\n"
         "# Resume: build the optimizer and the scheduler as for a fresh run, then load both.\n"
+        "# (use your own optimizer here, built as for a fresh run)\n"
         f"optimizer = torch.optim.AdamW(model.parameters(), lr={config.lr!r})\n"
         f"scheduler = WarmupCosLR({unit_note}\n    optimizer, {arguments}\n)\n"
         'checkpoint = torch.load("checkpoint.pt")\n'
