@@ -3,8 +3,8 @@
     python docs/refresh_readme.py          # rewrite README.md in place
     python docs/refresh_readme.py --check  # exit 1 if README.md is out of date
 
-Commands run in a scratch folder holding links to examples/ and docs/, at 100 columns, with NO_COLOR,
-so the output is what a user sees in a plain 100-column terminal.
+Commands run in a scratch folder holding links to examples/ and docs/, at 100 columns, with
+NO_COLOR, so the output is what a user sees in a plain 100-column terminal.
 """
 
 from __future__ import annotations

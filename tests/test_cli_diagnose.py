@@ -253,5 +253,5 @@ def test_a_missing_log_argument_is_a_usage_error(run) -> None:
     result = run("diagnose")
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [
-        "lrplan: error: Missing argument 'LOG.csv'. (see 'root diagnose --help')"
+        "lrplan: error: LOG.csv is required (see 'root diagnose --help')"
     ]

@@ -53,12 +53,11 @@ class LrplanGroup(TyperGroup):
             name = param.opts[0] if param is not None and param.opts else error.param_hint
             context = error.ctx
             where = f" (see '{context.command_path} --help')" if context is not None else ""
-            if not error.message:
-                # A required option or argument left out: Click says which.
-                fail(f"{error.format_message()}{where}")
             # typer's own conversions phrase some messages as pydantic does ("Value error, ...").
             message = error.message.removeprefix("Value error, ")
-            if not message:  # a required option that was not given
+            if not message:  # a required option (or argument, by its metavar) that was not given
+                if param is not None and param.param_type_name == "argument":
+                    name = getattr(param, "metavar", None) or name
                 fail(f"{name} is required{where}")
             fail(f"invalid {name}: {message}{where}")
         except typer.TyperException as error:
