@@ -99,6 +99,18 @@ def test_a_loss_that_climbs_back_above_its_start_is_diverging() -> None:
     )
 
 
+def test_a_rise_before_the_nan_is_said_too() -> None:
+    reading = read_loss(log_of([2.0, 1.4, 0.98, 0.686, 5.0, math.nan, math.nan]))
+    assert reading.symptom == "diverging"
+    assert (reading.nonfinite_at, reading.low_at, reading.rise_at) == (5, 3, 4)
+    assert reading.rise == pytest.approx(5.0 / 0.686)
+    assert reading.evidence == (
+        "the loss became NaN at epoch 5, after falling to 0.686 at epoch 3",
+        "before that, the loss rose to 7.3× its lowest value so far: 0.686 at epoch 3, 5 at"
+        " epoch 4 (the rule: 2× or more)",
+    )
+
+
 def test_a_short_log_is_judged_only_for_divergence() -> None:
     assert read_loss(log_of([1.0, math.nan])).symptom == "diverging"
     assert read_loss(log_of([1.0, 0.3, 0.9])).symptom == "diverging"
@@ -286,6 +298,7 @@ CAUSES = [
         "resume-load-order",
         "after loading the optimizer's state",
     ),
+    ("never stepped", [1e-3 / 3] * 25, 1, "not-stepped", "scheduler.step() is never called"),
     ("nonsense", [1e-3 * (epoch % 3 + 1) for epoch in range(25)], 0, "unknown", "none of"),
 ]
 

@@ -134,26 +134,40 @@ def read_loss(log: TrainingLog, lr_at: Callable[[int], str | None] | None = None
     losses = log.losses
     where = log.where
 
-    for index, loss in enumerate(losses):
-        if not math.isfinite(loss):
-            what = "NaN" if math.isnan(loss) else "infinite"
-            evidence = [f"the loss became {what} at {where(index)}"]
-            finite = [i for i in range(index) if math.isfinite(losses[i])]
-            if finite:
-                low = min(finite, key=lambda i: losses[i])
-                evidence[0] += f", after falling to {_loss(losses[low])} at {where(low)}"
-            return LossReading("diverging", tuple(evidence), nonfinite_at=index)
-
-    rise, rise_at, low_at = _largest_rise(losses)
-    if rise is not None and rise >= DIVERGE_RISE:
+    nonfinite_at = next((i for i, loss in enumerate(losses) if not math.isfinite(loss)), None)
+    # Before a NaN, only the finite losses: NaN compares with nothing.
+    rise, rise_at, low_at = _largest_rise(losses[:nonfinite_at])
+    risen = rise is not None and rise >= DIVERGE_RISE
+    rise_text = ""
+    if risen:
         assert rise_at is not None and low_at is not None
-        evidence = [
+        rise_text = (
             f"the loss rose to {rise:.1f}× its lowest value so far: {_loss(losses[low_at])}"
             f" at {where(low_at)}, {_loss(losses[rise_at])} at {where(rise_at)}"
             f" (the rule: {DIVERGE_RISE:g}× or more)"
+        )
+    if nonfinite_at is not None:
+        bad = losses[nonfinite_at]
+        evidence = [
+            f"the loss became {'NaN' if math.isnan(bad) else 'infinite'} at {where(nonfinite_at)}"
         ]
-        evidence.append(_ending(log))
-        return LossReading("diverging", tuple(evidence), rise=rise, rise_at=rise_at, low_at=low_at)
+        if nonfinite_at:
+            low = min(range(nonfinite_at), key=lambda i: losses[i])
+            evidence[0] += f", after falling to {_loss(losses[low])} at {where(low)}"
+        if risen:
+            evidence.append(f"before that, {rise_text}")
+        return LossReading(
+            "diverging",
+            tuple(evidence),
+            nonfinite_at=nonfinite_at,
+            rise=rise,
+            rise_at=rise_at,
+            low_at=low_at,
+        )
+    if risen:
+        return LossReading(
+            "diverging", (rise_text, _ending(log)), rise=rise, rise_at=rise_at, low_at=low_at
+        )
 
     if len(losses) < MIN_POINTS:
         count = f"{len(losses)} {log.unit}{'s' if len(losses) != 1 else ''}"
@@ -309,6 +323,7 @@ def _loss(value: float) -> str:
 STEP_INTERVAL = "step-interval"
 EPOCH_INTERVAL = "epoch-interval"
 PLAN_INTERVAL = "plan-interval"
+NOT_STEPPED = "not-stepped"
 RESUME_FRESH = "resume-fresh"
 RESUME_LOAD_ORDER = "resume-load-order"
 WARMUP = "warmup"
@@ -321,6 +336,7 @@ CAUSES = {
     STEP_INTERVAL: "a step/epoch interval mix-up: stepped every optimizer step, counted in epochs",
     EPOCH_INTERVAL: "a step/epoch interval mix-up: stepped once per epoch, counted in steps",
     PLAN_INTERVAL: "a plan stepped otherwise than the run: the run is right, the plan is not",
+    NOT_STEPPED: "a scheduler that is never stepped",
     RESUME_FRESH: "a resume that restarted the warm-up (a new scheduler, its state not loaded)",
     RESUME_LOAD_ORDER: "a resume that built the scheduler after loading the optimizer's state",
     WARMUP: "a different warm-up length",
@@ -475,8 +491,8 @@ def _find_cause(
     got, expected = fmt_lr(departure.logged.lr), fmt_lr(departure.planned)
     return UNKNOWN, (
         f"the logged rate departs at {where} ({got} instead of {expected}) and matches none"
-        " of the usual mistakes lrplan replays (a step/epoch mix-up, a resume, another"
-        " warm-up, peak or length): compare the run's WarmupCosLR arguments"
+        " of the usual mistakes lrplan replays (a scheduler never stepped, a step/epoch"
+        " mix-up, a resume, another warm-up, peak or length): compare the run's WarmupCosLR arguments"
         f" (lr, min_lr, warmup_epochs, epochs{', steps' if steps else ''}) with the plan"
     )
 
@@ -501,6 +517,16 @@ def _suspects(
     logged_steps = [logged.step for logged in log.lrs if logged.step is not None]
     unit = config.unit
 
+    first_rate = planned_rates(config, 1)[0]
+    suspects.append(
+        (
+            NOT_STEPPED,
+            lambda point: first_rate,
+            f"the logged rate never moves from the first {unit}'s {fmt_lr(first_rate)}:"
+            " scheduler.step() is never called. Call it once per epoch, after that epoch's"
+            " optimizer steps (with Lightning, return the scheduler from configure_optimizers)",
+        )
+    )
     if config.interval == "epoch" and logged_steps:
         # Stepped after every optimizer step, with warmup_epochs and epochs in epochs.
         most = max(logged_steps)
@@ -878,7 +904,7 @@ def _marked(
             reading.nonfinite_at,
             "loss NaN" if math.isnan(log.losses[reading.nonfinite_at]) else "loss inf",
         )
-    if reading.symptom == "diverging" and reading.rise_at is not None:
+    if reading.rise is not None and reading.rise >= DIVERGE_RISE:
         mark(reading.low_at, "lowest so far")
         mark(reading.rise_at, f"{reading.rise:.1f}× that")
     if reading.halfway_at is not None and reading.symptom in ("slow", HEALTHY, "plateau"):

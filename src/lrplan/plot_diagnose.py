@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lrplan.config import describe
-from lrplan.diagnose import CAUSES, HEALTHY, PLATEAU_FALL, TAIL_SHARE, Diagnosis
+from lrplan.diagnose import CAUSES, DIVERGE_RISE, HEALTHY, PLATEAU_FALL, TAIL_SHARE, Diagnosis
 from lrplan.plot import _TEXT_BOX, FIGURE_SIZE, PNG_DPI, save_figure
 
 if TYPE_CHECKING:
@@ -159,8 +159,9 @@ def _mark_symptom(axes: Any, diagnosis: Diagnosis, xs: list[float]) -> None:
     if reading.nonfinite_at is not None:
         x = xs[reading.nonfinite_at]
         axes.axvline(x, color=colour, lw=1.6)
+        bad = losses[reading.nonfinite_at]
         axes.annotate(
-            f"loss {losses[reading.nonfinite_at]} at {log.where(reading.nonfinite_at)}",
+            f"loss {'NaN' if math.isnan(bad) else bad} at {log.where(reading.nonfinite_at)}",
             xy=(x, 0.5),
             xycoords=("data", "axes fraction"),
             xytext=(6, 0),
@@ -169,8 +170,7 @@ def _mark_symptom(axes: Any, diagnosis: Diagnosis, xs: list[float]) -> None:
             fontsize=9.5,
             bbox=_TEXT_BOX,
         )
-        return
-    if reading.symptom == "diverging" and reading.rise_at is not None:
+    if reading.rise is not None and reading.rise >= DIVERGE_RISE and reading.rise_at is not None:
         assert reading.low_at is not None and reading.rise is not None
         for index, text in (
             (reading.low_at, "lowest so far"),
@@ -217,9 +217,11 @@ def _mark_symptom(axes: Any, diagnosis: Diagnosis, xs: list[float]) -> None:
         axes.annotate(
             f"halfway: {reading.halfway_share * 100:.0f} % into the run",
             xy=(xs[index], losses[index]),
-            xytext=(10, 10),
+            # Well above the point, with an arrow: the curve runs on from it at about its level.
+            xytext=(18, 36),
             textcoords="offset points",
             color="tab:purple",
             fontsize=9.5,
             bbox=_TEXT_BOX,
+            arrowprops={"arrowstyle": "->", "color": "tab:purple", "lw": 1, "shrinkB": 5},
         )
