@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 import runpy
@@ -204,3 +205,36 @@ def test_the_shipped_logs_and_their_plans(name: str) -> None:
     assert first_lr == pytest.approx(
         formula_lr(0, config.lr, config.min_lr, config.warmup_epochs, config.epochs), rel=1e-12
     )
+
+
+def test_make_logs_writes_the_rows_lightnings_csvlogger_writes() -> None:
+    """tests/data/lightning_metrics.csv was written by Lightning 2.6.6's CSVLogger for a module
+    logging train_loss (on_step and on_epoch) and val_loss, with LearningRateMonitor(
+    logging_interval="epoch"), AdamW and WarmupCosLR(lr=0.1, min_lr=1e-5, warmup_epochs=3,
+    epochs=12) stepped per epoch: 12 epochs of 32 steps. make_logs.py, set to the same run,
+    fills the same cells of the same rows."""
+    real = (Path(__file__).parent / "data" / "lightning_metrics.csv").read_text(encoding="utf-8")
+    namespace = runpy.run_path(str(EXAMPLES / "make_logs.py"), run_name="make_logs")
+    train = namespace["train"]
+    train.__globals__["STEPS_PER_EPOCH"] = 32
+    preset = namespace["Preset"]("as the Lightning run", 0.1, 1e-5, 3, 12)
+    made = train(preset)
+
+    def layout(rows: list[dict[str, object]]) -> list[tuple[object, ...]]:
+        # Which cells a row fills, with its epoch and step: the values differ, the rows not.
+        return [
+            (row["epoch"], row["step"], *sorted(k for k, v in row.items() if v not in ("", None)))
+            for row in rows
+        ]
+
+    real_rows = list(csv.DictReader(io.StringIO(real)))
+    made_rows = [
+        {key: str(value) for key, value in row.items()} | {"epoch": str(row.get("epoch", ""))}
+        for row in made.rows
+    ]
+    assert real.splitlines()[0] == ",".join(LOG_COLUMNS)
+    assert layout(made_rows) == layout(real_rows)
+    # And the learning rates are the same: the same scheduler, stepped the same way.
+    assert [r["lr-AdamW"] for r in made_rows if "lr-AdamW" in r] == [
+        r["lr-AdamW"] for r in real_rows if r["lr-AdamW"]
+    ]

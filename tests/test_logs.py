@@ -220,3 +220,17 @@ def test_unknown_chosen_columns_list_the_candidates(tmp_path: Path) -> None:
     )
     with pytest.raises(LrplanError, match=r"invalid --lr-column: .* give one of lr-AdamW"):
         read_log(path, lr_column="lr")
+
+
+def test_a_log_written_by_lightnings_csvlogger() -> None:
+    """Lightning 2.6.6's own metrics.csv (see tests/test_examples.py for how it was made)."""
+    from tests.formula import formula_lr
+
+    log = read_log(Path(__file__).parent / "data" / "lightning_metrics.csv")
+    assert (log.unit, len(log), log.steps_per_epoch, log.rows) == ("epoch", 12, 32, 43)
+    assert log.loss.name == "train_loss_epoch"
+    assert [(lr.epoch, lr.step) for lr in log.lrs] == [(e, 32 * e) for e in range(12)]
+    assert [lr.lr for lr in log.lrs] == pytest.approx(
+        [formula_lr(e, 0.1, 1e-5, 3, 12) for e in range(12)], rel=1e-12
+    )
+    assert log.losses[0] == pytest.approx(17.923532485961914)

@@ -492,8 +492,9 @@ def _find_cause(
     return UNKNOWN, (
         f"the logged rate departs at {where} ({got} instead of {expected}) and matches none"
         " of the usual mistakes lrplan replays (a scheduler never stepped, a step/epoch"
-        " mix-up, a resume, another warm-up, peak or length): compare the run's WarmupCosLR arguments"
-        f" (lr, min_lr, warmup_epochs, epochs{', steps' if steps else ''}) with the plan"
+        " mix-up, a resume, another warm-up, peak or length): compare the run's WarmupCosLR"
+        f" arguments (lr, min_lr, warmup_epochs, epochs{', steps' if steps else ''}) with the"
+        " plan"
     )
 
 
