@@ -174,7 +174,7 @@ def test_a_log_of_steps_without_a_rate(run, tmp_path: Path) -> None:
     assert document["log"]["unit"] == "step"
     assert document["lr_check"] is None
     assert "no learning-rate column" in document["lr_note"]
-    # Falling 3 % per logged step to the very end: it gets halfway late, so it is slow.
+    # Falling 3% per logged step to the very end: it gets halfway late, so it is slow.
     halfway = next(i for i, v in enumerate(losses) if v <= (losses[0] + losses[-1]) / 2)
     assert document["symptom"] == "slow"
     assert document["reading"]["halfway_at_step"] == halfway * 10

@@ -1,7 +1,7 @@
 """The rules that name a symptom, and the check of the logged learning rate against the plan.
 
 Loss curves are built here with known figures (a rise of exactly 2×, a tail that falls exactly
-1.9 %); logged learning rates come from the formula in tests/formula.py, never from lrplan.
+1.9%); logged learning rates come from the formula in tests/formula.py, never from lrplan.
 """
 
 from __future__ import annotations
@@ -148,8 +148,8 @@ def test_a_loss_that_never_falls_is_slow() -> None:
 
 @pytest.mark.parametrize(("halfway", "slow"), [(4, False), (5, True), (12, True)])
 def test_falling_halfway_at_a_quarter_of_the_run_or_later_is_slow(halfway: int, slow: bool) -> None:
-    # 21 epochs (0–20): halfway at epoch 5 is 25 % into the run. The loss halves there, then
-    # keeps falling 5 % per epoch (a healthy tail when not slow).
+    # 21 epochs (0–20): halfway at epoch 5 is 25% into the run. The loss halves there, then
+    # keeps falling 5% per epoch (a healthy tail when not slow).
     losses = [1.0] * halfway + [0.55 * 0.95 ** (epoch - halfway) for epoch in range(halfway, 21)]
     losses[-1] = 0.1
     reading = read_loss(log_of(losses))
@@ -158,8 +158,8 @@ def test_falling_halfway_at_a_quarter_of_the_run_or_later_is_slow(halfway: int, 
     assert (reading.symptom == "slow") is slow
     if slow:
         assert reading.evidence[0] == (
-            f"the loss took until epoch {halfway}, {halfway * 5} % into the run, to fall"
-            " halfway from 1 to 0.1 (the rule: 25 % or later)"
+            f"the loss took until epoch {halfway}, {halfway * 5}% into the run, to fall"
+            " halfway from 1 to 0.1 (the rule: 25% or later)"
         )
 
 
@@ -167,7 +167,7 @@ def test_falling_halfway_at_a_quarter_of_the_run_or_later_is_slow(halfway: int, 
 
 
 def tail_curve(change: float, count: int = 20) -> list[float]:
-    """Falls to 0.1 at epoch 1 and stays; the last 30 % then move on a straight line that
+    """Falls to 0.1 at epoch 1 and stays; the last 30% then move on a straight line that
     changes by ``change`` (relative) from the tail's first point to its last."""
     size = math.ceil(count * TAIL_SHARE)
     losses = [1.0] + [0.1] * (count - 1 - size)
@@ -194,8 +194,8 @@ def test_a_tail_falling_under_two_percent_is_a_plateau(change: float, symptom: s
     assert (reading.tail.first, reading.tail.last) == (14, 19)
     assert reading.tail.per_epoch == pytest.approx(change / 5, abs=1e-12)
     if symptom == "plateau":
-        assert reading.evidence[0].startswith("over the last 30 % of the run (epochs 14–19)")
-        assert reading.evidence[0].endswith("it stopped improving (the rule: a fall under 2 %)")
+        assert reading.evidence[0].startswith("over the last 30% of the run (epochs 14–19)")
+        assert reading.evidence[0].endswith("it stopped improving (the rule: a fall under 2%)")
     else:
         assert reading.evidence[1].endswith("still improving as the rate anneals")
 
@@ -208,11 +208,11 @@ def test_the_plateau_says_how_high_the_rate_still_was() -> None:
     rate = formula_lr(14, 0.1, 0.001, 2, 20)
     assert found.reading.evidence[1] == (
         f"while the learning rate was still {rate:.3e} at epoch 14 (logged),"
-        f" {rate / 0.1 * 100:.0f} % of the planned peak and {rate / 0.001:.3g}× min_lr"
+        f" {rate / 0.1 * 100:.0f}% of the planned peak and {rate / 0.001:.3g}× min_lr"
     )
     high_floor = diagnose(log_of(tail_curve(0.0), lrs=lrs), config.replace(min_lr=1e-5))
     assert high_floor.reading.evidence[1].endswith(
-        f" % of the planned peak and {rate / 1e-5:,.0f}× min_lr"
+        f"% of the planned peak and {rate / 1e-5:,.0f}× min_lr"
     )
     assert found.remedy is not None
     assert (found.remedy.tuned.epochs, found.remedy.tuned.min_lr) == (40, 1e-4)
@@ -246,7 +246,7 @@ def test_a_log_of_steps_is_judged_per_step() -> None:
     reading = read_loss(log_of(losses, unit="step", positions=[step * 50 for step in range(40)]))
     assert reading.symptom == "healthy"
     assert reading.tail is not None and reading.tail.per_epoch is None
-    assert reading.evidence[1].startswith("over the last 30 % of the run (steps 1400–1950)")
+    assert reading.evidence[1].startswith("over the last 30% of the run (steps 1400–1950)")
 
 
 # --- the learning rate --------------------------------------------------------------------------
@@ -274,7 +274,7 @@ def test_a_log_that_follows_the_plan() -> None:
     check = check_lr(logged(rates), PLAN)
     assert not isinstance(check, str)
     assert check.departs is None and check.cause is None
-    assert check.explanation == "the logged rate follows the plan: 25 of 25 epochs within 1 %"
+    assert check.explanation == "the logged rate follows the plan: 25 of 25 epochs within 1%"
     assert [point.planned for point in check.points] == pytest.approx(formula_rates(25))
 
 
@@ -282,7 +282,7 @@ CAUSES = [
     # (what the run did, logged rates, first departing epoch, cause, words in the explanation)
     ("warm-up 5", formula_rates(25, warmup=5), 0, "warmup", "warmup_epochs=5"),
     ("peak 5e-4", formula_rates(25, lr=5e-4), 0, "peak", "--lr 0.0005"),
-    # A longer cosine differs from epoch 4 on, but by more than the 1 % tolerance from 6.
+    # A longer cosine differs from epoch 4 on, but by more than the 1% tolerance from 6.
     ("30 epochs", formula_rates(30, total=30), 6, "epochs", "--epochs 30"),
     (
         "resumed fresh at 10",

@@ -215,22 +215,22 @@ def read_loss(log: TrainingLog, lr_at: Callable[[int], str | None] | None = None
     assert share is not None
     halfway = (
         f"halfway from {_loss(first)} to {_loss(last)} by {where(halfway_at)},"
-        f" {share * 100:.0f} % into the run"
+        f" {share * 100:.0f}% into the run"
     )
     tail_text = _tail_text(log, tail)
 
     if share >= SLOW_HALFWAY_SHARE:
         return named(
             "slow",
-            f"the loss took until {where(halfway_at)}, {share * 100:.0f} % into the run, to"
+            f"the loss took until {where(halfway_at)}, {share * 100:.0f}% into the run, to"
             f" fall halfway from {_loss(first)} to {_loss(last)}"
-            f" (the rule: {SLOW_HALFWAY_SHARE * 100:.0f} % or later)",
+            f" (the rule: {SLOW_HALFWAY_SHARE * 100:.0f}% or later)",
             tail_text,
             halfway_at=halfway_at,
         )
     if tail.change > -PLATEAU_FALL:
         evidence = [
-            f"{tail_text}: it stopped improving (the rule: a fall under {PLATEAU_FALL * 100:g} %)"
+            f"{tail_text}: it stopped improving (the rule: a fall under {PLATEAU_FALL * 100:g}%)"
         ]
         described = lr_at(tail.first) if lr_at is not None else None
         if described:
@@ -287,11 +287,11 @@ def _largest_rise(losses: Sequence[float]) -> tuple[float | None, int | None, in
 
 
 def _tail_text(log: TrainingLog, tail: Trend) -> str:
-    share = f"{TAIL_SHARE * 100:g} %"
+    share = f"{TAIL_SHARE * 100:g}%"
     span = f"{log.unit}s {log.positions[tail.first]}–{log.positions[tail.last]}"
     text = f"over the last {share} of the run ({span}) the loss "
     if tail.change < 0:
-        text += f"fell {-tail.change * 100:.1f} %"
+        text += f"fell {-tail.change * 100:.1f}%"
     else:
         text += f"changed {_signed(tail.change)}"
     if tail.per_epoch is not None:
@@ -300,7 +300,7 @@ def _tail_text(log: TrainingLog, tail: Trend) -> str:
 
 
 def _signed(fraction: float) -> str:
-    return f"{fraction * 100:+.1f} %"
+    return f"{fraction * 100:+.1f}%"
 
 
 def _ending(log: TrainingLog) -> str:
@@ -467,7 +467,7 @@ def check_lr(log: TrainingLog, config: ScheduleConfig) -> LrCheck | str:
         unit = config.unit
         explanation = (
             f"the logged rate follows the plan: {len(points)} of {len(points)}"
-            f" {unit}{'s' if len(points) != 1 else ''} within {LR_TOLERANCE * 100:g} %"
+            f" {unit}{'s' if len(points) != 1 else ''} within {LR_TOLERANCE * 100:g}%"
         )
         return LrCheck(unit, points, None, None, explanation, past_end, steps_per_epoch)
     cause, explanation = _find_cause(log, config, points, departs)
@@ -851,7 +851,7 @@ def diagnose(log: TrainingLog, config: ScheduleConfig) -> Diagnosis:
             rate, source = planned.get(position), "planned"
         if rate is None:
             return None
-        text = f"{fmt_lr(rate)} at {log.unit} {position} ({source}), {rate / config.lr * 100:.0f} %"
+        text = f"{fmt_lr(rate)} at {log.unit} {position} ({source}), {rate / config.lr * 100:.0f}%"
         text += " of the planned peak"
         if config.min_lr > 0:
             text += f" and {_times(rate / config.min_lr)} min_lr"

@@ -196,13 +196,13 @@ def _mark_symptom(axes: Any, diagnosis: Diagnosis, xs: list[float]) -> None:
             color=shade,
             alpha=0.08,
             lw=0,
-            label=f"last {TAIL_SHARE * 100:g} %: {tail.change * 100:+.1f} %",
+            label=f"last {TAIL_SHARE * 100:g}%: {tail.change * 100:+.1f}%",
         )
         (fit,) = axes.plot([start, end], [tail.start, tail.end], color="black", lw=1.2, ls="-.")
         fit.set_gid("diagnose-tail-fit")
         if reading.symptom == "plateau":
             axes.annotate(
-                f"flat: under {PLATEAU_FALL * 100:g} % fall",
+                f"flat: under {PLATEAU_FALL * 100:g}% fall",
                 xy=((start + end) / 2, tail.start),
                 xytext=(0, 14),
                 textcoords="offset points",
@@ -215,7 +215,7 @@ def _mark_symptom(axes: Any, diagnosis: Diagnosis, xs: list[float]) -> None:
         index = reading.halfway_at
         axes.plot([xs[index]], [losses[index]], "s", ms=8, mfc="none", mew=1.8, color="tab:purple")
         axes.annotate(
-            f"halfway: {reading.halfway_share * 100:.0f} % into the run",
+            f"halfway: {reading.halfway_share * 100:.0f}% into the run",
             xy=(xs[index], losses[index]),
             # Well above the point, with an arrow: the curve runs on from it at about its level.
             xytext=(18, 36),

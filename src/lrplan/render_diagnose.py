@@ -118,7 +118,9 @@ def rows_table(diagnosis: Diagnosis, show_all: bool = False) -> Group:
     table = Table(header_style="bold")
     table.add_column(log.unit, justify="right", no_wrap=True)
     table.add_column("loss", justify="right", no_wrap=True)
-    table.add_column("logged lr", justify="right", no_wrap=True)
+    has_logged = log.lr is not None
+    if has_logged:
+        table.add_column("logged lr", justify="right", no_wrap=True)
     table.add_column("planned lr", justify="right", no_wrap=True)
     table.add_column("", no_wrap=False)
     rows = diagnosis.rows
@@ -126,7 +128,7 @@ def rows_table(diagnosis: Diagnosis, show_all: bool = False) -> Group:
     shown = shown_rows(len(rows), marked, show_all)
     for index in shown:
         if index is None:
-            table.add_row(*["⋮"] * 4, "", style="dim")
+            table.add_row(*["⋮"] * (len(table.columns) - 1), "", style="dim")
             continue
         row = rows[index]
         loss = Text(f"{row.loss:.4g}", style="" if math.isfinite(row.loss) else "bold red")
@@ -139,7 +141,8 @@ def rows_table(diagnosis: Diagnosis, show_all: bool = False) -> Group:
         ):
             logged.stylize("yellow")
         planned = "" if row.planned_lr is None else fmt_lr(row.planned_lr)
-        table.add_row(str(row.position), loss, logged, planned, Text(", ".join(row.marks)))
+        rates = (logged, planned) if has_logged else (planned,)
+        table.add_row(str(row.position), loss, *rates, Text(", ".join(row.marks)))
     parts: list[Table | Text] = [table]
     hidden = len(rows) - sum(1 for index in shown if index is not None)
     if hidden:
