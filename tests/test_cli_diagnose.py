@@ -224,6 +224,12 @@ BAD = [
     ("ok.csv", b"epoch,loss\n0,1\n", ["--loss-column", "val"], "invalid --loss-column"),
     ("ok.csv", b"epoch,loss\n0,1\n", ["--lr", "fast"], "invalid --lr: 'fast' is not a number"),
     ("ok.csv", b"epoch,loss\n0,1\n", ["--png", "out.gif"], "--png out.gif: unknown file type"),
+    (
+        "ok.csv",
+        b"epoch,loss\n0,1\n",
+        ["--set", "scheduler=cosine"],
+        "--set: names scheduler cosine, but diagnose checks logs against WarmupCosLR plans",
+    ),
 ]
 
 

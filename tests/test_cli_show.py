@@ -196,6 +196,8 @@ def test_config_file_and_override(run, tmp_path: Path) -> None:
         "interval": "epoch",
         "steps_per_epoch": 1,
         "label": "",
+        "scheduler": "warmup_cos",
+        "params": {},
     }
     overridden = json.loads(run("show", "--config", str(config), "--epochs", "10", "--json").stdout)
     assert overridden["config"]["epochs"] == 10

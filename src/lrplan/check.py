@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from lrplan.config import OPTION_OF_KEY, ScheduleConfig, coerce
+from lrplan.config import KEYS, OPTION_OF_KEY, ScheduleConfig, coerce
 from lrplan.errors import LrplanError
 from lrplan.insights import Insight, Summary, findings, sort_findings, summarize
 from lrplan.planner import Schedule, plan
@@ -89,8 +89,14 @@ def run_check(
     sources = {
         key: OPTION_OF_KEY[key] if given.get(key) is not None else "default"
         for key in settings.to_dict()
-        if key != "label"
+        if key in KEYS
     }
+    file_names = found is not None and found.scheduler is not None
+    sources["scheduler"] = (
+        "--scheduler"
+        if given.get("scheduler") is not None
+        else ("scheduler" if file_names else "default")
+    )
     optimizer_source = None
     last_epoch = last_epoch_source = None
     if found is not None:
@@ -111,7 +117,11 @@ def run_check(
 
         last_epoch_error = fresh_scheduler_error(settings, last_epoch)
     defaulted = (
-        {key: getattr(settings, key) for key in ESSENTIAL_KEYS if sources[key] == "default"}
+        {
+            key: getattr(settings, key)
+            for key in ESSENTIAL_KEYS
+            if sources.get(key, "unused") == "default"
+        }
         if config_file is not None
         else {}
     )

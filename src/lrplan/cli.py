@@ -18,8 +18,12 @@ from typer.core import TyperGroup
 from lrplan import __version__
 from lrplan.config import ScheduleConfig, build_config
 from lrplan.errors import LrplanError
+from lrplan.schedulers import WARMUP_COS
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
+    from lrplan.compare import Comparison
     from lrplan.tuning import Remedy
 
 # --- one line per error ---------------------------------------------------------------------
@@ -251,6 +255,33 @@ JsonOption = Annotated[
 ]
 
 
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        metavar="NAME|MODULE:CLASS",
+        help="The scheduler to plan: warmup_cos (WarmupCosLR, the default), a torch built-in"
+        " by short name such as cosine, onecycle or step ('lrplan schedulers' lists them), or"
+        " any LRScheduler subclass as package.module:ClassName (your own training code"
+        " included; importing it runs its module).",
+        show_default=False,
+        rich_help_panel=SCHEDULE_PANEL,
+    ),
+]
+ParamOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--param",
+        metavar="KEY=VALUE",
+        help="A constructor argument of --scheduler after the optimizer, read as a Python"
+        " literal: --param step_size=10, --param 'milestones=[10, 20]'. Repeatable; it"
+        " overrides what lrplan fills from --epochs, --lr and --min-lr.",
+        show_default=False,
+        rich_help_panel=SCHEDULE_PANEL,
+    ),
+]
+
+
 def schedule_config(
     config: Path | None,
     lr: float | None,
@@ -262,14 +293,29 @@ def schedule_config(
     *,
     config_key: str | None = None,
     sets: list[str] | None = None,
+    scheduler: str | None = None,
+    params: list[str] | None = None,
 ) -> ScheduleConfig:
     """Defaults, then ``--config`` (its ``--config-key`` section, after ``--set``), then options."""
     return build_config(
         config,
-        schedule_options(lr, min_lr, warmup_epochs, epochs, interval, steps_per_epoch),
+        {
+            **schedule_options(lr, min_lr, warmup_epochs, epochs, interval, steps_per_epoch),
+            **scheduler_options(scheduler, params),
+        },
         config_key=config_key,
         sets=sets or (),
     )
+
+
+def scheduler_options(scheduler: str | None, params: list[str] | None) -> dict[str, Any]:
+    """``--scheduler`` and ``--param`` checked and parsed, by setting; None: not given."""
+    from lrplan.schedulers import check_name, parse_params
+
+    return {
+        "scheduler": check_name(scheduler, "--scheduler") if scheduler is not None else None,
+        "params": parse_params(params) if params else None,
+    }
 
 
 def schedule_options(
@@ -340,6 +386,8 @@ def show(
     config: ConfigOption = None,
     config_key: ConfigKeyOption = None,
     sets: SetOption = None,
+    scheduler: SchedulerOption = None,
+    params: ParamOption = None,
     show_all: Annotated[
         bool, typer.Option("--all", help="Show every row, not only the head and tail.")
     ] = False,
@@ -365,6 +413,8 @@ def show(
         steps_per_epoch,
         config_key=config_key,
         sets=sets,
+        scheduler=scheduler,
+        params=params,
     )
     prints_table = csv_target != STDOUT and not json_out
     if show_all and prints_table and settings.rows > _all_rows_limit():
@@ -399,11 +449,18 @@ def show(
     if csv_target == STDOUT:
         return
 
-    from lrplan.render import chart, insight_lines, make_console, schedule_table, summary_grid
+    from lrplan.render import (
+        chart,
+        heading,
+        insight_lines,
+        make_console,
+        schedule_table,
+        summary_grid,
+    )
 
     console = make_console()
     source = f" (from {config})" if config is not None else ""
-    console.print(f"WarmupCosLR per {settings.unit}: {settings.name}{source}", style="bold")
+    console.print(heading(settings, source))
     console.print(schedule_table(schedule, summary, show_all=show_all, width=console.width))
     if plot:
         console.print(chart(schedule, width=console.width))
@@ -440,6 +497,8 @@ def resume(
     config: ConfigOption = None,
     config_key: ConfigKeyOption = None,
     sets: SetOption = None,
+    scheduler: SchedulerOption = None,
+    params: ParamOption = None,
     png: PngOption = None,
     json_out: JsonOption = False,
 ) -> None:
@@ -466,6 +525,8 @@ def resume(
         steps_per_epoch,
         config_key=config_key,
         sets=sets,
+        scheduler=scheduler,
+        params=params,
     )
     from lrplan.resume import check_resume_epoch, simulate_resume
 
@@ -483,7 +544,7 @@ def resume(
         document = {
             "schema_version": SCHEMA_VERSION,
             "lrplan_version": __version__,
-            "scheduler": "WarmupCosLR",
+            "scheduler": settings.class_name,
             "config": settings.to_dict(),
             **report.to_dict(),
         }
@@ -507,6 +568,8 @@ def check(
     config: ConfigOption = None,
     config_key: ConfigKeyOption = None,
     sets: SetOption = None,
+    scheduler: SchedulerOption = None,
+    params: ParamOption = None,
     optimizer: Annotated[
         str | None,
         typer.Option(
@@ -530,7 +593,10 @@ def check(
     """
     from lrplan.config import load_settings
 
-    given = schedule_options(lr, min_lr, warmup_epochs, epochs, interval, steps_per_epoch)
+    given = {
+        **schedule_options(lr, min_lr, warmup_epochs, epochs, interval, steps_per_epoch),
+        **scheduler_options(scheduler, params),
+    }
     settings, found = load_settings(config, given, config_key=config_key, sets=sets or ())
 
     from lrplan.check import run_check
@@ -548,7 +614,7 @@ def check(
         document = {
             "schema_version": SCHEMA_VERSION,
             "lrplan_version": __version__,
-            "scheduler": "WarmupCosLR",
+            "scheduler": settings.class_name,
             "config": settings.to_dict(),
             **report.to_dict(),
         }
@@ -605,16 +671,24 @@ def _output_comparison(
     png: Path | None,
     json_out: bool,
     remedy: Remedy | None = None,
+    comparison: Comparison | None = None,
+    extra: dict[str, Any] | None = None,
+    preamble: Callable[[Console], None] | None = None,
+    tables: bool = True,
 ) -> None:
     """Plan, line up and output schedules: the tables, --csv, --png and --json of compare
-    and tune. ``remedy`` (tune) adds the change and its reason before the tables."""
+    and tune. ``remedy`` (tune) adds the change and its reason before the tables.
+
+    ``comparison`` is ``configs`` already lined up; ``extra`` goes into the JSON document;
+    ``preamble`` prints before the terminal output, and ``tables=False`` leaves the tables
+    out (equivalent without --compare)."""
     from lrplan.compare import check_candidates
     from lrplan.compare import compare as line_up
     from lrplan.export import STDOUT
 
     check_candidates(configs)
     _check_all_rows(show_all, configs, csv_target is not None or json_out)
-    comparison = line_up(configs)
+    comparison = comparison or line_up(configs)
     if csv_target is not None:
         from lrplan.export import comparison_csv, write_text
 
@@ -630,7 +704,7 @@ def _output_comparison(
     if json_out:
         from lrplan.export import comparison_document, json_writer, write_text
 
-        extra = {"tune": remedy.to_dict()} if remedy is not None else {}
+        extra = {**({"tune": remedy.to_dict()} if remedy is not None else {}), **(extra or {})}
         document = comparison_document(comparison, command, **extra)
         write_text("--json", STDOUT, json_writer(document))
         return
@@ -648,6 +722,10 @@ def _output_comparison(
 
     console = make_console()
     unit = comparison.unit
+    if preamble is not None:
+        preamble(console)
+    if not tables:
+        return
     console.print(f"{heading}  (stepped per {unit})", style="bold", soft_wrap=True)
     if remedy is not None:
         console.print(remedy_grid(remedy))
@@ -668,8 +746,10 @@ def compare(
             metavar="SPEC",
             help="A schedule: a YAML config (the keys of show --config), or key=value"
             " settings over the defaults, e.g. lr=5e-4,warmup_epochs=5,label=gentle"
-            " (keys: lr, min_lr, warmup_epochs, epochs, interval, steps_per_epoch, label);"
-            " a YAML path may be followed by settings: train.yaml,lr=5e-4.",
+            " (keys: lr, min_lr, warmup_epochs, epochs, interval, steps_per_epoch, label,"
+            " scheduler, and param.NAME for a constructor argument as --param passes it:"
+            " scheduler=step,param.step_size=10); a YAML path may be followed by settings:"
+            " train.yaml,lr=5e-4.",
             show_default=False,
         ),
     ] = None,
@@ -702,10 +782,12 @@ def compare(
         "steps_per_epoch": steps_per_epoch,
     }
     configs = [spec_config(spec, position, shared) for position, spec in enumerate(given, 1)]
+    classes = {config.class_name for config in configs}
+    kind = f"{classes.pop()} " if len(classes) == 1 else ""
     _output_comparison(
         configs,
         command="compare",
-        heading=f"Comparing {len(configs)} WarmupCosLR schedules",
+        heading=f"Comparing {len(configs)} {kind}schedules",
         show_all=show_all,
         csv_target=csv_target,
         png=png,
@@ -770,6 +852,11 @@ def tune(
     find_symptom(symptom)  # an unknown one is refused before anything else
     check_outputs(csv_target, png, json_out)
     base = schedule_config(config, lr, min_lr, warmup_epochs, epochs, interval, steps_per_epoch)
+    if base.scheduler != WARMUP_COS:
+        raise LrplanError(
+            f"--config {config}: names scheduler {base.scheduler}, but the tuning guide is"
+            f" WarmupCosLR's; compare {base.class_name} with alternatives in lrplan compare"
+        )
     found = remedy(symptom, base)
     _output_comparison(
         [found.base.replace(label="base"), found.tuned.replace(label="tuned")],
@@ -780,6 +867,122 @@ def tune(
         png=png,
         json_out=json_out,
         remedy=found,
+    )
+
+
+@app.command()
+@_reflowed
+def schedulers(json_out: JsonOption = False) -> None:
+    """List the schedulers --scheduler NAME plans, their required --param arguments, and
+    what lrplan fills from the options.
+
+    Any other LRScheduler subclass is planned by its import path: --scheduler
+    package.module:ClassName, with its constructor arguments as --param KEY=VALUE. In a
+    compare SPEC: scheduler=NAME and param.KEY=VALUE.
+
+    Example: lrplan schedulers
+    """
+    from lrplan.schedulers import listing
+
+    rows = listing()
+    if json_out:
+        from lrplan.export import SCHEMA_VERSION, STDOUT, json_writer, write_text
+
+        document = {"schema_version": SCHEMA_VERSION, "schedulers": rows}
+        write_text("--json", STDOUT, json_writer(document))
+        return
+    from lrplan.render import make_console, schedulers_grid
+
+    console = make_console()
+    console.print("lrplan schedulers: what --scheduler NAME plans", style="bold")
+    console.print(schedulers_grid(rows))
+
+
+@app.command()
+@_reflowed
+def equivalent(
+    lr: LrOption = None,
+    min_lr: MinLrOption = None,
+    warmup_epochs: WarmupOption = None,
+    epochs: EpochsOption = None,
+    interval: IntervalOption = None,
+    steps_per_epoch: StepsPerEpochOption = None,
+    config: ConfigOption = None,
+    config_key: ConfigKeyOption = None,
+    sets: SetOption = None,
+    compare: Annotated[
+        bool,
+        typer.Option(
+            "--compare", help="Show both side by side with compare's tables and insights."
+        ),
+    ] = False,
+    show_all: ShowAllOption = False,
+    csv_target: CsvOption = None,
+    png: PngOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Print torch's built-in schedulers composed to a WarmupCosLR configuration, run both,
+    and report their largest difference.
+
+    The composition is SequentialLR(LinearLR, CosineAnnealingLR), or CosineAnnealingLR alone
+    with --warmup-epochs 0; the printed code is the code lrplan runs. Also says how Hugging
+    Face's and timm's warm-up + cosine schedulers differ in shape. --csv and --png write
+    both schedules, --json one document with the code and the difference.
+
+    Example: lrplan equivalent --lr 1e-3 --warmup-epochs 3 --epochs 25 --compare
+    """
+    from lrplan.equivalent import equivalence, torch_config
+
+    if show_all and not compare:
+        raise LrplanError("--all shows every row of --compare's tables; add --compare")
+    check_outputs(csv_target, png, json_out)
+    settings = schedule_config(
+        config,
+        lr,
+        min_lr,
+        warmup_epochs,
+        epochs,
+        interval,
+        steps_per_epoch,
+        config_key=config_key,
+        sets=sets,
+    )
+    if settings.scheduler != WARMUP_COS:
+        source = f"--config {config}" if config is not None else "--set"
+        raise LrplanError(
+            f"{source}: names scheduler {settings.scheduler}; lrplan equivalent"
+            " composes WarmupCosLR (scheduler warmup_cos) from torch's built-ins"
+        )
+    configs = [
+        settings.replace(label="WarmupCosLR"),
+        torch_config(settings).replace(label="SequentialLR"),
+    ]
+    from lrplan.compare import compare as line_up
+
+    comparison = line_up(configs)
+    found = equivalence(
+        settings, comparison.candidates[0].schedule, comparison.candidates[1].schedule
+    )
+
+    def preamble(console: Console) -> None:
+        from lrplan.render import print_equivalence
+
+        print_equivalence(console, found)
+        if compare:
+            console.print()
+
+    _output_comparison(
+        configs,
+        command="equivalent",
+        heading="WarmupCosLR and torch's composition",
+        show_all=show_all,
+        csv_target=csv_target,
+        png=png,
+        json_out=json_out,
+        comparison=comparison,
+        extra={"equivalent": found.to_dict()},
+        preamble=preamble,
+        tables=compare,
     )
 
 
@@ -853,6 +1056,12 @@ def diagnose(
         config_key=config_key,
         sets=sets,
     )
+    if settings.scheduler != WARMUP_COS:
+        source = f"--config {config}" if config is not None else "--set"
+        raise LrplanError(
+            f"{source}: names scheduler {settings.scheduler}, but diagnose checks logs against"
+            " WarmupCosLR plans and tunes them with its guide"
+        )
     from lrplan.logs import read_log
 
     training_log = read_log(log, loss_column=loss_column, lr_column=lr_column)

@@ -7,13 +7,28 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from lrplan.errors import LrplanError
 from lrplan.optim.checks import ScheduleArgumentError, check_warmup_cos_args
+from lrplan.schedulers import (
+    RESERVED,
+    WARMUP_COS,
+    WARMUP_COS_KINDS,
+    check_name,
+    class_name,
+    freeze,
+    is_import_path,
+    merge_params,
+    name_problem,
+    normal_name,
+    show_value,
+    thaw,
+    uses,
+)
 
 if TYPE_CHECKING:
     from lrplan.training_config import ConfigValues
@@ -45,15 +60,28 @@ _VALID = {
     "epochs": "a whole number greater than warmup_epochs, e.g. 25",
     "interval": "'epoch' or 'step'",
     "steps_per_epoch": "a whole number of 1 or more, e.g. 500",
+    "scheduler": "a short name such as cosine ('lrplan schedulers' lists them) or an import"
+    " path package.module:ClassName",
+    "params": "constructor arguments such as --param step_size=10",
 }
+#: The options of the settings that are not schedule keys of a config file.
+_OPTION_OF_SETTING = {"scheduler": "--scheduler", "params": "--param"}
 
 
 @dataclass(frozen=True)
 class ScheduleConfig:
-    """One WarmupCosLR schedule as a user describes it: lengths in epochs.
+    """One schedule as a user describes it: lengths in epochs.
 
     With ``interval="step"`` the scheduler is stepped once per optimizer step, and the
     warm-up and total length are converted to steps with ``steps_per_epoch``.
+
+    ``scheduler`` is ``warmup_cos`` (WarmupCosLR), another short name of
+    :data:`lrplan.schedulers.BUILTINS`, or an import path ``package.module:ClassName``;
+    ``params`` its constructor arguments after the optimizer, as ``(name, value)`` pairs
+    (lists are stored as tuples, so that the config stays hashable). ``lr`` is the
+    optimizer's base rate and ``epochs`` the planned length for every scheduler; ``min_lr``
+    and ``warmup_epochs`` matter only to schedulers that use them
+    (:func:`lrplan.schedulers.uses`).
     """
 
     lr: float = 1e-3
@@ -63,10 +91,15 @@ class ScheduleConfig:
     interval: Interval = "epoch"
     steps_per_epoch: int = 1
     label: str = ""
+    scheduler: str = WARMUP_COS
+    params: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
+        self._check_scheduler()
+        warmup_cos = self.scheduler in WARMUP_COS_KINDS
         if (
-            _is_whole(self.warmup_epochs)
+            warmup_cos
+            and _is_whole(self.warmup_epochs)
             and _is_whole(self.epochs)
             and self.warmup_epochs >= 0
             and 0 < self.epochs <= self.warmup_epochs
@@ -77,7 +110,12 @@ class ScheduleConfig:
                 "lower --warmup-epochs below --epochs, or raise --epochs",
             )
         try:
-            check_warmup_cos_args(self.min_lr, self.lr, self.warmup_epochs, self.epochs)
+            if warmup_cos:
+                check_warmup_cos_args(self.min_lr, self.lr, self.warmup_epochs, self.epochs)
+            else:
+                # The same checks of lr and epochs; min_lr only where the scheduler uses it.
+                floor = self.min_lr if "min_lr" in uses(self) else 0.0
+                check_warmup_cos_args(floor, self.lr, 0, self.epochs)
         except ScheduleArgumentError as error:
             raise ConfigValueError(error.param, str(error)) from None
         if self.lr > MAX_LR:
@@ -106,6 +144,36 @@ class ScheduleConfig:
                 )
             raise ConfigValueError("epochs", f"epochs={self.epochs:,} is more than {MAX_ROWS:,}")
 
+    def _check_scheduler(self) -> None:
+        """The scheduler's name (normalized) and its params (frozen), or ConfigValueError."""
+        name = normal_name(self.scheduler)
+        if name is None:
+            raise ConfigValueError("scheduler", *name_problem(self.scheduler))
+        object.__setattr__(self, "scheduler", name)
+        pairs = self.params.items() if isinstance(self.params, Mapping) else self.params
+        params: dict[str, Any] = {}
+        for pair in pairs:
+            key, value = pair
+            if not isinstance(key, str) or not key.isidentifier():
+                raise ConfigValueError("params", f"{key!r} is not an argument name")
+            if key in params:
+                raise ConfigValueError("params", f"{key} is given twice", "give each once")
+            if key in RESERVED:
+                raise ConfigValueError(
+                    "params", f"{key} is not a --param: {RESERVED[key]}", "drop it"
+                )
+            try:
+                params[key] = freeze(value, f"{key}={value!r}")
+            except LrplanError as error:
+                raise ConfigValueError("params", str(error)) from None
+        if params and name in WARMUP_COS_KINDS:
+            raise ConfigValueError(
+                "params",
+                f"{name} takes no constructor arguments ({', '.join(params)} given)",
+                "set its arguments with --lr, --min-lr, --warmup-epochs and --epochs",
+            )
+        object.__setattr__(self, "params", tuple(params.items()))
+
     @property
     def rows(self) -> int:
         """How many times the scheduler is stepped in training: epochs, or steps."""
@@ -126,6 +194,11 @@ class ScheduleConfig:
         """The label, or a short description of the settings."""
         return self.label or describe(self)
 
+    @property
+    def class_name(self) -> str:
+        """The scheduler's class, e.g. ``WarmupCosLR`` or ``CosineAnnealingLR``."""
+        return class_name(self)
+
     def scheduler_kwargs(self) -> dict[str, Any]:
         """The WarmupCosLR arguments after the optimizer, in the scheduler's unit."""
         return {
@@ -136,8 +209,18 @@ class ScheduleConfig:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        """The settings as plain values, for JSON and for display."""
-        return dataclasses.asdict(self)
+        """The settings as plain values, for JSON and for display.
+
+        ``params`` is a mapping; a scheduler other than WarmupCosLR leaves out the keys it
+        does not use (``min_lr``, ``warmup_epochs``).
+        """
+        data = dataclasses.asdict(self)
+        data["params"] = {key: thaw(value) for key, value in self.params}
+        used = uses(self)
+        for key in ("min_lr", "warmup_epochs"):
+            if key not in used:
+                del data[key]
+        return data
 
     def replace(self, **changes: Any) -> ScheduleConfig:
         """A copy with ``changes`` applied and validated."""
@@ -145,7 +228,13 @@ class ScheduleConfig:
 
 
 def describe(config: ScheduleConfig) -> str:
-    """A compact one-line description, e.g. ``lr=0.001 min_lr=1e-05 warmup=3 epochs=25``."""
+    """A compact one-line description, e.g. ``lr=0.001 min_lr=1e-05 warmup=3 epochs=25``.
+
+    Another scheduler than WarmupCosLR starts with its name and ends with its params:
+    ``step lr=0.001 epochs=25 step_size=10``.
+    """
+    if config.scheduler != WARMUP_COS:
+        return _describe_other(config)
     text = (
         f"lr={config.lr:g} min_lr={config.min_lr:g}"
         f" warmup={config.warmup_epochs} epochs={config.epochs}"
@@ -155,6 +244,20 @@ def describe(config: ScheduleConfig) -> str:
     return text
 
 
+def _describe_other(config: ScheduleConfig) -> str:
+    used = uses(config)
+    parts = [config.scheduler, f"lr={config.lr:g}"]
+    if "min_lr" in used:
+        parts.append(f"min_lr={config.min_lr:g}")
+    if "warmup_epochs" in used:
+        parts.append(f"warmup={config.warmup_epochs}")
+    parts.append(f"epochs={config.epochs}")
+    parts += [f"{key}={show_value(value)}" for key, value in config.params]
+    if config.interval == "step":
+        parts.append(f"steps/epoch={config.steps_per_epoch}")
+    return " ".join(parts)
+
+
 class ConfigValueError(LrplanError):
     """A setting has a bad value; ``key`` names it, so the message can name where it came from."""
 
@@ -162,7 +265,7 @@ class ConfigValueError(LrplanError):
         self.key = key
         self.problem = problem
         self.fix = fix or f"give {_VALID[key]}"
-        super().__init__(self.describe(OPTION_OF_KEY[key]))
+        super().__init__(self.describe(OPTION_OF_KEY.get(key) or _OPTION_OF_SETTING[key]))
 
     def describe(self, where: str) -> str:
         """The one-line message, naming the setting as ``where`` (an option or a file key)."""
@@ -220,6 +323,8 @@ def coerce(key: str, value: object, where: str) -> Any:
         return text
     if key == "label":
         return str(value)
+    if key == "scheduler":
+        return check_name(value, where)
     raise LrplanError(f"{where}: unknown key {key!r}; valid keys: {', '.join(KEYS)}")
 
 
@@ -356,6 +461,7 @@ def load_settings(
     if config_key is not None and config_file is None:
         raise LrplanError("--config-key needs --config FILE: the config whose section it names")
     given = {key: value for key, value in (overrides or {}).items() if value is not None}
+    named: dict[str, Any] = {key: given.pop(key) for key in ("scheduler", "params") if key in given}
     values: dict[str, Any] = {}
     found: ConfigValues | None = None
     if config_file is not None or sets:
@@ -366,13 +472,20 @@ def load_settings(
                     f"{OPTION_OF_KEY[key]} and --set {key}=... both set {key}; give one of them"
                 )
     values.update(given)
+    file_where = f"--config {config_file}" if config_file is not None else "--set"
+    chosen = _scheduler_settings(
+        found, file_where, named, lambda name: f"--scheduler {name}", "scheduler_params"
+    )
+    values.update(chosen)
     if values.get("interval") == "step" and "steps_per_epoch" not in values:
         raise LrplanError(
             "--interval step needs --steps-per-epoch N: the number of optimizer steps in one epoch"
         )
     try:
-        return ScheduleConfig(**values), found
+        settings = ScheduleConfig(**values)
     except ConfigValueError as error:
+        if error.key == "params" and "params" not in named and "params" in chosen:
+            raise LrplanError(error.describe(f"scheduler_params in {file_where}")) from None
         if found is not None and error.key in found.sources and error.key not in given:
             source = found.sources[error.key]
             where = (
@@ -380,13 +493,82 @@ def load_settings(
             )
             raise LrplanError(error.describe(where)) from None
         raise
+    for key in _unused(settings, given):
+        raise LrplanError(
+            f"{OPTION_OF_KEY[key]} does not apply to --scheduler {settings.scheduler}:"
+            f" {settings.class_name} has no {key}; drop it, and pass the scheduler's own"
+            " arguments with --param NAME=VALUE ('lrplan schedulers' lists them)"
+        )
+    if settings.scheduler not in WARMUP_COS_KINDS:
+        from lrplan.schedulers import check_arguments
+
+        check_arguments(settings)
+    return settings, found
+
+
+def _unused(config: ScheduleConfig, given: Mapping[str, Any]) -> list[str]:
+    """The keys in ``given`` that ``config``'s scheduler does not use."""
+    used = uses(config)
+    return [key for key in ("min_lr", "warmup_epochs") if key in given and key not in used]
+
+
+def _scheduler_settings(
+    found: ConfigValues | None,
+    where: str,
+    named: Mapping[str, Any],
+    naming: Callable[[str], str],
+    params_key: str,
+) -> dict[str, Any]:
+    """The ``scheduler`` and ``params`` for a ScheduleConfig: the command line's over a file's.
+
+    ``named`` holds the ``scheduler`` and ``params`` the command line gives (a key absent:
+    not given). The file's ``scheduler_params`` apply unless the command line names another
+    scheduler; the command line's params are set over them. A file that names an import path
+    is refused unless the command line names the scheduler: importing a class runs its
+    module's code, and a config file's contents alone must never do that. ``naming(name)``
+    says how to name it on the command line; ``where`` starts error messages.
+    """
+    chosen: dict[str, Any] = {}
+    in_file = found.scheduler if found is not None else None
+    file_name = normal_name(in_file) if in_file is not None else None
+    wanted = named.get("scheduler")
+    if wanted is None and in_file is not None:
+        if file_name is None:
+            problem, _ = name_problem(in_file)
+            raise LrplanError(
+                f"{where}: scheduler: {problem}; give one of lrplan's short names ('lrplan"
+                f" schedulers' lists them), or name a class with {naming('package.module:Class')}"
+            )
+        if is_import_path(file_name):
+            raise LrplanError(
+                f"{where}: scheduler {file_name} is an import path; lrplan imports a class"
+                " (which runs its module's code) only when it is named on the command line,"
+                f" never from a config file alone: pass {naming(file_name)}"
+            )
+        chosen["scheduler"] = file_name
+    params: tuple[tuple[str, Any], ...] = ()
+    file_params = found.scheduler_params if found is not None else None
+    if file_params and (wanted is None or wanted == file_name):
+        params = tuple(
+            (name, freeze(value, f"{where}: {params_key}.{name}", numeric_strings=True))
+            for name, value in file_params.items()
+        )
+    if named.get("params"):
+        params = merge_params(params, named["params"])
+    if params:
+        chosen["params"] = params
+    if wanted is not None:
+        chosen["scheduler"] = wanted
+    return chosen
 
 
 # --- SPECs: the candidates of ``lrplan compare`` ----------------------------------------------
 
 #: The keys an inline SPEC may set: the schedule keys, and a label for its column and legend.
 #: Each is parsed by :func:`coerce`; a new key is one entry here and one branch there.
-SPEC_KEYS: tuple[str, ...] = (*KEYS, "label")
+SPEC_KEYS: tuple[str, ...] = (*KEYS, "label", "scheduler")
+#: A SPEC key ``param.NAME=VALUE`` passes a constructor argument, as ``--param`` does.
+PARAM_PREFIX = "param."
 
 #: A SPEC item without ``=`` that ends so is a YAML path, even when no such file exists.
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -408,7 +590,7 @@ def parse_spec(spec: str, where: str) -> tuple[Path | None, dict[str, Any]]:
     """
     if Path(spec).is_file():
         return Path(spec), {}
-    items = [item.strip() for item in spec.split(",")]
+    items = [item.strip() for item in split_items(spec)]
     items = [item for item in items if item]
     if not items:
         raise LrplanError(f"{where}: is empty; {_SPEC_FORM}")
@@ -423,13 +605,17 @@ def parse_spec(spec: str, where: str) -> tuple[Path | None, dict[str, Any]]:
         key, equals, value = (part.strip() for part in item.partition("="))
         if not equals or not key:
             raise LrplanError(f"{where}: {item!r} is not key=value; {_SPEC_FORM}")
+        if key.startswith(PARAM_PREFIX):
+            _add_param(settings, key, value, where)
+            continue
         if key not in SPEC_KEYS:
             import difflib
 
             close = difflib.get_close_matches(key.replace("-", "_"), SPEC_KEYS, n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
             raise LrplanError(
-                f"{where}: unknown key {key!r}{hint}; valid keys: {', '.join(SPEC_KEYS)}"
+                f"{where}: unknown key {key!r}{hint}; valid keys: {', '.join(SPEC_KEYS)},"
+                f" {PARAM_PREFIX}NAME"
             )
         if key in settings:
             raise LrplanError(f"{where}: {key} is given twice; give each key once")
@@ -438,6 +624,46 @@ def parse_spec(spec: str, where: str) -> tuple[Path | None, dict[str, Any]]:
             raise LrplanError(f"{where}: {key}= has no value; give {accepted}")
         settings[key] = coerce(key, value, where)
     return path, settings
+
+
+def split_items(spec: str) -> list[str]:
+    """``spec`` split at the commas outside brackets and quotes: ``param.m=[10,20]`` is one."""
+    items: list[str] = []
+    current: list[str] = []
+    depth = 0
+    quote = ""
+    for character in spec:
+        if quote:
+            if character == quote:
+                quote = ""
+        elif character in "'\"":
+            quote = character
+        elif character in "([{":
+            depth += 1
+        elif character in ")]}":
+            depth = max(0, depth - 1)
+        elif character == "," and depth == 0:
+            items.append("".join(current))
+            current = []
+            continue
+        current.append(character)
+    items.append("".join(current))
+    return items
+
+
+def _add_param(settings: dict[str, Any], key: str, value: str, where: str) -> None:
+    """Parse ``param.NAME=VALUE`` into ``settings["params"]``."""
+    from lrplan.schedulers import PARAM_FORM, literal
+
+    name = key.removeprefix(PARAM_PREFIX).strip()
+    if not name.isidentifier():
+        raise LrplanError(f"{where}: {key!r} does not name an argument; give param.NAME=VALUE")
+    params = settings.setdefault("params", {})
+    if name in params:
+        raise LrplanError(f"{where}: {key} is given twice; give each key once")
+    if not value:
+        raise LrplanError(f"{where}: {key}= has no value; {PARAM_FORM}")
+    params[name] = literal(value, f"{where}: {key}")
 
 
 def spec_config(
@@ -455,9 +681,26 @@ def spec_config(
     """
     where = f"SPEC {position} {spec!r}"
     path, settings = parse_spec(spec, where)
-    values: dict[str, Any] = load_config_file(path, where) if path is not None else {}
+    values: dict[str, Any] = {}
+    found: ConfigValues | None = None
+    if path is not None:
+        values, found = read_config_file(path, where=where)
     values.update({key: value for key, value in (shared or {}).items() if value is not None})
-    values.update(settings)
+    inline = dict(settings)
+    named: dict[str, Any] = {
+        key: inline.pop(key) for key in ("scheduler", "params") if key in inline
+    }
+    if "params" in named:
+        named["params"] = tuple(named["params"].items())
+    values.update(inline)
+    chosen = _scheduler_settings(
+        found,
+        f"{where}: {path}",
+        named,
+        lambda name: f"scheduler={name} in the SPEC",
+        "scheduler_params",
+    )
+    values.update(chosen)
     if "label" not in values:
         values["label"] = path.stem if path is not None and not settings else spec.strip()
     if values.get("interval") == "step" and "steps_per_epoch" not in values:
@@ -466,8 +709,20 @@ def spec_config(
             " every SPEC): the number of optimizer steps in one epoch"
         )
     try:
-        return ScheduleConfig(**values)
+        config = ScheduleConfig(**values)
     except ConfigValueError as error:
-        raise LrplanError(f"{where}: {error.problem}; {error.fix}") from None
+        fix = error.fix.replace("--param ", PARAM_PREFIX)
+        raise LrplanError(f"{where}: {error.problem}; {fix}") from None
     except LrplanError as error:
         raise LrplanError(f"{where}: {error}") from None
+    for key in _unused(config, inline):
+        raise LrplanError(
+            f"{where}: {key} does not apply to scheduler={config.scheduler}:"
+            f" {config.class_name} has no {key}; drop it, and pass the scheduler's own"
+            " arguments as param.NAME=VALUE ('lrplan schedulers' lists them)"
+        )
+    if config.scheduler not in WARMUP_COS_KINDS:
+        from lrplan.schedulers import check_arguments
+
+        check_arguments(config, where, PARAM_PREFIX)
+    return config

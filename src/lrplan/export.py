@@ -183,12 +183,14 @@ def schedule_document(
 ) -> dict[str, Any]:
     """The ``--json`` document of one schedule."""
     from lrplan import __version__
+    from lrplan.schedulers import call_text
 
     step_mode = schedule.config.interval == "step"
     return {
         "schema_version": SCHEMA_VERSION,
         "lrplan_version": __version__,
-        "scheduler": "WarmupCosLR",
+        "scheduler": schedule.config.class_name,
+        "constructor": call_text(schedule.config),
         "config": schedule.config.to_dict(),
         "summary": summary.to_dict(),
         "insights": [insight.to_dict() for insight in found],
@@ -231,14 +233,17 @@ def comparison_document(
     candidate has ended; ``rows[i].ratio`` (two candidates only) is the second ÷ the first.
     """
     from lrplan import __version__
+    from lrplan.schedulers import call_text
 
     step_mode = comparison.step_mode
     has_ratio = comparison.has_ratio
+    classes = {candidate.config.class_name for candidate in comparison.candidates}
     return {
         "schema_version": SCHEMA_VERSION,
         "lrplan_version": __version__,
         "command": command,
-        "scheduler": "WarmupCosLR",
+        # The class every candidate shares; null when they differ (see each candidate's).
+        "scheduler": classes.pop() if len(classes) == 1 else None,
         **extra,
         "unit": comparison.unit,
         "steps_per_epoch": comparison.per_epoch,
@@ -246,6 +251,8 @@ def comparison_document(
         "candidates": [
             {
                 "label": candidate.label,
+                "scheduler": candidate.config.class_name,
+                "constructor": call_text(candidate.config),
                 "config": candidate.config.to_dict(),
                 "summary": candidate.summary.to_dict(),
                 "metrics": candidate.metrics.to_dict(),

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from lrplan.planner import Schedule
+from lrplan.schedulers import WARMUP_COS, WARMUP_COS_KINDS, floor, uses
 
 Level = Literal["error", "warning", "note"]
 
@@ -63,7 +64,7 @@ def summarize(schedule: Schedule) -> Summary:
     peak = max(lrs)
     peak_at = tuple(index for index, lr in enumerate(lrs) if _same(lr, peak))
     last = lrs[-1]
-    min_lr = schedule.config.min_lr
+    min_lr = _floor_of(schedule)
     return Summary(
         unit=schedule.config.unit,
         rows=len(lrs),
@@ -75,6 +76,15 @@ def summarize(schedule: Schedule) -> Summary:
         mean_lr=math.fsum(lrs) / len(lrs),
         last_over_min=last / min_lr if min_lr > 0 else None,
     )
+
+
+def _floor_of(schedule: Schedule) -> float:
+    """min_lr for WarmupCosLR; for another scheduler the floor it is built with (eta_min,
+    or a min_lr it is given), else 0."""
+    if schedule.config.scheduler == WARMUP_COS:
+        return schedule.config.min_lr
+    declared = floor(schedule.config)
+    return declared[1] if declared is not None else 0.0
 
 
 def fmt_lr(value: float) -> str:
@@ -93,8 +103,16 @@ def span(unit: str, positions: tuple[int, ...]) -> str:
 
 
 def insights(schedule: Schedule, summary: Summary | None = None) -> list[Insight]:
-    """Everything a user should know before launching, each with a fix."""
+    """Everything a user should know before launching, each with a fix.
+
+    WarmupCosLR's insights know its formula; any other scheduler's are read from the shape
+    of its planned rates (:mod:`lrplan.shape`).
+    """
     summary = summary or summarize(schedule)
+    if schedule.config.scheduler != WARMUP_COS:
+        from lrplan.shape import shape_insights
+
+        return shape_insights(schedule, summary)
     config = schedule.config
     unit = config.unit
     found: list[Insight] = []
@@ -288,7 +306,8 @@ def findings(
     """
     summary = summary or summarize(schedule)
     found = insights(schedule, summary)
-    found += _warmup_findings(schedule)
+    if schedule.config.scheduler in WARMUP_COS_KINDS:
+        found += _warmup_findings(schedule)
     found += _unit_findings(schedule)
     if optimizer is not None:
         found += _optimizer_findings(schedule, optimizer, optimizer_source)
@@ -345,7 +364,7 @@ def _unit_findings(schedule: Schedule) -> list[Insight]:
             ("epochs", config.epochs, STEP_LIKE_EPOCHS),
             ("warmup_epochs", config.warmup_epochs, STEP_LIKE_WARMUP_EPOCHS),
         )
-        if value >= limit
+        if value >= limit and key in uses(config)
     ]
     if step_like and config.interval == "epoch":
         found.append(
@@ -418,12 +437,13 @@ def _last_epoch_findings(
 ) -> list[Insight]:
     where = f" ({source})" if source else ""
     resume_at = f"lrplan resume --at {min(last_epoch + 1, schedule.config.epochs - 1)}"
+    name = schedule.config.class_name
     if error is not None:
         return [
             Insight(
                 "config-last-epoch",
                 "error",
-                f"The config sets last_epoch={last_epoch}{where}: WarmupCosLR built with it"
+                f"The config sets last_epoch={last_epoch}{where}: {name} built with it"
                 f" on a fresh optimizer raises {error.splitlines()[0]}",
                 "Drop last_epoch from the config. To resume, build the scheduler as for a"
                 " fresh run and load the optimizer's and the scheduler's state dicts"

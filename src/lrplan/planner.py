@@ -1,5 +1,8 @@
 """Drive the real scheduler against a stand-in optimizer, as a training loop does.
 
+The scheduler is WarmupCosLR, a torch built-in or the class ``--scheduler`` names (see
+:mod:`lrplan.schedulers`); all are driven by the same loop.
+
 The numbers lrplan shows all come from here: the learning rate in the optimizer's param group
 while each epoch (or step) trains, read before ``optimizer.step()`` and followed by
 ``scheduler.step()``, exactly the order a training loop uses.
@@ -7,6 +10,7 @@ while each epoch (or step) trains, read before ``optimizer.step()`` and followed
 
 from __future__ import annotations
 
+import math
 import warnings
 from array import array
 from collections.abc import Callable, Iterator, Sequence
@@ -14,12 +18,26 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lrplan.config import ScheduleConfig
+from lrplan.errors import LrplanError
+from lrplan.schedulers import WARMUP_COS
 
 if TYPE_CHECKING:
     from torch.optim import Optimizer
 
 WARMUP = "warm-up"
 COSINE = "cosine"
+#: The phases of a scheduler other than WarmupCosLR, read from the planned shape: the rate
+#: went up (``rise``), stayed (``hold``), went down (``decay``), or jumped up after going
+#: down and goes down again (``restart``). The first row takes the direction of the second.
+RISE = "rise"
+HOLD = "hold"
+DECAY = "decay"
+RESTART = "restart"
+#: Two rates closer than this (relative) are the same rate (as insights.SAME_RATE).
+_SAME_RATE = 1e-14
+#: Epochs planned past the end of training for schedulers other than WarmupCosLR, at most:
+#: enough to see where the rate settles after training (see lrplan.shape).
+BEYOND_EPOCHS = 50
 
 #: How often (in scheduler steps) the planner reports progress.
 PROGRESS_EVERY = 1 << 16
@@ -47,6 +65,9 @@ class Schedule:
     lrs: Sequence[float]
     beyond: Sequence[float] = ()
     warnings: tuple[str, ...] = field(default=())
+    #: What the scheduler raised when stepped past ``beyond`` rows after training (OneCycleLR
+    #: refuses to step past total_steps), or None.
+    stopped: str | None = None
 
     def __len__(self) -> int:
         return len(self.lrs)
@@ -61,7 +82,12 @@ class Schedule:
         return index // self.per_epoch
 
     def phase_of(self, index: int) -> str:
-        """'warm-up' or 'cosine': the branch of the formula the scheduler took for the row."""
+        """'warm-up' or 'cosine': the branch of the formula WarmupCosLR took for the row.
+
+        Other schedulers: 'rise', 'hold', 'decay' or 'restart', from the planned rates.
+        """
+        if self.config.scheduler != WARMUP_COS:
+            return shape_phase(self.lrs, index)
         return WARMUP if index < self.config.warmup_rows else COSINE
 
     def row(self, index: int) -> Row:
@@ -71,6 +97,28 @@ class Schedule:
     def rows(self) -> Iterator[Row]:
         """Every trained epoch (or step), in order."""
         return (self.row(index) for index in range(len(self.lrs)))
+
+
+def same_rate(a: float, b: float) -> bool:
+    """True when two rates are the same up to the last bits of a float."""
+    return math.isclose(a, b, rel_tol=_SAME_RATE, abs_tol=0.0)
+
+
+def shape_phase(lrs: Sequence[float], index: int) -> str:
+    """The phase of row ``index``: how its rate moved from the row before (see :data:`RISE`)."""
+    lr = lrs[index]
+    if index == 0:
+        if len(lrs) == 1 or same_rate(lrs[1], lr):
+            return HOLD
+        return RISE if lrs[1] > lr else DECAY
+    before = lrs[index - 1]
+    if same_rate(lr, before):
+        return HOLD
+    if lr < before:
+        return DECAY
+    fell = index >= 2 and lrs[index - 2] > before and not same_rate(lrs[index - 2], before)
+    falls = index + 1 < len(lrs) and lrs[index + 1] < lr and not same_rate(lrs[index + 1], lr)
+    return RESTART if fell and falls else RISE
 
 
 def planning_optimizer(
@@ -92,14 +140,21 @@ def plan(
     beyond: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Schedule:
-    """Plan ``config`` with the real :class:`~lrplan.WarmupCosLR`.
+    """Plan ``config`` with its real scheduler: :class:`~lrplan.WarmupCosLR` by default.
 
     Args:
         config: the schedule to plan.
         beyond: how many scheduler steps to continue past the end of training (default:
-            up to five epochs' worth), so that callers can show what an overrun would do.
+            up to five epochs' worth; for other schedulers as many as training has, up to
+            :data:`BEYOND_EPOCHS` epochs), so that callers can show what an overrun would do.
         progress: called with the number of rows planned so far, now and then.
+
+    Raises:
+        LrplanError: for a scheduler other than WarmupCosLR that cannot be built, raises
+            while training, or sets a rate that is negative, not finite, or 0 throughout.
     """
+    if config.scheduler != WARMUP_COS:
+        return _plan_other(config, beyond, progress)
     from lrplan.optim import WarmupCosLR
 
     if beyond is None:
@@ -112,6 +167,76 @@ def plan(
         after = _drive(optimizer, scheduler, beyond, None)
     messages = tuple(dict.fromkeys(str(warning.message) for warning in caught))
     return Schedule(config, trained, after, messages)
+
+
+def _plan_other(
+    config: ScheduleConfig, beyond: int | None, progress: Callable[[int], None] | None
+) -> Schedule:
+    """:func:`plan` for a scheduler other than WarmupCosLR, driven by the same loop."""
+    from lrplan.schedulers import build, call_text, first_line
+
+    if beyond is None:
+        beyond = config.steps_per_epoch * min(max(config.epochs, 5), BEYOND_EPOCHS) + 1
+    optimizer = planning_optimizer(config.lr)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        scheduler = build(config, optimizer)
+        try:
+            trained = _drive(optimizer, scheduler, config.rows, progress)
+        except Exception as error:  # the scheduler's code: any exception is the user's to fix
+            at = getattr(scheduler, "last_epoch", None)
+            raise LrplanError(
+                f"{call_text(config)} raised {type(error).__name__} when stepped"
+                f"{f' at last_epoch={at}' if at is not None else ''}: {first_line(error)}"
+            ) from None
+        _check_rates(config, trained)
+        after, stopped = _drive_past_end(optimizer, scheduler, beyond)
+    messages = tuple(dict.fromkeys(str(warning.message) for warning in caught))
+    return Schedule(config, trained, after, messages, stopped)
+
+
+def _check_rates(config: ScheduleConfig, lrs: array[float]) -> None:
+    """Refuse rates nothing can train with: negative, not finite, or 0 for every row."""
+    from lrplan.schedulers import call_text
+
+    total = sum(lrs)
+    if not math.isfinite(total) or min(lrs) < 0:
+        for index, lr in enumerate(lrs):
+            if not (math.isfinite(lr) and lr >= 0):
+                raise LrplanError(
+                    f"{call_text(config)} sets the learning rate {lr!r} at {config.unit}"
+                    f" {index}; a rate must be a finite number of 0 or more: check its"
+                    " arguments"
+                )
+    if max(lrs) <= 0:
+        raise LrplanError(
+            f"{call_text(config)} keeps the learning rate at 0 for all {len(lrs):,}"
+            f" {config.unit}s, so nothing would train: check its arguments"
+        )
+
+
+def _drive_past_end(
+    optimizer: Optimizer, scheduler: Any, count: int
+) -> tuple[array[float], str | None]:
+    """:func:`_drive` past the end of training, up to the first exception or non-finite rate.
+
+    Returns the rates and what the scheduler raised (``ValueError: Tried to step ...``).
+    """
+    from lrplan.schedulers import first_line
+
+    lrs = array("d")
+    group = optimizer.param_groups[0]
+    for _ in range(count):
+        lr = float(group["lr"])
+        if not math.isfinite(lr):
+            break
+        lrs.append(lr)
+        optimizer.step()
+        try:
+            scheduler.step()
+        except Exception as error:  # stepping past the end is the scheduler's to refuse
+            return lrs, f"{type(error).__name__}: {first_line(error)}"
+    return lrs, None
 
 
 def _drive(

@@ -40,6 +40,9 @@ BUCKETS = 2000
 #: An epoch-mode schedule with at most this many rows gets a dot on every epoch.
 DOT_ROWS = 200
 
+#: Peaks that are not side by side (a scheduler that restarts) are each marked, up to this many.
+MARKED_PEAKS = 50
+
 #: Room above the highest peak, as a share of it: for the peak's label (one curve), or
 #: to keep the peak off the frame (several).
 HEADROOM = 0.25
@@ -241,12 +244,28 @@ def _span(unit: str, first: int, last: int, count: int) -> str:
     return f"{count} {unit}s from {first} to {last}"
 
 
-def _last_text(summary: Summary, per_epoch: int) -> str:
+def _last_text(summary: Summary, per_epoch: int, floor_name: str = "min_lr") -> str:
     where = _held_text(summary.unit, (summary.last_trained_at,), per_epoch)
     text = f"last trained {where}\n{fmt_lr(summary.last_trained_lr)}"
-    if summary.last_over_min is not None:
-        text += f" = {summary.last_over_min:.2f}× min_lr"
+    if summary.last_over_min is not None and floor_name:
+        text += f" = {summary.last_over_min:.2f}× {floor_name}"
     return text
+
+
+def _warmup_of(schedule: Schedule) -> int | None:
+    """The warm-up to shade, in epochs: WarmupCosLR's and its torch composition's; None for
+    other schedulers, whose shape has no warm-up setting."""
+    from lrplan.schedulers import WARMUP_COS_KINDS
+
+    config = schedule.config
+    return config.warmup_epochs if config.scheduler in WARMUP_COS_KINDS else None
+
+
+def _floor_of(schedule: Schedule) -> tuple[str, float] | None:
+    """The floor line to draw: ``("min_lr", 1e-5)``, ``("eta_min", ...)``, or None."""
+    from lrplan.schedulers import floor
+
+    return floor(schedule.config)
 
 
 def _shade_warmup(axes: Axes, warmup_epochs: int) -> None:
@@ -260,7 +279,7 @@ def _draw_single(
     config = schedule.config
     per_epoch = schedule.per_epoch
     epochs, rates = _curve_points(schedule)
-    _shade_warmup(axes, config.warmup_epochs)
+    _shade_warmup(axes, _warmup_of(schedule) or 0)
     (line,) = axes.plot(
         epochs, rates, drawstyle="steps-post", color="tab:blue", lw=1.8, label=label
     )
@@ -268,17 +287,22 @@ def _draw_single(
     if config.unit == "epoch" and len(schedule) <= DOT_ROWS:
         # A dot where each epoch starts: the rate the optimizer uses for that whole epoch.
         axes.plot(epochs[:-1], rates[:-1], "o", color="tab:blue", ms=3.5, zorder=3)
-    axes.axhline(
-        config.min_lr,
-        color="0.35",
-        ls="--",
-        lw=1.1,
-        label=f"min_lr = {fmt_lr(config.min_lr)}",
-    )
+    floor = _floor_of(schedule)
+    if floor is not None:
+        axes.axhline(
+            floor[1],
+            color="0.35",
+            ls="--",
+            lw=1.1,
+            label=f"{floor[0]} = {fmt_lr(floor[1])}",
+        )
 
     # Annotations lean towards the emptier side: right of an early peak, left of a late one.
     late_peak = summary.peak_at[0] >= len(schedule) / 2
     peak_rows = sorted({summary.peak_at[0], summary.peak_at[-1]})
+    apart = summary.peak_at != tuple(range(peak_rows[0], peak_rows[-1] + 1))
+    if apart and len(summary.peak_at) <= MARKED_PEAKS:
+        peak_rows = list(summary.peak_at)  # peaks apart (warm restarts): mark each one
     peak_x = [row / per_epoch for row in peak_rows]
     axes.plot(
         peak_x,
@@ -312,7 +336,7 @@ def _draw_single(
     text_x = max(0.3, last_x / config.epochs - 0.26)
     above = last_height < 0.2
     axes.annotate(
-        _last_text(summary, per_epoch),
+        _last_text(summary, per_epoch, floor[0] if floor is not None else ""),
         xy=(last_x, summary.last_trained_lr),
         xytext=(text_x, last_height + 0.035 if above else last_height - 0.06),
         textcoords="axes fraction",
@@ -331,22 +355,28 @@ def _draw_several(
 ) -> None:
     from matplotlib.lines import Line2D
 
-    warmups = {schedule.config.warmup_epochs for _, schedule in curves}
+    warmups = {_warmup_of(schedule) for _, schedule in curves}
     if len(warmups) == 1:
-        _shade_warmup(axes, warmups.pop())
-    floors = {schedule.config.min_lr for _, schedule in curves}
+        _shade_warmup(axes, warmups.pop() or 0)
+    floors = {_floor_of(schedule) for _, schedule in curves}
     colours = [f"C{index % 10}" for index in range(len(curves))]
+    drawn: list[tuple[np.ndarray, np.ndarray]] = []
     for index, ((label, schedule), summary, colour) in enumerate(
         zip(curves, summaries, colours, strict=True)
     ):
         per_epoch = schedule.per_epoch
         epochs, rates = _curve_points(schedule)
+        # A curve identical to one drawn before (lrplan equivalent's two) is dashed on top,
+        # so that both stay visible.
+        covers = any(_same_curve((epochs, rates), earlier) for earlier in drawn)
+        drawn.append((epochs, rates))
         (line,) = axes.plot(
             epochs,
             rates,
             drawstyle="steps-post",
             color=colour,
             lw=1.6,
+            ls=(0, (4, 3)) if covers else "-",
             label=label or schedule.config.name,
         )
         line.set_gid(f"lr-curve-{index}")
@@ -370,18 +400,29 @@ def _draw_several(
             zorder=4,
             clip_on=False,
         )
-        if len(floors) > 1:
-            axes.axhline(schedule.config.min_lr, color=colour, ls="--", lw=0.9, alpha=0.8)
+        floor = _floor_of(schedule)
+        if len(floors) > 1 and floor is not None:
+            axes.axhline(floor[1], color=colour, ls="--", lw=0.9, alpha=0.8)
     extra = [
         Line2D([], [], marker="^", ls="none", color="0.4", label="peak"),
         Line2D([], [], marker="o", mfc="none", ls="none", color="0.4", label="last trained rate"),
     ]
-    if len(floors) == 1:
-        (floor,) = floors
-        axes.axhline(floor, color="0.35", ls="--", lw=1.1, label=f"min_lr = {fmt_lr(floor)}")
-    else:
-        extra.append(Line2D([], [], ls="--", color="0.4", label="min_lr (each colour)"))
+    names = sorted({floor[0] for floor in floors if floor is not None})
+    if len(floors) == 1 and names:
+        ((name, value),) = floors  # type: ignore[misc]
+        axes.axhline(value, color="0.35", ls="--", lw=1.1, label=f"{name} = {fmt_lr(value)}")
+    elif names:
+        label = f"{' / '.join(names)} (each colour)"
+        extra.append(Line2D([], [], ls="--", color="0.4", label=label))
     _legend(axes, "upper right", extra)
+
+
+def _same_curve(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> bool:
+    import numpy as np
+
+    return a[0].shape == b[0].shape and bool(
+        np.array_equal(a[0], b[0]) and np.allclose(a[1], b[1], rtol=1e-9, atol=0.0)
+    )
 
 
 #: A light box behind annotation text, so a curve or grid line under it never hides it.

@@ -12,12 +12,14 @@ from rich.table import Table
 from rich.text import Text
 
 from lrplan.compare import LOW, NEAR_PEAK
-from lrplan.config import describe
+from lrplan.config import ScheduleConfig, describe
 from lrplan.insights import Insight, Summary, fmt_lr, span
 from lrplan.planner import Schedule
+from lrplan.schedulers import WARMUP_COS
 
 if TYPE_CHECKING:
     from lrplan.compare import Comparison, Metrics
+    from lrplan.equivalent import Equivalence
     from lrplan.tuning import Remedy, Symptom
 
 #: Schedules longer than this show their head and tail unless ``--all`` is given.
@@ -134,21 +136,42 @@ def summary_grid(schedule: Schedule, summary: Summary) -> Table:
     grid.add_column(style="bold")
     grid.add_column()
     grid.add_row("peak lr", f"{fmt_lr(summary.peak_lr)} at {span(unit, summary.peak_at)}")
+    floor_name = floor_label(schedule.config)
     against = (
-        f"{summary.last_over_min:.2f}× min_lr {fmt_lr(summary.min_lr)}"
+        f"{summary.last_over_min:.2f}× {floor_name} {fmt_lr(summary.min_lr)}"
         if summary.last_over_min is not None
-        else f"min_lr {fmt_lr(summary.min_lr)}"
+        else f"{floor_name} {fmt_lr(summary.min_lr)}"
     )
-    grid.add_row(
-        "last trained lr",
-        f"{fmt_lr(summary.last_trained_lr)} at {unit} {summary.last_trained_at} ({against})",
-    )
+    last = f"{fmt_lr(summary.last_trained_lr)} at {unit} {summary.last_trained_at}"
+    grid.add_row("last trained lr", f"{last} ({against})" if floor_name else last)
     grid.add_row("mean lr", fmt_lr(summary.mean_lr))
     length = f"{summary.rows:,} {unit}{'s' if summary.rows != 1 else ''}"
     if unit == "step":
         length += f" ({schedule.config.epochs} epochs × {schedule.config.steps_per_epoch} steps)"
     grid.add_row("length", length)
     return grid
+
+
+def floor_label(config: ScheduleConfig) -> str:
+    """What the schedule's floor is called: ``min_lr``, ``eta_min``; empty without one."""
+    from lrplan.schedulers import WARMUP_COS, floor
+
+    if config.scheduler == WARMUP_COS:
+        return "min_lr"
+    declared = floor(config)
+    return declared[0] if declared is not None else ""
+
+
+def heading(config: ScheduleConfig, source: str = "") -> Group:
+    """``show``'s first line: the class, the unit and the settings; for a scheduler other
+    than WarmupCosLR also the constructor call lrplan makes and the optimizer's lr."""
+    from lrplan.schedulers import WARMUP_COS, call_text
+
+    title = Text(f"{config.class_name} per {config.unit}: {config.name}{source}", style="bold")
+    if config.scheduler == WARMUP_COS:
+        return Group(title)
+    call = Text(f"{call_text(config)}, optimizer lr={config.lr:g}", style="dim")
+    return Group(title, call)
 
 
 def insight_lines(found: Sequence[Insight]) -> Table | Text:
@@ -218,8 +241,12 @@ def candidates_grid(comparison: Comparison) -> Table:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column()
+    mixed = len({candidate.config.scheduler for candidate in comparison.candidates}) > 1
     for candidate in comparison.candidates:
-        grid.add_row(candidate.label, describe(candidate.config))
+        text = describe(candidate.config)
+        if mixed and candidate.config.scheduler == WARMUP_COS:
+            text = f"{WARMUP_COS} {text}"  # the others' descriptions start with their name
+        grid.add_row(candidate.label, text)
     return grid
 
 
@@ -403,3 +430,87 @@ def symptoms_grid(symptoms: Iterable[Symptom]) -> Table:
     for symptom in symptoms:
         grid.add_row(symptom.name, symptom.description)
     return grid
+
+
+# --- lrplan schedulers and lrplan equivalent ---------------------------------------------------
+
+
+def schedulers_grid(rows: Sequence[dict[str, object]]) -> Table:
+    """One entry per short name: its class and what it plans, the --param arguments it needs,
+    what lrplan fills from the options, and a command to try."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    for row in rows:
+        text = Text()
+        text.append(str(row["class"]), style="bold")
+        text.append(f"  {row['description']}")
+        required = list(row["required"])  # type: ignore[call-overload]
+        if required:
+            needs = " ".join(f"--param {name}=..." for name in required)
+            text.append(f"\nneeds: {needs}", style="yellow")
+        filled = list(row["from_options"])  # type: ignore[call-overload]
+        if filled:
+            text.append(f"\nlrplan sets: {', '.join(filled)}", style="dim")
+        text.append(f"\ntry: {row['example']}", style="dim")
+        grid.add_row(str(row["name"]), text)
+        grid.add_row("", "")
+    grid.add_row(
+        "MODULE:CLASS",
+        Text(
+            "Any LRScheduler subclass importable here (your training code included), its"
+            " constructor arguments after the optimizer as --param KEY=VALUE; --lr is the"
+            " optimizer's lr, --epochs the planned length. Try: lrplan show --scheduler"
+            " torch.optim.lr_scheduler:CyclicLR --param base_lr=1e-4 --param max_lr=1e-3"
+            " --param step_size_up=5"
+        ),
+    )
+    return grid
+
+
+def print_equivalence(console: Console, found: Equivalence) -> None:
+    """``lrplan equivalent``'s report: the code (never wrapped, so it pastes as printed), how
+    far the two schedules are apart, and how the common alternatives differ in shape."""
+    config = found.config
+    unit = config.unit
+    console.print(
+        f"torch's built-ins composed to WarmupCosLR {describe(config)}  (stepped per {unit})",
+        style="bold",
+        soft_wrap=True,
+    )
+    console.print()
+    console.print(Text(found.code.rstrip("\n")), soft_wrap=True)
+    console.print()
+    rows = len(found.warmup_cos)
+    ours, theirs = found.warmup_cos.lrs[found.at], found.torch.lrs[found.at]
+    verdict = (
+        (
+            "the same schedule"
+            if found.max_relative_difference == 0
+            else "the same schedule, up to rounding"
+        )
+        if found.same
+        else "they differ: please report it to lrplan with this command"
+    )
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+    if found.max_relative_difference == 0:
+        difference = f"Every one of the {rows:,} trained {unit}s has the same rate in both"
+    else:
+        difference = (
+            f"The largest relative difference over the {rows:,} trained {unit}s is"
+            f" {found.max_relative_difference:.1e}, at {unit} {found.at} ({fmt_lr(ours)} and"
+            f" {fmt_lr(theirs)})"
+        )
+    grid.add_row(
+        Text("same" if found.same else "differs", style="green" if found.same else "bold red"),
+        f"{difference}: {verdict}.",
+    )
+    from lrplan.equivalent import alternatives
+
+    for position, (name, shape) in enumerate(alternatives(config)):
+        text = Text(name, style="bold")
+        text.append(f"\n{shape}")
+        grid.add_row("elsewhere" if position == 0 else "", text)
+    console.print(grid)

@@ -9,6 +9,7 @@ from rich.text import Text
 from lrplan.check import PASSED, CheckReport
 from lrplan.insights import fmt_lr
 from lrplan.render import insight_lines
+from lrplan.schedulers import WARMUP_COS, show_value, uses
 
 
 def settings_grid(report: CheckReport) -> Table:
@@ -18,7 +19,12 @@ def settings_grid(report: CheckReport) -> Table:
     grid.add_column(style="bold")
     grid.add_column()
     grid.add_column(style="dim")
-    shown = ["lr", "min_lr", "warmup_epochs", "epochs"]
+    used = uses(config)
+    shown: list[str] = [key for key in ("lr", "min_lr", "warmup_epochs", "epochs") if key in used]
+    if config.scheduler != WARMUP_COS or report.sources.get("scheduler") != "default":
+        grid.add_row("scheduler", config.scheduler, report.sources.get("scheduler", "default"))
+    for name, value in config.params:
+        grid.add_row(f"  {name}", show_value(value), "")
     if config.interval == "step" or report.sources.get("interval") not in (None, "default"):
         shown += ["interval", "steps_per_epoch"]
     for key in shown:
@@ -33,7 +39,7 @@ def settings_grid(report: CheckReport) -> Table:
 def check_view(report: CheckReport) -> Group:
     """The whole report, for ``console.print``."""
     config = report.schedule.config
-    heading = Text(f"WarmupCosLR  {config.name}  (stepped per {config.unit})", style="bold")
+    heading = Text(f"{config.class_name}  {config.name}  (stepped per {config.unit})", style="bold")
     source = Text(
         f"settings, from {report.config_file}:" if report.config_file else "settings:",
         style="dim",

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from lrplan.insights import fmt_lr
-from lrplan.resume import LOAD_OVERRIDES_NOTE, ResumeReport, Scenario, resume_code
+from lrplan.resume import ResumeReport, Scenario, load_overrides_note, resume_code
 
 #: Schedules longer than this show only the rows around the resume, and the first and last.
 ELIDE_ABOVE = 40
@@ -113,13 +113,13 @@ def resume_view(report: ResumeReport) -> Group:
         f" (step {report.at_row})" if unit == "step" else ""
     )
     parts: list[object] = [
-        Text(f"WarmupCosLR  {config.name}  (stepped per {unit})", style="bold"),
+        Text(f"{config.class_name}  {config.name}  (stepped per {unit})", style="bold"),
         Text(interrupted),
         comparison_table(report),
         Text(),
         scenario_lines(report),
         Text(),
-        Text(f"note: {LOAD_OVERRIDES_NOTE}", style="cyan"),
+        Text(f"note: {load_overrides_note(config)}", style="cyan"),
     ]
     for message in report.warnings:
         parts.append(Text(f"torch warned: {message.splitlines()[0]}", style="yellow"))

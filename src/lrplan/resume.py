@@ -30,6 +30,7 @@ from lrplan.config import ScheduleConfig
 from lrplan.errors import LrplanError
 from lrplan.insights import SAME_RATE, fmt_lr
 from lrplan.planner import Schedule, plan
+from lrplan.schedulers import WARMUP_COS, WARMUP_COS_TORCH, first_line
 
 STATE_DICTS = "state-dicts"
 LAST_EPOCH = "last-epoch"
@@ -148,13 +149,29 @@ def simulate_resume(config: ScheduleConfig, at: int) -> ResumeReport:
 
     Raises LrplanError unless ``1 <= at <= config.epochs - 1``.
     """
+    check_resume_epoch(config, at)
+    if config.scheduler == WARMUP_COS:
+        return _simulate(config, at)
+    try:
+        return _simulate(config, at)
+    except LrplanError:
+        raise
+    except Exception as error:  # the scheduler's own code, saved and loaded as training does
+        raise LrplanError(
+            f"{config.class_name} raised {type(error).__name__} while lrplan saved, loaded or"
+            f" stepped it to resume at epoch {at}: {first_line(error)}"
+        ) from None
+
+
+def _simulate(config: ScheduleConfig, at: int) -> ResumeReport:
     import torch
 
-    from lrplan.optim import WarmupCosLR
     from lrplan.planner import _drive, planning_optimizer
+    from lrplan.schedulers import build
 
-    check_resume_epoch(config, at)
-    kwargs = config.scheduler_kwargs()
+    def make(opt: Any, last_epoch: int | None = None) -> Any:
+        return build(config, opt, last_epoch, wrap=False)
+
     rows = config.rows
     at_row = at * config.steps_per_epoch
     uninterrupted = plan(config, beyond=0)
@@ -168,7 +185,7 @@ def simulate_resume(config: ScheduleConfig, at: int) -> ResumeReport:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         first_optimizer = optimizer()
-        first_scheduler = WarmupCosLR(first_optimizer, **kwargs)
+        first_scheduler = make(first_optimizer)
         first = train(first_optimizer, first_scheduler, at_row)
         checkpoint = _round_trip(
             torch,
@@ -180,7 +197,7 @@ def simulate_resume(config: ScheduleConfig, at: int) -> ResumeReport:
 
         # 1. Build both as in a fresh run, then load both states.
         resumed = optimizer()
-        scheduler = WarmupCosLR(resumed, **kwargs)
+        scheduler = make(resumed)
         _load_optimizer_state(resumed, checkpoint["optimizer"])
         scheduler.load_state_dict(checkpoint["scheduler"])
         state_dicts = first + train(resumed, scheduler, rows - at_row)
@@ -189,22 +206,24 @@ def simulate_resume(config: ScheduleConfig, at: int) -> ResumeReport:
         error: str | None = None
         resumed = optimizer()
         try:
-            scheduler = WarmupCosLR(resumed, **kwargs, last_epoch=at_row - 1)
-        except KeyError as raised:
-            error = f"KeyError: {raised.args[0] if raised.args else raised}"
+            scheduler = make(resumed, last_epoch=at_row - 1)
+        except Exception as raised:  # torch's KeyError; a user's class may raise another
+            error = f"{type(raised).__name__}: {first_line(raised)}"
+            if isinstance(raised, KeyError):
+                error = f"KeyError: {raised.args[0] if raised.args else raised}"
             last_epoch = first
         else:
             last_epoch = first + train(resumed, scheduler, rows - at_row)
 
         # 3. A fresh optimizer and scheduler, nothing loaded.
         resumed = optimizer()
-        scheduler = WarmupCosLR(resumed, **kwargs)
+        scheduler = make(resumed)
         fresh = first + train(resumed, scheduler, rows - at_row)
 
         # 4. The optimizer's state loaded first; the scheduler built on it, then loaded.
         resumed = optimizer()
         _load_optimizer_state(resumed, checkpoint["optimizer"])
-        scheduler = WarmupCosLR(resumed, **kwargs)
+        scheduler = make(resumed)
         scheduler.load_state_dict(checkpoint["scheduler"])
         load_order = first + train(resumed, scheduler, rows - at_row)
     messages = tuple(dict.fromkeys(str(warning.message) for warning in caught))
@@ -309,10 +328,13 @@ def _explain(
     if key == FRESH:
         if departs is None:
             return "Identical to the uninterrupted run."
+        warmup_cos = config.scheduler == WARMUP_COS
+        again = "The warm-up starts again" if warmup_cos else "The schedule starts again"
+        cut = "cosine" if warmup_cos else "schedule"
         return (
-            f"The warm-up starts again: {unit} {departs} trains at {got} ({unit} 0's rate)"
+            f"{again}: {unit} {departs} trains at {got} ({unit} 0's rate)"
             f" instead of {expected}, and the last {unit} at {fmt_lr(lrs[-1])} instead of"
-            f" {fmt_lr(reference[-1])}, because the restarted cosine is cut short."
+            f" {fmt_lr(reference[-1])}, because the restarted {cut} is cut short."
         )
     # LOAD_ORDER
     if departs is None:
@@ -346,6 +368,18 @@ LOAD_OVERRIDES_NOTE = (
 )
 
 
+def load_overrides_note(config: ScheduleConfig) -> str:
+    """What ``scheduler.load_state_dict`` also restores, for ``config``'s scheduler."""
+    if config.scheduler == WARMUP_COS:
+        return LOAD_OVERRIDES_NOTE
+    return (
+        f"scheduler.load_state_dict restores {config.class_name}'s attributes (its arguments"
+        " too) from the checkpoint: a run resumed with changed arguments silently keeps the"
+        " saved schedule. To change it, set the attributes after loading and plan the new"
+        " curve with lrplan show."
+    )
+
+
 def resume_code(config: ScheduleConfig) -> str:
     """The short, correct code for saving and restoring, with ``config``'s values.
 
@@ -353,8 +387,22 @@ def resume_code(config: ScheduleConfig) -> str:
     """
     kwargs = config.scheduler_kwargs()
     arguments = ", ".join(f"{name}={value!r}" for name, value in kwargs.items())
+    build = f"scheduler = WarmupCosLR({{unit_note}}\n    optimizer, {arguments}\n)\n"
+    if config.scheduler == WARMUP_COS_TORCH:
+        from lrplan.equivalent import composition_code
+
+        code = composition_code(config)
+        build = "".join(f"{line}\n" for line in code.splitlines() if line and line[0] != "#")
+    elif config.scheduler != WARMUP_COS:
+        from lrplan.schedulers import call_text
+
+        build = f"scheduler = {call_text(config)}{{unit_note}}\n"
     if config.interval == "step":
-        unit_note = "  # warm-up and length in optimizer steps"
+        unit_note = (
+            "  # warm-up and length in optimizer steps"
+            if config.scheduler == WARMUP_COS
+            else "  # lengths in optimizer steps"
+        )
         loop = (
             f'for epoch in range(checkpoint["epoch"] + 1, {config.epochs}):\n'
             "    for batch in loader:\n"
@@ -383,7 +431,7 @@ def resume_code(config: ScheduleConfig) -> str:
         "# Resume: build the optimizer and the scheduler as for a fresh run, then load both.\n"
         "# (use your own optimizer here, built as for a fresh run)\n"
         f"optimizer = torch.optim.AdamW(model.parameters(), lr={config.lr!r})\n"
-        f"scheduler = WarmupCosLR({unit_note}\n    optimizer, {arguments}\n)\n"
+        f"{build.replace('{unit_note}', unit_note)}"
         'checkpoint = torch.load("checkpoint.pt")\n'
         'model.load_state_dict(checkpoint["model"])\n'
         'optimizer.load_state_dict(checkpoint["optimizer"])\n'
@@ -393,20 +441,20 @@ def resume_code(config: ScheduleConfig) -> str:
 
 
 def fresh_scheduler_error(config: ScheduleConfig, last_epoch: int) -> str | None:
-    """What torch raises when WarmupCosLR is built with ``last_epoch`` on a fresh optimizer.
+    """What torch raises when the scheduler is built with ``last_epoch`` on a fresh optimizer.
 
     ``"KeyError: param 'initial_lr' is not specified ..."`` (all lines of torch's message),
     or None when it builds (``last_epoch = -1``, or a torch that does not check).
     """
-    from lrplan.optim import WarmupCosLR
     from lrplan.planner import planning_optimizer
+    from lrplan.schedulers import build
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            WarmupCosLR(
-                planning_optimizer(config.lr), **config.scheduler_kwargs(), last_epoch=last_epoch
-            )
+            build(config, planning_optimizer(config.lr), last_epoch, wrap=False)
     except KeyError as raised:
         return f"KeyError: {raised.args[0] if raised.args else raised}"
+    except Exception as raised:  # a user's class may refuse last_epoch otherwise
+        return f"{type(raised).__name__}: {first_line(raised)}"
     return None

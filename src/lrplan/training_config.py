@@ -26,6 +26,10 @@ ARGUMENT_SECTIONS = ("init_args", "params")
 #: How deep the search for sections goes, counting from the top level.
 MAX_DEPTH = 6
 
+#: Top-level keys naming the scheduler lrplan plans (``--scheduler``) and its arguments.
+SCHEDULER_KEY = "scheduler"
+SCHEDULER_PARAMS_KEY = "scheduler_params"
+
 #: Keys whose value names the optimizer, at the top level or in a found section.
 OPTIMIZER_KEYS = ("optimizer", "optim", "opt", "optimizer_name")
 #: Keys of an ``optimizer`` (or ``optim``) section that name its class.
@@ -52,6 +56,10 @@ class ConfigValues:
     optimizer_source: str | None = None
     last_epoch: Any = None
     last_epoch_source: str | None = None
+    #: A top-level ``scheduler: NAME`` (a string; a section of that name is not a name) and
+    #: ``scheduler_params: {...}``, resolved but not validated: lrplan.config does that.
+    scheduler: Any = None
+    scheduler_params: dict[str, Any] | None = None
 
 
 def dotted(path: Path_) -> str:
@@ -154,6 +162,22 @@ def read_config(
         last_epoch = resolver.value(last_epoch_places[0])
         last_epoch_source = dotted(last_epoch_places[0])
 
+    scheduler = scheduler_params = None
+    if isinstance(document.get(SCHEDULER_KEY), str):
+        read.append((SCHEDULER_KEY,))
+        scheduler = resolver.value((SCHEDULER_KEY,))
+    if SCHEDULER_PARAMS_KEY in document and not isinstance(document[SCHEDULER_PARAMS_KEY], Mapping):
+        kind = type(document[SCHEDULER_PARAMS_KEY]).__name__
+        raise LrplanError(
+            f"{where}: {SCHEDULER_PARAMS_KEY} holds a {kind}, not a mapping of constructor"
+            " arguments such as step_size: 10"
+        )
+    if isinstance(document.get(SCHEDULER_PARAMS_KEY), Mapping):
+        scheduler_params = {}
+        for name in document[SCHEDULER_PARAMS_KEY]:
+            read.append((SCHEDULER_PARAMS_KEY, name))
+            scheduler_params[str(name)] = resolver.value((SCHEDULER_PARAMS_KEY, name))
+
     for text, path in created:
         if path not in read:
             lrplan_reads = ", ".join(f"{key} from {source}" for key, source in sources.items())
@@ -162,7 +186,7 @@ def read_config(
                 f" there (it reads {lrplan_reads or 'no schedule key'}); check the spelling"
                 " of the path"
             )
-    if not values:
+    if not values and scheduler is None:
         searched = (
             f"in {config_key} or at the top level"
             if config_key is not None
@@ -178,7 +202,16 @@ def read_config(
             f"{where}: none of {', '.join(keys)} found {searched}{hint};"
             " name the section that holds them with --config-key PATH"
         )
-    return ConfigValues(values, sources, optimizer, optimizer_source, last_epoch, last_epoch_source)
+    return ConfigValues(
+        values,
+        sources,
+        optimizer,
+        optimizer_source,
+        last_epoch,
+        last_epoch_source,
+        scheduler,
+        scheduler_params,
+    )
 
 
 # --- the document ------------------------------------------------------------------------------

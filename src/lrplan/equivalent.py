@@ -1,0 +1,223 @@
+"""WarmupCosLR's curve from torch's built-in schedulers: the code, run and compared.
+
+:func:`composition_code` writes the ``SequentialLR(LinearLR, CosineAnnealingLR)`` that
+reproduces a WarmupCosLR configuration, and :func:`composition` builds the scheduler by
+running exactly that code, so the code lrplan prints is the code it planned. It is the
+``warmup_cos_torch`` scheduler of :mod:`lrplan.schedulers`; :func:`equivalence` plans both
+with the same planner and reports their largest relative difference.
+
+Why the composition matches (the test suite checks it against the formula independently):
+
+* Warm-up: LinearLR's factor at step k is ``start + (1 - start) * k / total_iters``; with
+  ``start = 1 / W`` and ``total_iters = W - 1`` it is ``(k + 1) / W``, WarmupCosLR's ramp,
+  reaching 1 (the peak) at k = W - 1.
+* Cosine: SequentialLR restarts the second scheduler at 0 at the milestone W, so
+  CosineAnnealingLR with ``T_max = epochs - W`` runs WarmupCosLR's cosine: the peak again
+  at k = W, ``min_lr`` at k = epochs.
+* ``warmup_epochs = 0``: no warm-up, so CosineAnnealingLR alone with ``T_max = epochs``
+  (SequentialLR cannot start with a scheduler that never runs).
+* ``warmup_epochs = 1``: the single warm-up epoch runs at the peak. ``total_iters = W - 1``
+  would be 0 (a 0/0 in LinearLR), so ``start_factor = end_factor = 1`` with
+  ``total_iters = 1``: a constant factor of 1.
+
+Importing this module is torch-free; :func:`composition` and :func:`equivalence` import it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from lrplan.config import ScheduleConfig
+from lrplan.schedulers import WARMUP_COS, WARMUP_COS_TORCH
+
+if TYPE_CHECKING:
+    from torch.optim import Optimizer
+
+    from lrplan.planner import Schedule
+
+#: A largest relative difference below this is rounding: the same schedule.
+SAME_SCHEDULE = 1e-9
+
+
+def composition_code(config: ScheduleConfig) -> str:
+    """The Python code that builds torch's equivalent of ``config``'s WarmupCosLR.
+
+    It expects ``optimizer`` built with ``lr=config.lr`` (the peak) and leaves the
+    scheduler in ``scheduler``. Lengths are in the scheduler's unit (steps with
+    ``--interval step``).
+    """
+    return _code(config.min_lr, config.lr, config.warmup_rows, config.rows, config.unit)
+
+
+def _code(
+    min_lr: float,
+    lr: float,
+    warmup: int,
+    total: int,
+    unit: str = "epoch",
+    last_epoch: int | None = None,
+) -> str:
+    resumed = "" if last_epoch is None else f", last_epoch={last_epoch}"
+    how = (
+        "# Lengths in optimizer steps: call scheduler.step() after every optimizer.step()."
+        if unit == "step"
+        else "# Lengths in epochs: call scheduler.step() once per epoch."
+    )
+    lines = [f"# optimizer: built with lr={lr!r}, the peak.", how]
+    if warmup == 0:
+        lines += [
+            "from torch.optim.lr_scheduler import CosineAnnealingLR",
+            "",
+            "# warmup_epochs=0: no warm-up, the cosine alone",
+            f"scheduler = CosineAnnealingLR(optimizer, T_max={total}, eta_min={min_lr!r}{resumed})",
+        ]
+        return "\n".join(lines) + "\n"
+    if warmup == 1:
+        comment = "# a 1-epoch warm-up already runs at the peak: a constant factor of 1"
+        start, total_iters = "1.0", 1
+    else:
+        comment = f"# factor (k + 1) / {warmup} for k = 0..{warmup - 1}: lr / {warmup} up to lr"
+        start, total_iters = f"1 / {warmup}", warmup - 1
+    lines += [
+        "from torch.optim.lr_scheduler import CosineAnnealingLR, LinearLR, SequentialLR",
+        "",
+        comment,
+        f"warmup = LinearLR(optimizer, start_factor={start}, end_factor=1.0,"
+        f" total_iters={total_iters}{resumed})",
+        f"cosine = CosineAnnealingLR(optimizer, T_max={total - warmup}, eta_min={min_lr!r})",
+        f"scheduler = SequentialLR(optimizer, [warmup, cosine], milestones=[{warmup}])",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def composition(
+    optimizer: Optimizer,
+    min_lr: float,
+    lr: float,
+    warmup_epochs: int,
+    epochs: int,
+    last_epoch: int | None = None,
+) -> Any:
+    """torch's composition of WarmupCosLR(min_lr, lr, warmup_epochs, epochs) on ``optimizer``.
+
+    Built by running :func:`_code`'s text, the very code ``lrplan equivalent`` prints; the
+    text holds only numbers lrplan validated. ``optimizer``'s lr must be ``lr``.
+    """
+    namespace: dict[str, Any] = {"optimizer": optimizer}
+    exec(_code(min_lr, lr, warmup_epochs, epochs, last_epoch=last_epoch), namespace)
+    return namespace["scheduler"]
+
+
+@dataclass(frozen=True)
+class Equivalence:
+    """A WarmupCosLR schedule, torch's composition of it, and how far apart they are.
+
+    ``max_relative_difference`` is the largest ``|torch - warmup_cos| / warmup_cos`` over
+    the trained rows, at row ``at``.
+    """
+
+    config: ScheduleConfig
+    code: str
+    warmup_cos: Schedule
+    torch: Schedule
+    max_relative_difference: float
+    at: int
+
+    @property
+    def same(self) -> bool:
+        """True when the two differ only by rounding (below :data:`SAME_SCHEDULE`)."""
+        return self.max_relative_difference < SAME_SCHEDULE
+
+    def to_dict(self) -> dict[str, Any]:
+        unit = self.config.unit
+        return {
+            "code": self.code,
+            "max_relative_difference": self.max_relative_difference,
+            f"at_{unit}": self.at,
+            "warmup_cos_lr": self.warmup_cos.lrs[self.at],
+            "torch_lr": self.torch.lrs[self.at],
+            "same": self.same,
+            "alternatives": [
+                {"name": name, "shape": shape} for name, shape in alternatives(self.config)
+            ],
+        }
+
+
+def torch_config(config: ScheduleConfig) -> ScheduleConfig:
+    """``config`` planned with torch's composition instead of WarmupCosLR."""
+    return config.replace(scheduler=WARMUP_COS_TORCH)
+
+
+def equivalence(
+    config: ScheduleConfig, ours: Schedule | None = None, theirs: Schedule | None = None
+) -> Equivalence:
+    """Plan ``config`` with WarmupCosLR and with torch's composition; compare every row.
+
+    ``config`` must be a WarmupCosLR configuration (scheduler ``warmup_cos``); ``ours`` and
+    ``theirs`` are the two schedules if they are already planned.
+    """
+    from lrplan.planner import plan
+
+    if config.scheduler != WARMUP_COS:
+        raise ValueError(f"equivalence needs a warmup_cos config, not {config.scheduler!r}")
+    ours = ours if ours is not None else plan(config)
+    theirs = theirs if theirs is not None else plan(torch_config(config))
+    worst, at = 0.0, 0
+    for index, (a, b) in enumerate(zip(ours.lrs, theirs.lrs, strict=True)):
+        difference = abs(b - a) / a if a else (0.0 if b == a else math.inf)
+        if difference > worst:
+            worst, at = difference, index
+    return Equivalence(config, composition_code(config), ours, theirs, worst, at)
+
+
+def alternatives(config: ScheduleConfig) -> list[tuple[str, str]]:
+    """How the common warm-up + cosine schedulers of other libraries differ in shape, in
+    words, with ``config``'s lengths. No learning rate is computed here."""
+    unit = config.unit
+    warmup, total = config.warmup_rows, config.rows
+    first = f"lr / {warmup}" if warmup > 1 else "lr"
+    if warmup == 0:
+        hugging_face = (
+            f"With num_warmup_steps=0 it starts at the peak, as here, but it decays to 0"
+            f" (reached at {unit} {total}), not to min_lr={config.min_lr:g}."
+        )
+    else:
+        hugging_face = (
+            f"It starts at 0: its {unit} 0 trains at a learning rate of 0, where"
+            f" WarmupCosLR's trains at {first}. It reaches the peak at {unit} {warmup}"
+            f" and holds it for one {unit}, not two, and decays to 0 (at {unit} {total}),"
+            f" not to min_lr={config.min_lr:g}."
+        )
+    if warmup == 0:
+        timm = (
+            "With warmup_t=0 it starts at the peak, as here, but past t_initial it stays at"
+            " lr_min instead of rising again."
+        )
+        return _named(config, hugging_face, timm)
+    timm = (
+        f"Its warm-up starts from warmup_lr_init (0 unless set), not from {first},"
+        f" and reaches lr only at {unit} {warmup} with warmup_prefix=True, which also runs"
+        f" the cosine for t_initial {unit}s after the warm-up; with the default"
+        " warmup_prefix=False its cosine counts from 0, so it is already below lr when the"
+        " warm-up ends and never trains at the peak. Past t_initial it stays at lr_min"
+        " instead of rising again."
+    )
+    return _named(config, hugging_face, timm)
+
+
+def _named(config: ScheduleConfig, hugging_face: str, timm: str) -> list[tuple[str, str]]:
+    warmup, total = config.warmup_rows, config.rows
+    return [
+        (
+            "Hugging Face get_cosine_schedule_with_warmup(optimizer,"
+            f" num_warmup_steps={warmup}, num_training_steps={total})",
+            hugging_face,
+        ),
+        (
+            f"timm CosineLRScheduler(optimizer, t_initial={total}, lr_min={config.min_lr!r},"
+            f" warmup_t={warmup})",
+            timm,
+        ),
+    ]
