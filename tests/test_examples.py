@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import runpy
@@ -121,3 +123,118 @@ def test_hydra_example_documents_commands_that_run(run) -> None:
     assert checked["passed"] is True
     assert (shown["config"]["epochs"], shown["config"]["min_lr"]) == (50, 1e-6)
     assert shown["rows"][49]["lr"] == pytest.approx(formula_lr(49, 1e-3, 1e-6, 3, 50), rel=1e-12)
+
+
+# --- examples/make_logs.py and the logs it wrote ------------------------------------------------
+
+LOG_COLUMNS = ["epoch", "lr-AdamW", "step", "train_loss_epoch", "train_loss_step", "val_loss"]
+
+
+def test_make_logs_trains_and_writes_lightnings_layout(run, tmp_path: Path) -> None:
+    # Fewer epochs than the shipped logs, to stay quick; the schedules are the presets'.
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(EXAMPLES / "make_logs.py"),
+            "diverging",
+            "healthy",
+            "--epochs",
+            "6",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "diverging.csv",
+        "diverging.yaml",
+        "healthy.csv",
+        "healthy.yaml",
+    ]
+    text = (tmp_path / "healthy.csv").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    assert lines[0] == ",".join(LOG_COLUMNS)
+    # The monitor's row opens each epoch, without an epoch; the step loss every 50 steps.
+    assert lines[1] == ",0.03333333333333333,0,,,"
+    assert re.fullmatch(r"0,,49,,[0-9.e-]+,", lines[2])
+
+    diverged = run(
+        "diagnose",
+        str(tmp_path / "diverging.csv"),
+        "--config",
+        str(tmp_path / "diverging.yaml"),
+        "--json",
+    )
+    assert diverged.exit_code == 0, diverged.output
+    document = json.loads(diverged.stdout)
+    assert document["symptom"] == "diverging"
+    assert document["lr_check"]["follows_plan"] is True
+    assert document["lr_check"]["compared"] == 6
+    assert [row["planned_lr"] for row in document["rows"]] == pytest.approx(
+        [formula_lr(epoch, 3.0, 1e-5, 3, 25) for epoch in range(6)], rel=1e-12
+    )
+
+
+def test_make_logs_refuses_an_unknown_preset(capsys: pytest.CaptureFixture[str]) -> None:
+    main = runpy.run_path(str(EXAMPLES / "make_logs.py"), run_name="make_logs")["main"]
+    with pytest.raises(SystemExit) as exit_info:
+        main(["healthier"])
+    assert exit_info.value.code == 2
+    last_line = capsys.readouterr().err.splitlines()[-1]
+    assert last_line.endswith(
+        "error: unknown preset 'healthier'; give any of healthy, slow, plateau, diverging,"
+        " resumed, step-interval"
+    )
+
+
+@pytest.mark.parametrize(
+    "name", ["healthy", "slow", "plateau", "diverging", "resumed", "step-interval"]
+)
+def test_the_shipped_logs_and_their_plans(name: str) -> None:
+    with open(EXAMPLES / "logs" / f"{name}.csv", newline="", encoding="utf-8") as stream:
+        rows = list(csv.DictReader(stream))
+    assert list(rows[0]) == LOG_COLUMNS
+    assert len([row for row in rows if row["train_loss_epoch"]]) == 25
+    assert all(row["epoch"] == "" for row in rows if row["lr-AdamW"])
+    config = build_config(EXAMPLES / "logs" / f"{name}.yaml")
+    first_lr = float(rows[0]["lr-AdamW"])
+    assert first_lr == pytest.approx(
+        formula_lr(0, config.lr, config.min_lr, config.warmup_epochs, config.epochs), rel=1e-12
+    )
+
+
+def test_make_logs_writes_the_rows_lightnings_csvlogger_writes() -> None:
+    """tests/data/lightning_metrics.csv was written by Lightning 2.6.6's CSVLogger for a module
+    logging train_loss (on_step and on_epoch) and val_loss, with LearningRateMonitor(
+    logging_interval="epoch"), AdamW and WarmupCosLR(lr=0.1, min_lr=1e-5, warmup_epochs=3,
+    epochs=12) stepped per epoch: 12 epochs of 32 steps. make_logs.py, set to the same run,
+    fills the same cells of the same rows."""
+    real = (Path(__file__).parent / "data" / "lightning_metrics.csv").read_text(encoding="utf-8")
+    namespace = runpy.run_path(str(EXAMPLES / "make_logs.py"), run_name="make_logs")
+    train = namespace["train"]
+    train.__globals__["STEPS_PER_EPOCH"] = 32
+    preset = namespace["Preset"]("as the Lightning run", 0.1, 1e-5, 3, 12)
+    made = train(preset)
+
+    def layout(rows: list[dict[str, object]]) -> list[tuple[object, ...]]:
+        # Which cells a row fills, with its epoch and step: the values differ, the rows not.
+        return [
+            (row["epoch"], row["step"], *sorted(k for k, v in row.items() if v not in ("", None)))
+            for row in rows
+        ]
+
+    real_rows = list(csv.DictReader(io.StringIO(real)))
+    made_rows = [
+        {key: str(value) for key, value in row.items()} | {"epoch": str(row.get("epoch", ""))}
+        for row in made.rows
+    ]
+    assert real.splitlines()[0] == ",".join(LOG_COLUMNS)
+    assert layout(made_rows) == layout(real_rows)
+    # And the learning rates are the same: the same scheduler, stepped the same way.
+    assert [r["lr-AdamW"] for r in made_rows if "lr-AdamW" in r] == [
+        r["lr-AdamW"] for r in real_rows if r["lr-AdamW"]
+    ]

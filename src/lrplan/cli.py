@@ -59,7 +59,9 @@ class LrplanGroup(TyperGroup):
             where = f" (see '{context.command_path} --help')" if context is not None else ""
             # typer's own conversions phrase some messages as pydantic does ("Value error, ...").
             message = error.message.removeprefix("Value error, ")
-            if not message:  # a required option that was not given
+            if not message:  # a required option (or argument, by its metavar) that was not given
+                if param is not None and param.param_type_name == "argument":
+                    name = getattr(param, "metavar", None) or name
                 fail(f"{name} is required{where}")
             fail(f"invalid {name}: {message}{where}")
         except typer.TyperException as error:
@@ -982,6 +984,172 @@ def equivalent(
         preamble=preamble,
         tables=compare,
     )
+
+
+@app.command()
+@_reflowed
+def diagnose(
+    log: Annotated[
+        Path,
+        typer.Argument(
+            metavar="LOG.csv",
+            help="The metrics.csv of a run (PyTorch Lightning's CSVLogger writes one; a folder"
+            " holding metrics.csv will do), or any CSV with an epoch or step column and a loss"
+            " column.",
+            show_default=False,
+        ),
+    ],
+    loss_column: Annotated[
+        str | None,
+        typer.Option(
+            "--loss-column",
+            metavar="NAME",
+            help="The column of the loss. Default: guessed, the training loss per epoch"
+            " first (train_loss_epoch, train_loss, loss, train_loss_step, then val_loss).",
+            show_default=False,
+            rich_help_panel="Log",
+        ),
+    ] = None,
+    lr_column: Annotated[
+        str | None,
+        typer.Option(
+            "--lr-column",
+            metavar="NAME",
+            help="The column of the logged learning rate. Default: guessed (lr-AdamW, lr,"
+            " learning_rate, ...).",
+            show_default=False,
+            rich_help_panel="Log",
+        ),
+    ] = None,
+    lr: LrOption = None,
+    min_lr: MinLrOption = None,
+    warmup_epochs: WarmupOption = None,
+    epochs: EpochsOption = None,
+    interval: IntervalOption = None,
+    steps_per_epoch: StepsPerEpochOption = None,
+    config: ConfigOption = None,
+    config_key: ConfigKeyOption = None,
+    sets: SetOption = None,
+    show_all: ShowAllOption = False,
+    png: PngOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Read a training log, name its symptom with the evidence, and check its learning rate.
+
+    Names one of diverging, slow, plateau or healthy from the loss, checks the logged
+    learning rate against the plan (the options or --config, as in show) and names the
+    likely cause where they part, and for a symptom shows lrplan tune's tuned schedule
+    beside the plan. The rules are in the README (lrplan diagnose).
+
+    Example: lrplan diagnose examples/logs/plateau.csv --config examples/logs/plateau.yaml
+    """
+    check_outputs(None, png, json_out)
+    given = schedule_options(lr, min_lr, warmup_epochs, epochs, interval, steps_per_epoch)
+    settings = schedule_config(
+        config,
+        lr,
+        min_lr,
+        warmup_epochs,
+        epochs,
+        interval,
+        steps_per_epoch,
+        config_key=config_key,
+        sets=sets,
+    )
+    if settings.scheduler != WARMUP_COS:
+        source = f"--config {config}" if config is not None else "--set"
+        raise LrplanError(
+            f"{source}: names scheduler {settings.scheduler}, but diagnose checks logs against"
+            " WarmupCosLR plans and tunes them with its guide"
+        )
+    from lrplan.logs import read_log
+
+    training_log = read_log(log, loss_column=loss_column, lr_column=lr_column)
+
+    from lrplan.diagnose import diagnose as read_diagnosis
+
+    found = read_diagnosis(training_log, settings)
+    configs = None
+    if found.remedy is not None:
+        configs = [
+            found.remedy.base.replace(label="current"),
+            found.remedy.tuned.replace(label="tuned"),
+        ]
+        _check_all_rows(show_all, configs, json_out)
+    heading = f"lrplan tune {found.symptom}: the plan and the guide's remedy"
+
+    if png is not None:
+        from lrplan.plot_diagnose import save_diagnosis_plot
+
+        save_diagnosis_plot(png, found)
+        wrote(png)
+    if json_out:
+        from lrplan.export import SCHEMA_VERSION, STDOUT, json_writer, write_text
+
+        tune_document = None
+        if configs is not None and found.remedy is not None:
+            from lrplan.compare import compare as line_up
+            from lrplan.export import comparison_document
+
+            tune_document = comparison_document(
+                line_up(configs), "tune", tune=found.remedy.to_dict()
+            )
+        document = {
+            "schema_version": SCHEMA_VERSION,
+            "lrplan_version": __version__,
+            "command": "diagnose",
+            "scheduler": "WarmupCosLR",
+            "config": settings.to_dict(),
+            **found.to_dict(),
+            "tune": tune_document,
+        }
+        write_text("--json", STDOUT, json_writer(document))
+        return
+
+    from lrplan.render import make_console
+    from lrplan.render_diagnose import diagnosis_view
+
+    console = make_console()
+    console.print(diagnosis_view(found, _plan_source(config, sets, given), show_all))
+    console.print()
+    if configs is None or found.remedy is None:
+        console.print(
+            "healthy: nothing to tune (lrplan tune is for diverging, slow and plateau).",
+            style="green",
+            soft_wrap=True,
+        )
+        return
+    if found.lr_check is not None and found.lr_check.departure is not None:
+        console.print(
+            "The run did not train with the planned rate: fix that first. The remedy below"
+            " tunes the plan, as if the run had followed it.",
+            style="yellow",
+        )
+        console.print()
+    _output_comparison(
+        configs,
+        command="tune",
+        heading=heading,
+        show_all=show_all,
+        csv_target=None,
+        png=None,
+        json_out=False,
+        remedy=found.remedy,
+    )
+
+
+def _plan_source(config: Path | None, sets: list[str] | None, given: dict[str, Any]) -> str:
+    """Where the plan of ``diagnose`` came from, in a few words."""
+    parts = []
+    if config is not None:
+        parts.append(f"from --config {config}")
+    if sets:
+        parts.append("--set")
+    if any(value is not None for value in given.values()):
+        parts.append("the options")
+    if not parts:
+        return "lrplan's defaults: give --config or --lr, --epochs, ... for the run's plan"
+    return " and ".join(parts) if config is not None else "from " + " and ".join(parts)
 
 
 def main() -> None:

@@ -1,0 +1,152 @@
+"""What ``lrplan diagnose`` prints: the log read, the symptom and its evidence, the rate check,
+and the loss and rates of every epoch. Nothing here computes a learning rate."""
+
+from __future__ import annotations
+
+import math
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from lrplan.config import describe
+from lrplan.diagnose import CAUSES, HEALTHY, Diagnosis, same_rate
+from lrplan.insights import fmt_lr
+from lrplan.render import EDGE_ROWS, ELIDE_ABOVE
+
+SYMPTOM_STYLE = {
+    "diverging": "bold red",
+    "slow": "bold yellow",
+    "plateau": "bold yellow",
+    HEALTHY: "bold green",
+}
+
+
+def diagnosis_view(diagnosis: Diagnosis, source: str, show_all: bool = False) -> Group:
+    """The heading, the summary grid and the per-epoch table. ``source`` says where the
+    plan came from (``--config train.yaml``, ``options``, ``lrplan's defaults``)."""
+    log = diagnosis.log
+    heading = Text(f"lrplan diagnose {log.path}", style="bold")
+    return Group(
+        heading,
+        summary_grid(diagnosis, source),
+        Text(),
+        rows_table(diagnosis, show_all),
+    )
+
+
+def summary_grid(diagnosis: Diagnosis, source: str) -> Table:
+    log = diagnosis.log
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column()
+
+    length = f"{len(log)} {log.unit}{'s' if len(log) != 1 else ''}"
+    if log.steps_per_point > 1:
+        length += f" (each the mean of {log.steps_per_point} logged steps)"
+    if log.steps_per_epoch:
+        length += f" of {log.steps_per_epoch} optimizer steps"
+    grid.add_row("log", f"{length}, {log.rows:,} rows")
+    grid.add_row("loss", _column_text(log.loss.name, log.loss.guessed, log.loss.others, "loss"))
+    if log.lr is not None:
+        grid.add_row("lr", _column_text(log.lr.name, log.lr.guessed, log.lr.others, "lr"))
+    else:
+        grid.add_row("lr", Text("no learning-rate column", style="dim"))
+    grid.add_row("plan", f"{describe(diagnosis.config)} ({source})")
+    grid.add_row("", "")
+
+    symptom = diagnosis.symptom
+    grid.add_row("symptom", Text(symptom, style=SYMPTOM_STYLE[symptom]))
+    grid.add_row("evidence", "\n".join(diagnosis.reading.evidence))
+
+    check = diagnosis.lr_check
+    if check is None:
+        grid.add_row("lr check", Text(diagnosis.lr_note or "", style="dim"))
+    elif check.departure is None:
+        grid.add_row("lr check", Text(check.explanation, style="green"))
+    else:
+        point = check.departure
+        grid.add_row(
+            "lr check",
+            Text(
+                f"departs from the plan at {check.where(point)}: logged"
+                f" {fmt_lr(point.logged.lr)}, planned {fmt_lr(point.planned)}",
+                style="yellow",
+            ),
+        )
+        cause = Text(CAUSES[check.cause or "unknown"], style="bold")
+        cause.append(f"\n{check.explanation}", style="")
+        grid.add_row("likely cause", cause)
+    if check is not None and check.past_end:
+        unit = check.unit
+        grid.add_row(
+            "note",
+            f"{check.past_end} logged {unit}{'s' if check.past_end != 1 else ''} lie past the"
+            f" plan's {diagnosis.config.rows} {unit}s: there the cosine rises again",
+        )
+    return grid
+
+
+def _column_text(name: str, guessed: bool, others: tuple[str, ...], option: str) -> Text:
+    text = Text(name)
+    if guessed:
+        also = f"; also {', '.join(others)}" if others else ""
+        text.append(f" (guessed{also}: --{option}-column NAME picks one)", style="dim")
+    return text
+
+
+def shown_rows(count: int, marked: set[int], show_all: bool) -> list[int | None]:
+    """The rows of the table, ``None`` where rows are left out: all of a short log, else the
+    first and last rows and those around a marked one."""
+    if show_all or count <= ELIDE_ABOVE:
+        return list(range(count))
+    wanted = set(range(EDGE_ROWS)) | set(range(count - EDGE_ROWS, count))
+    for index in marked:
+        wanted |= {row for row in range(index - 1, index + 2) if 0 <= row < count}
+    rows: list[int | None] = []
+    for index in sorted(wanted):
+        if rows and rows[-1] is not None and index != rows[-1] + 1:
+            rows.append(None)
+        rows.append(index)
+    return rows
+
+
+def rows_table(diagnosis: Diagnosis, show_all: bool = False) -> Group:
+    """One row per epoch (or run of logged steps): the loss, the logged and the planned rate,
+    and what happened there. A logged rate that departs from the plan is yellow."""
+    log = diagnosis.log
+    table = Table(header_style="bold")
+    table.add_column(log.unit, justify="right", no_wrap=True)
+    table.add_column("loss", justify="right", no_wrap=True)
+    has_logged = log.lr is not None
+    if has_logged:
+        table.add_column("logged lr", justify="right", no_wrap=True)
+    table.add_column("planned lr", justify="right", no_wrap=True)
+    table.add_column("", no_wrap=False)
+    rows = diagnosis.rows
+    marked = {index for index, row in enumerate(rows) if row.marks}
+    shown = shown_rows(len(rows), marked, show_all)
+    for index in shown:
+        if index is None:
+            table.add_row(*["⋮"] * (len(table.columns) - 1), "", style="dim")
+            continue
+        row = rows[index]
+        loss = Text(f"{row.loss:.4g}", style="" if math.isfinite(row.loss) else "bold red")
+        logged = Text("" if row.logged_lr is None else fmt_lr(row.logged_lr))
+        logged_lr, planned_lr = row.logged_lr, row.planned_lr
+        if (
+            logged_lr is not None
+            and planned_lr is not None
+            and not same_rate(logged_lr, planned_lr)
+        ):
+            logged.stylize("yellow")
+        planned = "" if row.planned_lr is None else fmt_lr(row.planned_lr)
+        rates = (logged, planned) if has_logged else (planned,)
+        table.add_row(str(row.position), loss, *rates, Text(", ".join(row.marks)))
+    parts: list[Table | Text] = [table]
+    hidden = len(rows) - sum(1 for index in shown if index is not None)
+    if hidden:
+        parts.append(
+            Text(f"{hidden:,} of {len(rows):,} {log.unit}s not shown: --all shows every row")
+        )
+    return Group(*parts)
