@@ -51,6 +51,32 @@ class LrplanGroup(TyperGroup):
             fail(f"{error.format_message()}{where}")  # type: ignore[attr-defined]
         sys.exit(result if isinstance(result, int) else 0)
 
+    def invoke(self, ctx: Any) -> Any:
+        # typer turns Ctrl-C into a silent exit 130; say what happened, in one line.
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            fail("interrupted; no partial file was left behind", code=130)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        from lrplan.helptext import render_help
+
+        formatter.write(render_help(self, ctx))
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            # Every command's help, added on any branch, is drawn by lrplan.helptext too.
+            command.format_help = _format_help.__get__(command)  # type: ignore[method-assign]
+        return command
+
+
+def _format_help(command: Any, ctx: Any, formatter: Any) -> None:
+    """Click's ``format_help``, drawn without typer.rich_utils (see lrplan.helptext)."""
+    from lrplan.helptext import render_help
+
+    formatter.write(render_help(command, ctx))
+
 
 app = typer.Typer(
     cls=LrplanGroup,
