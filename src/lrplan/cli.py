@@ -337,4 +337,7 @@ def _all_rows_limit() -> int:
 
 def main() -> None:
     """Entry point of the ``lrplan`` console script."""
+    from lrplan import _imports
+
+    _imports.freeze_after_import = True  # a short-lived process: see lrplan._imports
     app()
