@@ -293,15 +293,18 @@ def show(
 
     from lrplan.insights import insights, summarize
     from lrplan.planner import plan
+    from lrplan.progress import progress_bar
 
-    schedule = plan(settings)
+    with progress_bar("planning", settings.rows) as progress:
+        schedule = plan(settings, progress=progress)
     summary = summarize(schedule)
     found = insights(schedule, summary)
 
     if csv_target is not None:
         from lrplan.export import schedule_csv, write_text
 
-        write_text("--csv", csv_target, schedule_csv(schedule))
+        with progress_bar(f"writing {csv_target}", settings.rows) as progress:
+            write_text("--csv", csv_target, schedule_csv(schedule, progress))
         if csv_target != STDOUT:
             wrote(csv_target)
     if png is not None:
@@ -310,9 +313,10 @@ def show(
         save_plot(png, [(settings.name, schedule)])
         wrote(png)
     if json_out:
-        from lrplan.export import json_writer, schedule_document, write_text
+        from lrplan.export import schedule_json, write_text
 
-        write_text("--json", STDOUT, json_writer(schedule_document(schedule, summary, found)))
+        with progress_bar("writing JSON", settings.rows) as progress:
+            write_text("--json", STDOUT, schedule_json(schedule, summary, found, progress))
         return
     if csv_target == STDOUT:
         return
