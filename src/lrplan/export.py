@@ -7,6 +7,7 @@ import csv
 import itertools
 import json
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -32,24 +33,58 @@ def check_output_path(option: str, path: Path, suffixes: tuple[str, ...] = ()) -
     """Fail early, before any work, if ``path`` cannot be written as asked.
 
     Checks that the folder exists and is a folder, that the path is not a folder, and (with
-    ``suffixes``) that the suffix is one of them.
+    ``suffixes``) that the suffix is one of them. A path that is a device or a FIFO
+    (``/dev/null``, ``/dev/stdout``) only needs to be writable itself.
     """
     if suffixes and path.suffix.lower() not in suffixes:
         raise LrplanError(
             f"{option} {path}: unknown file type {path.suffix or '(none)'!r};"
             f" end the name with {', '.join(suffixes)}"
         )
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.exists():
-        raise LrplanError(
-            f"{option} {path}: folder {str(folder)!r} does not exist; create it first"
-        )
-    if not folder.is_dir():
-        raise LrplanError(f"{option} {path}: {str(folder)!r} is not a folder")
-    if path.is_dir():
-        raise LrplanError(f"{option} {path}: is a folder; give a file name")
-    if not os.access(folder, os.W_OK):
-        raise LrplanError(f"{option} {path}: folder {str(folder)!r} is not writable")
+    try:
+        if is_special_file(path):
+            if not os.access(path, os.W_OK):
+                raise LrplanError(f"{option} {path}: is not writable")
+            return
+        target = _through_links(path)
+        folder = target.parent if str(target.parent) else Path(".")
+        if not folder.exists():
+            raise LrplanError(
+                f"{option} {path}: folder {str(folder)!r} does not exist; create it first"
+            )
+        if not folder.is_dir():
+            raise LrplanError(f"{option} {path}: {str(folder)!r} is not a folder")
+        if target.is_dir():
+            raise LrplanError(f"{option} {path}: is a folder; give a file name")
+        if not os.access(folder, os.W_OK):
+            raise LrplanError(f"{option} {path}: folder {str(folder)!r} is not writable")
+    except (OSError, ValueError) as error:
+        # A name too long for the file system, a loop of links, a NUL in the name.
+        reason = getattr(error, "strerror", None) or str(error)
+        raise LrplanError(f"{option} {path}: cannot write there ({reason})") from None
+
+
+def is_special_file(path: Path) -> bool:
+    """Whether ``path`` exists (through links) as neither a regular file nor a folder.
+
+    FIFOs, terminals and devices such as ``/dev/null`` and ``/dev/stdout``: renaming a
+    temporary file onto one would replace it with a regular file (for root, ``/dev/null``
+    of the whole machine), so they are written in place.
+    """
+    try:
+        mode = path.stat().st_mode
+    except (OSError, ValueError):
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def _through_links(path: Path) -> Path:
+    """The file a symbolic link at ``path`` points to (``path`` itself if not a link).
+
+    Writing through the link replaces the file it points to and keeps the link, as
+    writing with a plain ``open()`` would.
+    """
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
 
 
 @contextlib.contextmanager
@@ -58,11 +93,24 @@ def atomic_path(option: str, path: Path) -> Iterator[Path]:
 
     On any failure (or Ctrl-C) the temporary file is removed and ``path`` is left as it was.
     The temporary name keeps the suffix, so writers that pick a format by suffix still work.
+    Two processes writing the same path leave one complete file: the last to finish.
+
+    A symbolic link is written through (its target is replaced, the link kept); a device
+    or FIFO (:func:`is_special_file`) is yielded itself and written in place.
     """
-    folder = path.parent if str(path.parent) else Path(".")
+    if is_special_file(path):
+        try:
+            yield path
+        except OSError as error:
+            raise LrplanError(
+                f"{option} {path}: cannot write there ({error.strerror or error})"
+            ) from None
+        return
+    target = _through_links(path)
+    folder = target.parent if str(target.parent) else Path(".")
     try:
         handle, temporary = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=f".tmp{path.suffix}", dir=folder
+            prefix=f".{target.name}.", suffix=f".tmp{target.suffix}", dir=folder
         )
     except OSError as error:
         raise LrplanError(
@@ -76,7 +124,7 @@ def atomic_path(option: str, path: Path) -> Iterator[Path]:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(temporary_path, 0o666 & ~umask)
-        os.replace(temporary_path, path)
+        os.replace(temporary_path, target)
     except OSError as error:
         raise LrplanError(
             f"{option} {path}: cannot write there ({error.strerror or error})"
