@@ -133,3 +133,41 @@ def test_csv_and_json_read_back_to_the_planned_numbers(run, config: ScheduleConf
     expected_epochs = [index // config.steps_per_epoch for index in range(config.rows)]
     assert [int(row["epoch"]) for row in csv_rows] == expected_epochs
     assert [row["epoch"] for row in json_rows] == expected_epochs
+
+
+ANY_VALUE = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**30), 10**30),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=8),
+    st.sampled_from(["1e-3", "25", "step", "epoch", " 3 ", "nan", "-1"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            key: ANY_VALUE
+            for key in ("lr", "min_lr", "warmup_epochs", "epochs", "interval", "steps_per_epoch")
+        },
+    )
+)
+def test_any_settings_make_a_valid_config_or_one_lrplan_error(settings_: dict[str, object]) -> None:
+    from lrplan.config import MAX_ROWS, build_config
+    from lrplan.errors import LrplanError
+
+    try:
+        config = build_config(None, settings_)
+    except LrplanError as error:
+        message = str(error)
+        assert message and "\n" not in message
+        assert "--" in message  # it names the option to fix
+        return
+    # Whatever was accepted is a schedule the scheduler can run.
+    assert 0 <= config.min_lr <= config.lr and config.lr > 0
+    assert 0 <= config.warmup_epochs < config.epochs
+    assert config.interval in ("epoch", "step") and config.steps_per_epoch >= 1
+    assert config.rows <= MAX_ROWS
