@@ -18,7 +18,7 @@ highest peak resident memory (RSS) of each, and the goal:
 
 Run it from a clone with lrplan installed (``pip install -e .``)::
 
-    python benchmarks/bench.py                # about 5 minutes on 2 cores
+    python benchmarks/bench.py                # 5 to 10 minutes on 2 cores
     python benchmarks/bench.py --quick        # long cases at 100,000 steps; about a minute
     python benchmarks/bench.py --case show    # only the cases whose name starts with "show"
 
