@@ -266,3 +266,54 @@ def test_ctrl_c_stops_a_long_schedule_and_leaves_no_partial_file(
     assert len(errors) == 1 and "interrupted" in errors[0], terminal
     assert target.read_text() == PRECIOUS
     assert list(tmp_path.iterdir()) == [target]
+
+
+def test_ctrl_c_while_the_options_are_parsed_is_one_line_too() -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from lrplan.cli import LrplanGroup
+
+    toy = typer.Typer(cls=LrplanGroup, add_completion=False)
+
+    def interrupt(value: str) -> str:
+        raise KeyboardInterrupt
+
+    @toy.command()
+    def first(name: str = typer.Option("x", "--name", callback=interrupt)) -> None:
+        """Never runs."""
+
+    @toy.command()
+    def second() -> None:
+        """Never runs either."""
+
+    result = CliRunner().invoke(toy, ["first", "--name", "y"])
+
+    assert result.exit_code == 130
+    assert result.stderr.strip().splitlines() == [
+        "lrplan: error: interrupted; no partial file was left behind"
+    ]
+
+
+def test_ctrl_c_while_torch_loads_is_held_until_the_import_ends() -> None:
+    from lrplan._imports import interrupts_held
+
+    finished = False
+    with pytest.raises(KeyboardInterrupt), interrupts_held():
+        os.kill(os.getpid(), signal.SIGINT)
+        finished = True  # torch swallows what is raised here; so nothing is raised here
+    assert finished
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_callers_own_sigint_handler_is_left_alone() -> None:
+    from lrplan._imports import interrupts_held
+
+    seen: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, frame: seen.append(number))
+    try:
+        with interrupts_held():
+            os.kill(os.getpid(), signal.SIGINT)
+        assert seen == [signal.SIGINT]
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import signal
+import threading
 from collections.abc import Iterator
 
 #: Set by :func:`lrplan.cli.main` only: freezing is right for a command that exits soon,
@@ -39,7 +41,36 @@ def gc_paused() -> Iterator[None]:
         gc.enable()
 
 
+@contextlib.contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) until the block ends, then raise KeyboardInterrupt.
+
+    While ``torch._C`` initialises, it imports numpy from C++ and clears any exception that
+    import raises: a Ctrl-C pressed at that moment is swallowed, and the command runs on
+    (without numpy support in torch). Holding the signal makes it count, a moment later.
+    Only Python's own handler is replaced, and only in the main thread; a handler the
+    caller installed is left alone.
+    """
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield
+        return
+    pressed: list[int] = []
+    signal.signal(signal.SIGINT, lambda number, frame: pressed.append(number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if pressed:
+        raise KeyboardInterrupt
+
+
 def import_torch() -> None:
-    """Import torch (and torch.optim) with the collector paused; a no-op once imported."""
-    with gc_paused():
+    """Import torch (and torch.optim) with the collector paused and Ctrl-C held.
+
+    A no-op once torch is imported.
+    """
+    with interrupts_held(), gc_paused():
         import torch.optim  # noqa: F401

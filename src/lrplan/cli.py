@@ -49,6 +49,9 @@ class LrplanGroup(TyperGroup):
             context = getattr(error, "ctx", None)
             where = f" (see '{context.command_path} --help')" if context is not None else ""
             fail(f"{error.format_message()}{where}")  # type: ignore[attr-defined]
+        if result == 130:
+            # typer's silent answer to Ctrl-C while the options are parsed; later, invoke().
+            fail("interrupted; no partial file was left behind", code=130)
         sys.exit(result if isinstance(result, int) else 0)
 
     def invoke(self, ctx: Any) -> Any:

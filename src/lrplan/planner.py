@@ -76,7 +76,7 @@ class Schedule:
     def columns(
         self, start: int = 0, stop: int | None = None
     ) -> tuple[Iterable[int], Iterable[int | None], Iterable[str], Iterable[float]]:
-        """Iterators over the epoch, step, phase and lr of rows ``start`` to ``stop``.
+        """Iterables of the epoch, step, phase and lr of rows ``start`` to ``stop``.
 
         The values of :meth:`row`, built by itertools rather than one call per row, so that
         exporting a million rows costs what writing them costs.
