@@ -69,7 +69,36 @@ class LrplanGroup(TyperGroup):
             context = getattr(error, "ctx", None)
             where = f" (see '{context.command_path} --help')" if context is not None else ""
             fail(f"{error.format_message()}{where}")  # type: ignore[attr-defined]
+        if result == 130:
+            # typer's silent answer to Ctrl-C while the options are parsed; later, invoke().
+            fail("interrupted; no partial file was left behind", code=130)
         sys.exit(result if isinstance(result, int) else 0)
+
+    def invoke(self, ctx: Any) -> Any:
+        # typer turns Ctrl-C into a silent exit 130; say what happened, in one line.
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            fail("interrupted; no partial file was left behind", code=130)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        from lrplan.helptext import render_help
+
+        formatter.write(render_help(self, ctx))
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            # Every command's help, added on any branch, is drawn by lrplan.helptext too.
+            command.format_help = _format_help.__get__(command)  # type: ignore[method-assign]
+        return command
+
+
+def _format_help(command: Any, ctx: Any, formatter: Any) -> None:
+    """Click's ``format_help``, drawn without typer.rich_utils (see lrplan.helptext)."""
+    from lrplan.helptext import render_help
+
+    formatter.write(render_help(command, ctx))
 
 
 app = typer.Typer(
@@ -136,7 +165,7 @@ LrOption = Annotated[
     typer.Option(
         "--lr",
         parser=parse_number,
-        help="Peak learning rate, reached when warm-up ends. Default: 1e-3.",
+        help="Peak learning rate, reached when warm-up ends. [default: 1e-3]",
         show_default=False,
         rich_help_panel=SCHEDULE_PANEL,
     ),
@@ -146,7 +175,7 @@ MinLrOption = Annotated[
     typer.Option(
         "--min-lr",
         parser=parse_number,
-        help="Floor of the cosine, reached at --epochs. Default: 1e-5.",
+        help="Floor of the cosine, reached at --epochs. [default: 1e-5]",
         show_default=False,
         rich_help_panel=SCHEDULE_PANEL,
     ),
@@ -156,7 +185,7 @@ WarmupOption = Annotated[
     typer.Option(
         "--warmup-epochs",
         parser=parse_whole,
-        help="Length of the linear warm-up in epochs (0: pure cosine). Default: 3.",
+        help="Length of the linear warm-up in epochs (0: pure cosine). [default: 3]",
         show_default=False,
         rich_help_panel=SCHEDULE_PANEL,
     ),
@@ -166,7 +195,7 @@ EpochsOption = Annotated[
     typer.Option(
         "--epochs",
         parser=parse_whole,
-        help="Total training epochs. Default: 25.",
+        help="Total training epochs. [default: 25]",
         show_default=False,
         rich_help_panel=SCHEDULE_PANEL,
     ),
@@ -425,15 +454,18 @@ def show(
 
     from lrplan.insights import insights, summarize
     from lrplan.planner import plan
+    from lrplan.progress import progress_bar
 
-    schedule = plan(settings)
+    with progress_bar("planning", settings.rows) as progress:
+        schedule = plan(settings, progress=progress)
     summary = summarize(schedule)
     found = insights(schedule, summary)
 
     if csv_target is not None:
         from lrplan.export import schedule_csv, write_text
 
-        write_text("--csv", csv_target, schedule_csv(schedule))
+        with progress_bar(f"writing {csv_target}", settings.rows) as progress:
+            write_text("--csv", csv_target, schedule_csv(schedule, progress))
         if csv_target != STDOUT:
             wrote(csv_target)
     if png is not None:
@@ -442,9 +474,10 @@ def show(
         save_plot(png, [(settings.name, schedule)])
         wrote(png)
     if json_out:
-        from lrplan.export import json_writer, schedule_document, write_text
+        from lrplan.export import schedule_json, write_text
 
-        write_text("--json", STDOUT, json_writer(schedule_document(schedule, summary, found)))
+        with progress_bar("writing JSON", settings.rows) as progress:
+            write_text("--json", STDOUT, schedule_json(schedule, summary, found, progress))
         return
     if csv_target == STDOUT:
         return
@@ -576,7 +609,7 @@ def check(
             "--optimizer",
             metavar="NAME",
             help="The optimizer (adamw, sgd, ...), to check the peak lr against its usual"
-            " range. Default: the one the config names.",
+            " range. [default: the one the config names]",
             show_default=False,
             rich_help_panel=SCHEDULE_PANEL,
         ),
@@ -1154,4 +1187,7 @@ def _plan_source(config: Path | None, sets: list[str] | None, given: dict[str, A
 
 def main() -> None:
     """Entry point of the ``lrplan`` console script."""
+    from lrplan import _imports
+
+    _imports.freeze_after_import = True  # a short-lived process: see lrplan._imports
     app()

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import io
+import itertools
 import json
 import os
 import stat
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -26,34 +26,67 @@ SCHEMA_VERSION = 1
 
 STDOUT = "-"
 
+#: Rows written (and progress reported) at a time by the CSV and JSON writers.
+CHUNK_ROWS = 1 << 16
+
 
 def check_output_path(option: str, path: Path, suffixes: tuple[str, ...] = ()) -> None:
     """Fail early, before any work, if ``path`` cannot be written as asked.
 
     Checks that the folder exists and is a folder, that the path is not a folder, and (with
-    ``suffixes``) that the suffix is one of them.
+    ``suffixes``) that the suffix is one of them. A path that is a device or a FIFO
+    (``/dev/null``, ``/dev/stdout``) only needs to be writable itself.
     """
     if suffixes and path.suffix.lower() not in suffixes:
         kind = f"unknown file type {path.suffix!r}" if path.suffix else "no file type"
         raise LrplanError(f"{option} {path}: {kind}; end the name with {', '.join(suffixes)}")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.exists():
-        raise LrplanError(
-            f"{option} {path}: folder {str(folder)!r} does not exist; create it first"
-        )
-    if not folder.is_dir():
-        raise LrplanError(f"{option} {path}: {str(folder)!r} is not a folder")
-    if path.is_dir():
-        raise LrplanError(f"{option} {path}: is a folder; give a file name")
-    if path.exists() and not path.is_file():
-        # A device or a pipe (/dev/null, a FIFO) is written in place, not in its folder.
-        if not os.access(path, os.W_OK):
-            raise LrplanError(f"{option} {path}: is not writable")
-        return
-    if not os.access(folder, os.W_OK):
-        raise LrplanError(
-            f"{option} {path}: folder {str(folder)!r} is not writable; choose one you can write to"
-        )
+    try:
+        if is_special_file(path):
+            if not os.access(path, os.W_OK):
+                raise LrplanError(f"{option} {path}: is not writable")
+            return
+        target = _through_links(path)
+        folder = target.parent if str(target.parent) else Path(".")
+        if not folder.exists():
+            raise LrplanError(
+                f"{option} {path}: folder {str(folder)!r} does not exist; create it first"
+            )
+        if not folder.is_dir():
+            raise LrplanError(f"{option} {path}: {str(folder)!r} is not a folder")
+        if target.is_dir():
+            raise LrplanError(f"{option} {path}: is a folder; give a file name")
+        if not os.access(folder, os.W_OK):
+            raise LrplanError(
+                f"{option} {path}: folder {str(folder)!r} is not writable;"
+                " choose one you can write to"
+            )
+    except (OSError, ValueError) as error:
+        # A name too long for the file system, a loop of links, a NUL in the name.
+        reason = getattr(error, "strerror", None) or str(error)
+        raise LrplanError(f"{option} {path}: cannot write there ({reason})") from None
+
+
+def is_special_file(path: Path) -> bool:
+    """Whether ``path`` exists (through links) as neither a regular file nor a folder.
+
+    FIFOs, terminals and devices such as ``/dev/null`` and ``/dev/stdout``: renaming a
+    temporary file onto one would replace it with a regular file (for root, ``/dev/null``
+    of the whole machine), so they are written in place.
+    """
+    try:
+        mode = path.stat().st_mode
+    except (OSError, ValueError):
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def _through_links(path: Path) -> Path:
+    """The file a symbolic link at ``path`` points to (``path`` itself if not a link).
+
+    Writing through the link replaces the file it points to and keeps the link, as
+    writing with a plain ``open()`` would.
+    """
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
 
 
 @contextlib.contextmanager
@@ -62,20 +95,21 @@ def atomic_path(option: str, path: Path) -> Iterator[Path]:
 
     On any failure (or Ctrl-C) the temporary file is removed and ``path`` is left as it was.
     The temporary name keeps the suffix, so writers that pick a format by suffix still work.
-    A symlink is written through (the file it points to is replaced, the link stays), and a
-    path that is not a regular file (``/dev/null``, a FIFO) is written in place, since a
-    rename would replace the device itself.
+    Two processes writing the same path leave one complete file: the last to finish.
+
+    A symbolic link is written through (its target is replaced, the link kept); a device
+    or FIFO (:func:`is_special_file`) is yielded itself and written in place.
     """
-    target = Path(os.path.realpath(path))
-    if target.exists() and not target.is_file():
+    if is_special_file(path):
         try:
-            yield target
+            yield path
         except OSError as error:
             raise LrplanError(
                 f"{option} {path}: cannot write there ({error.strerror or error})"
             ) from None
         return
-    folder = target.parent
+    target = _through_links(path)
+    folder = target.parent if str(target.parent) else Path(".")
     try:
         handle, temporary = tempfile.mkstemp(
             prefix=f".{target.name}.", suffix=f".tmp{target.suffix}", dir=folder
@@ -126,24 +160,27 @@ def write_text(option: str, target: str | Path, produce: Callable[[IO[str]], Non
         produce(stream)
 
 
-def csv_writer(columns: list[str], rows: Iterator[list[Any]]) -> Callable[[IO[str]], None]:
+def csv_writer(
+    columns: list[str],
+    rows: Iterable[Sequence[Any]],
+    progress: Callable[[int], None] | None = None,
+) -> Callable[[IO[str]], None]:
     """A producer for :func:`write_text` that writes ``columns`` then ``rows`` as CSV.
 
     Floats are written with ``repr`` (full precision, reads back to the same number).
+    ``progress``, if given, is called with the number of rows written so far, now and then.
     """
 
     def produce(stream: IO[str]) -> None:
         writer = csv.writer(stream, lineterminator="\n")
         writer.writerow(columns)
-        buffer = io.StringIO()
-        buffered = csv.writer(buffer, lineterminator="\n")
-        for count, row in enumerate(rows, 1):
-            buffered.writerow(row)
-            if count % 8192 == 0:
-                stream.write(buffer.getvalue())
-                buffer.seek(0)
-                buffer.truncate()
-        stream.write(buffer.getvalue())
+        remaining = iter(rows)
+        done = 0
+        while chunk := list(itertools.islice(remaining, CHUNK_ROWS)):
+            writer.writerows(chunk)
+            done += len(chunk)
+            if progress is not None:
+                progress(done)
 
     return produce
 
@@ -164,28 +201,46 @@ def schedule_columns(schedule: Schedule) -> list[str]:
     return ["epoch", *(["step"] if step_mode else []), "phase", "lr"]
 
 
-def schedule_csv(schedule: Schedule) -> Callable[[IO[str]], None]:
-    """A producer for :func:`write_text`: every row of ``schedule`` as CSV."""
-    step_mode = schedule.config.interval == "step"
+def schedule_csv(
+    schedule: Schedule, progress: Callable[[int], None] | None = None
+) -> Callable[[IO[str]], None]:
+    """A producer for :func:`write_text`: every row of ``schedule`` as CSV.
 
-    def rows() -> Iterator[list[Any]]:
-        for row in schedule.rows():
-            if step_mode:
-                yield [row.epoch, row.step, row.phase, row.lr]
-            else:
-                yield [row.epoch, row.phase, row.lr]
-
-    return csv_writer(schedule_columns(schedule), rows())
+    The rows come from :meth:`Schedule.columns`, so a million rows take about a second.
+    """
+    epochs, steps, phases, lrs = schedule.columns()
+    if schedule.config.interval == "step":
+        rows: Iterable[Sequence[Any]] = zip(epochs, steps, phases, lrs, strict=True)
+    else:
+        rows = zip(epochs, phases, lrs, strict=True)
+    return csv_writer(schedule_columns(schedule), rows, progress)
 
 
 def schedule_document(
     schedule: Schedule, summary: Summary, found: Sequence[Insight]
 ) -> dict[str, Any]:
     """The ``--json`` document of one schedule."""
+    return {
+        **_document_head(schedule, summary, found),
+        "rows": [
+            {
+                "epoch": row.epoch,
+                **({"step": row.step} if schedule.config.interval == "step" else {}),
+                "phase": row.phase,
+                "lr": row.lr,
+            }
+            for row in schedule.rows()
+        ],
+    }
+
+
+def _document_head(
+    schedule: Schedule, summary: Summary, found: Sequence[Insight]
+) -> dict[str, Any]:
+    """Every key of :func:`schedule_document` but ``rows``."""
     from lrplan import __version__
     from lrplan.schedulers import call_text
 
-    step_mode = schedule.config.interval == "step"
     return {
         "schema_version": SCHEMA_VERSION,
         "lrplan_version": __version__,
@@ -194,15 +249,6 @@ def schedule_document(
         "config": schedule.config.to_dict(),
         "summary": summary.to_dict(),
         "insights": [insight.to_dict() for insight in found],
-        "rows": [
-            {
-                "epoch": row.epoch,
-                **({"step": row.step} if step_mode else {}),
-                "phase": row.phase,
-                "lr": row.lr,
-            }
-            for row in schedule.rows()
-        ],
     }
 
 
@@ -270,3 +316,53 @@ def comparison_document(
             for row in comparison.rows()
         ],
     }
+
+
+def schedule_json(
+    schedule: Schedule,
+    summary: Summary,
+    found: Sequence[Insight],
+    progress: Callable[[int], None] | None = None,
+) -> Callable[[IO[str]], None]:
+    """A producer for :func:`write_text`: :func:`schedule_document` written as it is made.
+
+    The text is exactly ``json_writer(schedule_document(...))``'s, but the rows are written
+    a chunk at a time instead of being built as one list of dicts first (about 300 bytes a
+    row, 6 GB for the longest schedule lrplan plans). ``progress``, if given, is called with
+    the number of rows written so far, now and then.
+    """
+    head = json.dumps(
+        {**_document_head(schedule, summary, found), "rows": []}, indent=2, allow_nan=False
+    )
+    # The document ends with the empty rows list: '  "rows": []\n}'.
+    before, empty, after = head.rpartition("[]")
+    assert empty and after == "\n}", "rows must be the last key of the document"
+    # One row as json.dumps(indent=2) writes it at this depth; %r of a float is its JSON.
+    template = (
+        '    {\n      "epoch": %d,\n      "step": %d,\n      "phase": "%s",\n      "lr": %r\n    }'
+        if schedule.config.interval == "step"
+        else '    {\n      "epoch": %d,\n      "phase": "%s",\n      "lr": %r\n    }'
+    )
+
+    def produce(stream: IO[str]) -> None:
+        stream.write(before)
+        count = len(schedule)
+        if count == 0:
+            stream.write("[]\n}\n")
+            return
+        stream.write("[\n")
+        for start in range(0, count, CHUNK_ROWS):
+            epochs, steps, phases, lrs = schedule.columns(start, start + CHUNK_ROWS)
+            values = (
+                zip(epochs, steps, phases, lrs, strict=True)
+                if schedule.config.interval == "step"
+                else zip(epochs, phases, lrs, strict=True)
+            )
+            if start:
+                stream.write(",\n")
+            stream.write(",\n".join([template % row for row in values]))
+            if progress is not None:
+                progress(min(count, start + CHUNK_ROWS))
+        stream.write("\n  ]\n}\n")
+
+    return produce

@@ -74,7 +74,8 @@ def summarize(schedule: Schedule) -> Summary:
         last_trained_at=len(lrs) - 1,
         min_lr=min_lr,
         mean_lr=math.fsum(lrs) / len(lrs),
-        last_over_min=last / min_lr if min_lr > 0 else None,
+        # None where the ratio means nothing: a floor of 0, or one so small it overflows.
+        last_over_min=last / min_lr if min_lr > 0 and math.isfinite(last / min_lr) else None,
     )
 
 

@@ -331,6 +331,13 @@ class _Record:
 
 
 def _metrics_file(path: Path) -> Path:
+    try:
+        return _find_metrics_file(path)
+    except OSError as error:  # a name too long for the file system, a loop of links
+        raise LrplanError(f"{path}: cannot be read ({error.strerror or error})") from None
+
+
+def _find_metrics_file(path: Path) -> Path:
     if path.is_dir():
         inside = path / METRICS_FILE
         if inside.is_file():

@@ -10,10 +10,11 @@ while each epoch (or step) trains, read before ``optimizer.step()`` and followed
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 from array import array
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -95,8 +96,47 @@ class Schedule:
         return Row(self.epoch_of(index), step, self.phase_of(index), self.lrs[index])
 
     def rows(self) -> Iterator[Row]:
-        """Every trained epoch (or step), in order."""
-        return (self.row(index) for index in range(len(self.lrs)))
+        """Every trained epoch (or step), in order: ``row(0)``, ``row(1)``, ..."""
+        return itertools.starmap(Row, zip(*self.columns(), strict=True))
+
+    def columns(
+        self, start: int = 0, stop: int | None = None
+    ) -> tuple[Iterable[int], Iterable[int | None], Iterable[str], Iterable[float]]:
+        """Iterables of the epoch, step, phase and lr of rows ``start`` to ``stop``.
+
+        The values of :meth:`row`, built by itertools rather than one call per row, so that
+        exporting a million rows costs what writing them costs.
+        """
+        count = len(self.lrs)
+        stop = count if stop is None else min(stop, count)
+        start = min(start, stop)
+        warmup_rows = self.config.warmup_rows
+        epochs = itertools.chain.from_iterable(self._epoch_runs(start, stop))
+        steps: Iterable[int | None] = (
+            range(start, stop)
+            if self.config.interval == "step"
+            else itertools.repeat(None, stop - start)
+        )
+        phases: Iterable[str]
+        if self.config.scheduler != WARMUP_COS:
+            phases = (shape_phase(self.lrs, index) for index in range(start, stop))
+        else:
+            warmup_shown = max(0, min(stop, warmup_rows) - start)
+            phases = itertools.chain(
+                itertools.repeat(WARMUP, warmup_shown),
+                itertools.repeat(COSINE, stop - start - warmup_shown),
+            )
+        lrs = self.lrs[start:stop] if (start, stop) != (0, count) else self.lrs
+        return epochs, steps, phases, lrs
+
+    def _epoch_runs(self, start: int, stop: int) -> Iterator[Iterator[int]]:
+        """The epoch of rows ``start`` to ``stop``, as one ``repeat`` per epoch."""
+        per_epoch = self.per_epoch
+        epoch, position = start // per_epoch, start
+        while position < stop:
+            end = min(stop, (epoch + 1) * per_epoch)
+            yield itertools.repeat(epoch, end - position)
+            position, epoch = end, epoch + 1
 
 
 def same_rate(a: float, b: float) -> bool:
@@ -251,12 +291,14 @@ def _drive(
     record = lrs.append
     optimizer_step = optimizer.step
     scheduler_step = scheduler.step
-    for index in range(count):
-        record(float(group["lr"]))
-        optimizer_step()
-        scheduler_step()
-        if progress is not None and index % PROGRESS_EVERY == 0:
-            progress(index)
-    if progress is not None:
-        progress(count)
+    done = 0
+    while done < count:
+        chunk = min(PROGRESS_EVERY, count - done)
+        for _ in itertools.repeat(None, chunk):
+            record(float(group["lr"]))
+            optimizer_step()
+            scheduler_step()
+        done += chunk
+        if progress is not None:
+            progress(done)
     return lrs

@@ -1,0 +1,147 @@
+"""Help pages: usage, description and panels of options, drawn with rich's Table and Panel.
+
+typer draws help with ``typer.rich_utils``, which imports rich's Markdown, markdown-it, pygments
+and rich's traceback module at import time: about 40 ms, more than everything else
+``lrplan --help`` does. This module draws the same layout from Click's public help records
+(``Parameter.get_help_record``) with the parts of rich that lrplan loads anyway.
+
+Help text is plain text: a ``[default: 1e-3]`` in a help string is shown as written, never
+parsed as rich markup. Paragraphs are separated by blank lines; a paragraph starting with
+``\\b`` (Click's convention) keeps its line breaks.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+    from typer._click import Command, Context, Parameter
+
+OPTIONS_PANEL = "Options"
+ARGUMENTS_PANEL = "Arguments"
+COMMANDS_PANEL = "Commands"
+
+_NAME_STYLE = "bold cyan"
+_METAVAR_STYLE = "bold yellow"
+
+
+def render_help(command: Command, context: Context) -> str:
+    """The help page of ``command`` (a group or a command) as text for ``context``.
+
+    The text carries ANSI styles only when stdout is a terminal without ``NO_COLOR``
+    (the same rule as :func:`lrplan.render.make_console`); its width is the terminal's.
+    """
+    from rich.padding import Padding
+    from rich.text import Text
+
+    from lrplan.render import make_console
+
+    console = make_console()
+    with console.capture() as capture:
+        console.print(Padding(Text(command.get_usage(context), style="bold"), 1))
+        paragraphs = _paragraphs(command.help or "")
+        if paragraphs:
+            text = Text(paragraphs[0])
+            for paragraph in paragraphs[1:]:
+                text.append("\n\n" + paragraph, style="dim")
+            console.print(Padding(text, (0, 1, 1, 1)))
+        for title, rows in _parameter_panels(command, context):
+            console.print(_panel(title, rows))
+        commands = _command_rows(command, context)
+        if commands:
+            console.print(_panel(COMMANDS_PANEL, commands))
+        if command.epilog:
+            console.print(Padding(Text("\n\n".join(_paragraphs(command.epilog))), 1))
+    return capture.get().rstrip("\n")
+
+
+def _paragraphs(text: str) -> list[str]:
+    """Blank-line separated paragraphs, each on one line unless it starts with ``\\b``."""
+    import inspect
+
+    text = inspect.cleandoc(text).partition("\f")[0]
+    paragraphs = []
+    for paragraph in text.split("\n\n"):
+        if paragraph.startswith("\b"):
+            paragraphs.append(paragraph.lstrip("\b\n"))
+        elif paragraph.strip():
+            paragraphs.append(" ".join(paragraph.split()))
+    return paragraphs
+
+
+def _parameter_panels(
+    command: Command, context: Context
+) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    """(title, rows) of each panel of parameters: arguments first, then options.
+
+    A parameter goes to its ``rich_help_panel`` (a typer setting) or to the default panel of
+    its kind; panels keep the order in which their first parameter is declared, except that
+    the default panel of each kind comes first.
+    """
+    arguments: dict[str, list[tuple[str, str, str]]] = {ARGUMENTS_PANEL: []}
+    options: dict[str, list[tuple[str, str, str]]] = {OPTIONS_PANEL: []}
+    for param in command.get_params(context):
+        if getattr(param, "hidden", False):
+            continue
+        is_argument = param.param_type_name == "argument"
+        default_panel = ARGUMENTS_PANEL if is_argument else OPTIONS_PANEL
+        panel = getattr(param, "rich_help_panel", None) or default_panel
+        target = arguments if is_argument else options
+        target.setdefault(panel, []).append(_parameter_row(param, context))
+    return [(title, rows) for title, rows in [*arguments.items(), *options.items()] if rows]
+
+
+def _parameter_row(param: Parameter, context: Context) -> tuple[str, str, str]:
+    """(names, metavar or type, help) of one parameter, from Click's help record."""
+    record = param.get_help_record(context)
+    if record is None:
+        return param.name or "", "", ""
+    head, help_text = record
+    if param.param_type_name == "argument":
+        names, _, metavar = head.partition(" ")
+    else:
+        declared = [*param.opts, *param.secondary_opts]
+        joined = ", ".join(declared)
+        metavar = head[len(joined) :].strip() if head.startswith(joined) else ""
+        # Click joins the names as declared; short names first reads better ("-h, --help").
+        names = ", ".join(sorted(declared, key=lambda name: name.startswith("--")))
+    if param.required and "required" not in help_text:
+        help_text = f"{help_text} [required]"
+    return names, metavar, " ".join(help_text.split())
+
+
+def _command_rows(command: Command, context: Context) -> list[tuple[str, str, str]]:
+    """(name, "", first paragraph of help) of each visible subcommand of a group."""
+    list_commands = getattr(command, "list_commands", None)
+    if list_commands is None:
+        return []
+    rows = []
+    for name in list_commands(context):
+        sub = command.get_command(context, name)  # type: ignore[attr-defined]
+        if sub is None or sub.hidden:
+            continue
+        summary = _paragraphs(sub.short_help or sub.help or "")
+        rows.append((name, "", summary[0] if summary else ""))
+    return rows
+
+
+def _panel(title: str, rows: list[tuple[str, str, str]]) -> RenderableType:
+    from rich.box import ROUNDED
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table.grid(padding=(0, 2), expand=True)
+    table.add_column(no_wrap=True, style=_NAME_STYLE)
+    with_metavar = any(metavar for _, metavar, _ in rows)
+    if with_metavar:
+        table.add_column(no_wrap=True, style=_METAVAR_STYLE)
+    table.add_column(ratio=1)
+    for names, metavar, help_text in rows:
+        cells: list[Any] = [Text(names)]
+        if with_metavar:
+            cells.append(Text(metavar))
+        cells.append(Text(help_text))
+        table.add_row(*cells)
+    return Panel(table, title=title, title_align="left", border_style="dim", box=ROUNDED)
