@@ -366,6 +366,14 @@ def schedule_options(
     }
 
 
+def require_warmup_cos(settings: ScheduleConfig, config: Path | None, why: str) -> None:
+    """Refuse, in one line, a configuration whose file names a scheduler other than
+    WarmupCosLR, for commands that only make sense for it; ``why`` says why."""
+    if settings.scheduler != WARMUP_COS:
+        source = f"--config {config}" if config is not None else "--set"
+        raise LrplanError(f"{source}: names scheduler {settings.scheduler}, but {why}")
+
+
 def check_outputs(
     csv_target: str | None, png: Path | None, json_out: bool, plot: bool = False
 ) -> None:
@@ -885,11 +893,11 @@ def tune(
     find_symptom(symptom)  # an unknown one is refused before anything else
     check_outputs(csv_target, png, json_out)
     base = schedule_config(config, lr, min_lr, warmup_epochs, epochs, interval, steps_per_epoch)
-    if base.scheduler != WARMUP_COS:
-        raise LrplanError(
-            f"--config {config}: names scheduler {base.scheduler}, but the tuning guide is"
-            f" WarmupCosLR's; compare {base.class_name} with alternatives in lrplan compare"
-        )
+    require_warmup_cos(
+        base,
+        config,
+        "the tuning guide is WarmupCosLR's; compare it with alternatives in lrplan compare",
+    )
     found = remedy(symptom, base)
     _output_comparison(
         [found.base.replace(label="base"), found.tuned.replace(label="tuned")],
@@ -980,12 +988,11 @@ def equivalent(
         config_key=config_key,
         sets=sets,
     )
-    if settings.scheduler != WARMUP_COS:
-        source = f"--config {config}" if config is not None else "--set"
-        raise LrplanError(
-            f"{source}: names scheduler {settings.scheduler}; lrplan equivalent"
-            " composes WarmupCosLR (scheduler warmup_cos) from torch's built-ins"
-        )
+    require_warmup_cos(
+        settings,
+        config,
+        "lrplan equivalent composes WarmupCosLR (scheduler warmup_cos) from torch's built-ins",
+    )
     configs = [
         settings.replace(label="WarmupCosLR"),
         torch_config(settings).replace(label="SequentialLR"),
@@ -1089,12 +1096,11 @@ def diagnose(
         config_key=config_key,
         sets=sets,
     )
-    if settings.scheduler != WARMUP_COS:
-        source = f"--config {config}" if config is not None else "--set"
-        raise LrplanError(
-            f"{source}: names scheduler {settings.scheduler}, but diagnose checks logs against"
-            " WarmupCosLR plans and tunes them with its guide"
-        )
+    require_warmup_cos(
+        settings,
+        config,
+        "diagnose checks logs against WarmupCosLR plans and tunes them with its guide",
+    )
     from lrplan.logs import read_log
 
     training_log = read_log(log, loss_column=loss_column, lr_column=lr_column)
