@@ -103,7 +103,7 @@ def test_a_warmup_below_the_floor_is_a_note_with_the_planned_rates() -> None:
     # Epoch 0 trains at 2.5e-4 and epoch 1 at 5e-4 (not below): only epoch 0 is under.
     assert formula_lr(0, 1e-3, 5e-4, 4, 20) < 5e-4 <= formula_lr(1, 1e-3, 5e-4, 4, 20)
     assert note.level == "note"
-    assert "epoch 0 train at 2.500e-04" in note.message
+    assert "epoch 0 trains at 2.500e-04" in note.message
     assert "at most 2.500e-04" in note.fix
 
 

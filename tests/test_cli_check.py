@@ -119,7 +119,11 @@ def test_json_document(run) -> None:
     document = json.loads(result.stdout)
     assert document["schema_version"] == 1
     assert document["passed"] is False and document["exit_code"] == 1
-    assert document["counts"] == {"error": 0, "warning": 1, "note": 3}
+    assert document["counts"] == {
+        "error": 0,
+        "warning": 1,
+        "note": 2,
+    }  # no "rises again" note for a rise too small to show
     assert document["config"]["epochs"] == 100000
     assert document["sources"]["epochs"] == "--epochs"
     assert document["sources"]["lr"] == "default"
@@ -205,3 +209,11 @@ def test_the_trainers_max_epochs_is_held_against_the_schedule(
     else:
         expected = max(formula_lr(k, 1e-3, 1e-6, 3, 25) for k in range(25, max_epochs + 1))
     assert f"{expected:.3e}" in finding["message"]
+
+
+def test_an_empty_optimizer_name_is_refused(run) -> None:
+    result = run("check", "--optimizer", " ")
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        "lrplan: error: invalid --optimizer: it is empty; give a name such as adamw or sgd"
+    ]

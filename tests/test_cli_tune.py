@@ -186,3 +186,17 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(
     assert "Traceback" not in result.output
     assert result.stdout == ""
     assert list(tmp_path.iterdir()) == []
+
+
+def test_tune_reads_a_nested_config_with_set(run) -> None:
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    result = run(
+        "tune", "plateau", "--config", str(examples / "hydra_training.yaml"),
+        "--set", "epochs=30", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    base, tuned = (candidate["config"] for candidate in document["candidates"])
+    # hydra_training.yaml: min_lr 1e-6 in lr_scheduler, epochs interpolated from the top level.
+    assert (base["epochs"], base["min_lr"]) == (30, 1e-6)
+    assert (tuned["epochs"], tuned["min_lr"]) == (60, 1e-7)

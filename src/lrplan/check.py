@@ -118,6 +118,8 @@ def run_check(
             if trainer_epochs <= 0:  # Lightning's -1: no limit of epochs
                 trainer_epochs = trainer_epochs_source = None
     name = found.optimizer if found is not None else None
+    if optimizer is not None and not optimizer.strip():
+        raise LrplanError("invalid --optimizer: it is empty; give a name such as adamw or sgd")
     if optimizer is not None:
         name, optimizer_source = optimizer, "--optimizer"
 

@@ -854,6 +854,8 @@ def tune(
     interval: IntervalOption = None,
     steps_per_epoch: StepsPerEpochOption = None,
     config: ConfigOption = None,
+    config_key: ConfigKeyOption = None,
+    sets: SetOption = None,
     show_all: ShowAllOption = False,
     csv_target: CsvOption = None,
     png: PngOption = None,
@@ -878,7 +880,10 @@ def tune(
     from lrplan.tuning import SYMPTOMS, find_symptom, remedy
 
     if symptom is None:
-        given = (lr, min_lr, warmup_epochs, epochs, interval, steps_per_epoch, config, csv_target)
+        given = (
+            *(lr, min_lr, warmup_epochs, epochs, interval, steps_per_epoch),
+            *(config, config_key, sets, csv_target),
+        )
         if any(value is not None for value in given) or png is not None or show_all or json_out:
             raise LrplanError(
                 f"tune needs a SYMPTOM: one of {', '.join(SYMPTOMS)}"
@@ -892,7 +897,17 @@ def tune(
         return
     find_symptom(symptom)  # an unknown one is refused before anything else
     check_outputs(csv_target, png, json_out)
-    base = schedule_config(config, lr, min_lr, warmup_epochs, epochs, interval, steps_per_epoch)
+    base = schedule_config(
+        config,
+        lr,
+        min_lr,
+        warmup_epochs,
+        epochs,
+        interval,
+        steps_per_epoch,
+        config_key=config_key,
+        sets=sets,
+    )
     require_warmup_cos(
         base,
         config,

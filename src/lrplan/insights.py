@@ -204,7 +204,8 @@ def insights(schedule: Schedule, summary: Summary | None = None) -> list[Insight
             )
         )
 
-    if len(schedule.beyond) > 1 and schedule.beyond[-1] > schedule.beyond[0] * (1 + SAME_RATE):
+    # Only a rise that shows in the four digits lrplan prints is worth a note.
+    if len(schedule.beyond) > 1 and fmt_lr(schedule.beyond[-1]) != fmt_lr(schedule.beyond[0]):
         over = len(schedule.beyond) - 1
         rise_at = config.rows + over
         found.append(
@@ -480,7 +481,8 @@ def _warmup_below_floor(schedule: Schedule) -> list[Insight]:
             Insight(
                 "warmup-below-floor",
                 "note",
-                f"The warm-up starts below min_lr: {span(unit, tuple(below))} train at"
+                f"The warm-up starts below min_lr: {span(unit, tuple(below))}"
+                f" {'trains' if len(below) == 1 else 'train'} at"
                 f" {fmt_lr(warmup[below[0]])}"
                 f"{' and up' if len(below) > 1 else ''}, under the floor"
                 f" {fmt_lr(config.min_lr)}; min_lr bounds only the cosine.",
