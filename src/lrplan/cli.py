@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print ``message`` as one line on stderr and exit with ``code``."""
-    from lrplan.render import make_console
+    from lrplan.console import make_console
 
     console = make_console(sys.stderr)
     one_line = " ".join(part.strip() for part in message.splitlines() if part.strip())
@@ -404,7 +404,7 @@ def check_outputs(
 
 def wrote(path: Path | str) -> None:
     """Tell the user (on stderr, so stdout stays clean) that a file was written."""
-    from lrplan.render import make_console
+    from lrplan.console import make_console
 
     make_console(sys.stderr).print(f"wrote {path}", style="dim", soft_wrap=True, markup=False)
 
@@ -592,7 +592,7 @@ def resume(
         write_text("--json", STDOUT, json_writer(document))
         return
 
-    from lrplan.render import make_console
+    from lrplan.console import make_console
     from lrplan.render_resume import print_resume
 
     print_resume(make_console(), report)
@@ -661,7 +661,7 @@ def check(
         }
         write_text("--json", STDOUT, json_writer(document))
     else:
-        from lrplan.render import make_console
+        from lrplan.console import make_console
         from lrplan.render_check import check_view
 
         make_console().print(check_view(report))
@@ -1160,7 +1160,7 @@ def diagnose(
         write_text("--json", STDOUT, json_writer(document))
         return
 
-    from lrplan.render import make_console
+    from lrplan.console import make_console
     from lrplan.render_diagnose import diagnosis_view
 
     console = make_console()

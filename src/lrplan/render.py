@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Callable, Iterable, Sequence
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 from rich.console import Console, Group
 from rich.table import Table
@@ -13,6 +11,7 @@ from rich.text import Text
 
 from lrplan.compare import LOW, NEAR_PEAK
 from lrplan.config import ScheduleConfig, describe
+from lrplan.console import make_console as make_console  # re-exported: commands print through it
 from lrplan.insights import Insight, Summary, fmt_lr, span
 from lrplan.planner import Schedule
 from lrplan.schedulers import WARMUP_COS
@@ -31,20 +30,6 @@ ALL_ROWS_LIMIT = 10_000
 
 _EIGHTHS = " ▏▎▍▌▋▊▉█"
 _LEVEL_STYLE = {"error": "bold red", "warning": "yellow", "note": "cyan"}
-
-
-def make_console(file: IO[str] | None = None) -> Console:
-    """A console that writes plain text (no ANSI escapes) to pipes and under NO_COLOR."""
-    stream = file or sys.stdout
-    plain = bool(os.environ.get("NO_COLOR")) or not stream.isatty()
-    return Console(
-        file=stream,
-        color_system=None if plain else "auto",
-        no_color=plain,
-        highlight=False,
-        emoji=False,
-        force_terminal=False if plain else None,
-    )
 
 
 def bar(fraction: float, width: int = 20) -> str:
