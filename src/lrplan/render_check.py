@@ -8,7 +8,7 @@ from rich.text import Text
 
 from lrplan.check import PASSED, CheckReport
 from lrplan.insights import fmt_lr
-from lrplan.render import insight_lines
+from lrplan.render import heading, insight_lines
 from lrplan.schedulers import WARMUP_COS, show_value, uses
 
 
@@ -39,7 +39,7 @@ def settings_grid(report: CheckReport) -> Table:
 def check_view(report: CheckReport) -> Group:
     """The whole report, for ``console.print``."""
     config = report.schedule.config
-    heading = Text(f"{config.class_name}  {config.name}  (stepped per {config.unit})", style="bold")
+    title = heading(config)
     source = Text(
         f"settings, from {report.config_file}:" if report.config_file else "settings:",
         style="dim",
@@ -48,7 +48,7 @@ def check_view(report: CheckReport) -> Group:
         report.verdict(), style="bold green" if report.exit_code == PASSED else "bold red"
     )
     return Group(
-        heading,
+        title,
         source,
         settings_grid(report),
         Text(),

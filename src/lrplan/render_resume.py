@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from lrplan.insights import fmt_lr
+from lrplan.render import heading
 from lrplan.resume import ResumeReport, Scenario, load_overrides_note, resume_code
 
 #: Schedules longer than this show only the rows around the resume, and the first and last.
@@ -113,7 +114,7 @@ def resume_view(report: ResumeReport) -> Group:
         f" (step {report.at_row})" if unit == "step" else ""
     )
     parts: list[object] = [
-        Text(f"{config.class_name}  {config.name}  (stepped per {unit})", style="bold"),
+        heading(config),
         Text(interrupted),
         comparison_table(report),
         Text(),
