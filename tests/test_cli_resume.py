@@ -203,3 +203,11 @@ def test_resume_reads_a_nested_config(run) -> None:
     assert document["uninterrupted"] == pytest.approx(
         [formula_lr(k, 1e-3, 1e-6, 3, 10) for k in range(10)], rel=1e-12
     )
+
+
+def test_the_load_state_dict_note_uses_the_planned_epochs(run) -> None:
+    result = run("resume", "--at", "5", "--epochs", "40")
+    assert result.exit_code == 0, result.output
+    flat = " ".join(result.stdout.split())
+    assert "(say epochs 40 → 80)" in flat
+    assert "scheduler.epochs = 80" in flat

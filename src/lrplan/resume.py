@@ -360,18 +360,17 @@ def _explain(
 
 
 #: What ``scheduler.load_state_dict`` also does, worth knowing on every resume.
-LOAD_OVERRIDES_NOTE = (
-    "scheduler.load_state_dict restores lr, min_lr, warmup_epochs and epochs from the"
-    " checkpoint too: a run resumed with a changed config (say epochs 25 -> 50) silently"
-    " keeps the saved schedule. To change it, set the attributes after loading"
-    " (scheduler.epochs = 50) and plan the new curve with lrplan show."
-)
-
-
 def load_overrides_note(config: ScheduleConfig) -> str:
     """What ``scheduler.load_state_dict`` also restores, for ``config``'s scheduler."""
     if config.scheduler == WARMUP_COS:
-        return LOAD_OVERRIDES_NOTE
+        longer = config.epochs * 2
+        return (
+            "scheduler.load_state_dict restores lr, min_lr, warmup_epochs and epochs from the"
+            f" checkpoint too: a run resumed with a changed config (say epochs {config.epochs}"
+            f" → {longer}) silently keeps the saved schedule. To change it, set the attributes"
+            f" after loading (scheduler.epochs = {longer}) and plan the new curve with"
+            " lrplan show."
+        )
     return (
         f"scheduler.load_state_dict restores {config.class_name}'s attributes (its arguments"
         " too) from the checkpoint: a run resumed with changed arguments silently keeps the"
