@@ -479,7 +479,7 @@ def show(
     if png is not None:
         from lrplan.plot import save_plot
 
-        save_plot(png, [(settings.name, schedule)])
+        save_plot(png, [(settings.name, schedule)], summaries=[summary])
         wrote(png)
     if json_out:
         from lrplan.export import schedule_json, write_text
@@ -740,7 +740,8 @@ def _output_comparison(
         from lrplan.plot import save_plot
 
         curves = [(candidate.label, candidate.schedule) for candidate in comparison.candidates]
-        save_plot(png, curves, title=heading)
+        summaries = [candidate.summary for candidate in comparison.candidates]
+        save_plot(png, curves, title=heading, summaries=summaries)
         wrote(png)
     if json_out:
         from lrplan.export import comparison_document, json_writer, write_text

@@ -55,8 +55,11 @@ def save_plot(
     *,
     option: str = "--png",
     title: str | None = None,
+    summaries: Sequence[Summary] | None = None,
 ) -> None:
     """Draw ``curves`` with :func:`plot_figure` and write the figure to ``path``.
+
+    ``summaries`` (one per curve), when the caller has them, spare summarizing again.
 
     The suffix of ``path`` picks the format (one of :data:`PLOT_SUFFIXES`, any case). The
     file is written to a temporary file beside ``path`` and renamed onto it, so on any
@@ -68,7 +71,7 @@ def save_plot(
             while writing.
     """
     check_output_path(option, path, PLOT_SUFFIXES)
-    save_figure(path, plot_figure(curves, title=title), option=option)
+    save_figure(path, plot_figure(curves, title=title, summaries=summaries), option=option)
 
 
 def save_figure(path: Path, figure: Figure, *, option: str = "--png") -> None:
@@ -100,7 +103,12 @@ def _first_line(error: BaseException) -> str:
     return text.splitlines()[0] if text else ""
 
 
-def plot_figure(curves: Sequence[tuple[str, Schedule]], *, title: str | None = None) -> Figure:
+def plot_figure(
+    curves: Sequence[tuple[str, Schedule]],
+    *,
+    title: str | None = None,
+    summaries: Sequence[Summary] | None = None,
+) -> Figure:
     """A matplotlib Figure (on the Agg canvas) of the learning rate against the epoch.
 
     ``curves`` holds ``(label, schedule)`` pairs. With several curves an empty label means
@@ -132,7 +140,8 @@ def plot_figure(curves: Sequence[tuple[str, Schedule]], *, title: str | None = N
     figure = Figure(figsize=FIGURE_SIZE, dpi=PNG_DPI, layout="tight")
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
-    summaries = [summarize(schedule) for _, schedule in curves]
+    if summaries is None:
+        summaries = [summarize(schedule) for _, schedule in curves]
     schedules = [schedule for _, schedule in curves]
     headroom = HEADROOM if len(curves) == 1 else HEADROOM_SEVERAL
     y_top = max(summary.peak_lr for summary in summaries) * (1 + headroom)
