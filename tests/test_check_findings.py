@@ -1,11 +1,11 @@
-"""lrplan.insights.findings: the levels and thresholds of what `lrplan check` reports."""
+"""lrplan.analysis.insights.findings: the levels and thresholds of what `lrplan check` reports."""
 
 from __future__ import annotations
 
 import pytest
 
-from lrplan.config import ScheduleConfig
-from lrplan.insights import (
+from lrplan.core.config import ScheduleConfig
+from lrplan.analysis.insights import (
     OPTIMIZER_LR_RANGES,
     STEP_LIKE_EPOCHS,
     STEP_LIKE_WARMUP_EPOCHS,
@@ -14,7 +14,7 @@ from lrplan.insights import (
     optimizer_key,
     sort_findings,
 )
-from lrplan.planner import plan
+from lrplan.core.planner import plan
 from tests.formula import formula_lr
 
 

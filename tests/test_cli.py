@@ -9,7 +9,7 @@ import sys
 import pytest
 import typer.main
 
-from lrplan.cli import app
+from lrplan.cli.app import app
 
 COMMANDS = sorted(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
 
@@ -69,7 +69,7 @@ def test_parser_errors_are_one_line_exit_2(run, args: list[str], expected: str) 
 def _imported_modules(*args: str) -> set[str]:
     code = (
         "import sys\n"
-        "from lrplan.cli import main\n"
+        "from lrplan.cli.app import main\n"
         f"sys.argv = ['lrplan', *{list(args)!r}]\n"
         "try:\n"
         "    main()\n"

@@ -1,4 +1,4 @@
-"""lrplan.compare: candidates aligned on the epoch (or step), and metrics checked against the
+"""lrplan.analysis.compare: candidates aligned on the epoch (or step), and metrics checked against the
 formula, never against lrplan's own output."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from lrplan.compare import check_candidates, compare, metrics
-from lrplan.config import ScheduleConfig
+from lrplan.analysis.compare import check_candidates, compare, metrics
+from lrplan.core.config import ScheduleConfig
 from lrplan.errors import LrplanError
-from lrplan.planner import plan
+from lrplan.core.planner import plan
 from tests.formula import formula_lr
 
 

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from lrplan.config import ScheduleConfig
-from lrplan.diagnose import (
+from lrplan.core.config import ScheduleConfig
+from lrplan.analysis.diagnose import (
     DIVERGE_RISE,
     MIN_POINTS,
     PLATEAU_FALL,
@@ -26,7 +26,7 @@ from lrplan.diagnose import (
     read_loss,
 )
 from lrplan.errors import LrplanError
-from lrplan.logs import ColumnChoice, LoggedLr, TrainingLog
+from lrplan.inputs.logs import ColumnChoice, LoggedLr, TrainingLog
 from tests.formula import formula_lr
 
 

@@ -13,8 +13,8 @@ import json
 import pytest
 import torch
 
-from lrplan.config import ScheduleConfig
-from lrplan.equivalent import composition_code, equivalence
+from lrplan.core.config import ScheduleConfig
+from lrplan.analysis.equivalent import composition_code, equivalence
 from tests.formula import formula_lr
 
 CONFIGS = [
@@ -199,9 +199,9 @@ def test_a_config_naming_another_scheduler_is_refused(run, tmp_path) -> None:
 
 
 def test_the_two_identical_curves_are_both_visible_in_the_plot() -> None:
-    from lrplan.equivalent import torch_config
-    from lrplan.planner import plan
-    from lrplan.plot import plot_figure
+    from lrplan.analysis.equivalent import torch_config
+    from lrplan.core.planner import plan
+    from lrplan.output.plot import plot_figure
 
     config = ScheduleConfig(epochs=10)
     figure = plot_figure([("a", plan(config)), ("b", plan(torch_config(config)))])

@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
-from lrplan import _imports
-from lrplan.config import ScheduleConfig
-from lrplan.planner import plan
+from lrplan.optim import _imports
+from lrplan.core.config import ScheduleConfig
+from lrplan.core.planner import plan
 
 
 def test_gc_paused_pauses_inside_and_restores_after() -> None:
@@ -49,7 +49,7 @@ def test_a_library_caller_keeps_a_running_collector_and_nothing_frozen() -> None
 def test_the_lrplan_command_freezes_what_the_torch_import_created() -> None:
     code = (
         "import gc, sys\n"
-        "from lrplan.cli import main\n"
+        "from lrplan.cli.app import main\n"
         "sys.argv = ['lrplan', 'show', '--epochs', '4', '--warmup-epochs', '1', '--csv', '-']\n"
         "try:\n"
         "    main()\n"
@@ -74,7 +74,7 @@ def test_the_lrplan_command_freezes_what_the_torch_import_created() -> None:
 def test_the_y_axis_says_its_power_of_ten_without_mathtext(
     lr: float, offset: str, power: int
 ) -> None:
-    from lrplan.plot import plot_figure
+    from lrplan.output.plot import plot_figure
 
     schedule = plan(ScheduleConfig(lr=lr, min_lr=0.0, warmup_epochs=1, epochs=6))
     figure = plot_figure([("", schedule)])

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from lrplan.errors import LrplanError
-from lrplan.logs import MAX_STEP_POINTS, guess_loss_column, guess_lr_columns, read_log
+from lrplan.inputs.logs import MAX_STEP_POINTS, guess_loss_column, guess_lr_columns, read_log
 
 
 def lightning_csv(

@@ -9,11 +9,11 @@ import tracemalloc
 
 import pytest
 
-from lrplan import export
-from lrplan.config import ScheduleConfig
-from lrplan.insights import insights, summarize
-from lrplan.planner import plan
-from lrplan.progress import LONG_ROWS, progress_bar
+from lrplan.output import export
+from lrplan.core.config import ScheduleConfig
+from lrplan.analysis.insights import insights, summarize
+from lrplan.core.planner import plan
+from lrplan.output.progress import LONG_ROWS, progress_bar
 from tests.formula import formula_lr
 
 CONFIGS = [
@@ -99,7 +99,7 @@ def long_schedule():  # type: ignore[no-untyped-def]
 @pytest.fixture
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> int:
     """Chunks of 8,192 rows, so that 60,000 rows make several."""
-    from lrplan import planner
+    from lrplan.core import planner
 
     monkeypatch.setattr(export, "CHUNK_ROWS", 1 << 13)
     monkeypatch.setattr(planner, "PROGRESS_EVERY", 1 << 13)

@@ -8,9 +8,9 @@ import math
 import pytest
 import torch
 
-from lrplan.config import ScheduleConfig
+from lrplan.core.config import ScheduleConfig
 from lrplan.optim import WarmupCosLR
-from lrplan.planner import COSINE, WARMUP, plan
+from lrplan.core.planner import COSINE, WARMUP, plan
 from tests.formula import formula_lr
 
 CONFIGS = [

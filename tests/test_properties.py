@@ -16,9 +16,9 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lrplan.config import ScheduleConfig
+from lrplan.core.config import ScheduleConfig
 from lrplan.optim import WarmupCosLR
-from lrplan.planner import plan
+from lrplan.core.planner import plan
 from tests.formula import formula_lr
 
 
@@ -156,7 +156,7 @@ ANY_VALUE = st.one_of(
     )
 )
 def test_any_settings_make_a_valid_config_or_one_lrplan_error(settings_: dict[str, object]) -> None:
-    from lrplan.config import MAX_ROWS, build_config
+    from lrplan.core.config import MAX_ROWS, build_config
     from lrplan.errors import LrplanError
 
     try:

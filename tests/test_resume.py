@@ -1,4 +1,4 @@
-"""lrplan.resume: every way of resuming, checked against the formula and a real training loop."""
+"""lrplan.analysis.resume: every way of resuming, checked against the formula and a real training loop."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lrplan.config import ScheduleConfig
+from lrplan.core.config import ScheduleConfig
 from lrplan.errors import LrplanError
 from lrplan.optim import WarmupCosLR
-from lrplan.resume import (
+from lrplan.analysis.resume import (
     FRESH,
     LAST_EPOCH,
     LOAD_ORDER,

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from lrplan import planner
-from lrplan.config import MAX_ROWS
+from lrplan.core import planner
+from lrplan.core.config import MAX_ROWS
 
 PRECIOUS = "a file the user already has\n"
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -100,7 +100,7 @@ def test_a_failure_while_saving_the_plot_keeps_the_old_file(
 WRITER = """
 import sys, time
 from pathlib import Path
-from lrplan.export import write_text
+from lrplan.output.export import write_text
 
 go, target, letter = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
 while not go.exists():
@@ -272,7 +272,7 @@ def test_ctrl_c_while_the_options_are_parsed_is_one_line_too() -> None:
     import typer
     from typer.testing import CliRunner
 
-    from lrplan.cli import LrplanGroup
+    from lrplan.cli.app import LrplanGroup
 
     toy = typer.Typer(cls=LrplanGroup, add_completion=False)
 
@@ -296,7 +296,7 @@ def test_ctrl_c_while_the_options_are_parsed_is_one_line_too() -> None:
 
 
 def test_ctrl_c_while_torch_loads_is_held_until_the_import_ends() -> None:
-    from lrplan._imports import interrupts_held
+    from lrplan.optim._imports import interrupts_held
 
     finished = False
     with pytest.raises(KeyboardInterrupt), interrupts_held():
@@ -307,7 +307,7 @@ def test_ctrl_c_while_torch_loads_is_held_until_the_import_ends() -> None:
 
 
 def test_a_callers_own_sigint_handler_is_left_alone() -> None:
-    from lrplan._imports import interrupts_held
+    from lrplan.optim._imports import interrupts_held
 
     seen: list[int] = []
     previous = signal.signal(signal.SIGINT, lambda number, frame: seen.append(number))

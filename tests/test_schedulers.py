@@ -21,10 +21,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from torch.optim import lr_scheduler as torch_schedulers
 
-from lrplan.config import ScheduleConfig
+from lrplan.core.config import ScheduleConfig
 from lrplan.errors import LrplanError
-from lrplan.planner import plan
-from lrplan.schedulers import (
+from lrplan.core.planner import plan
+from lrplan.core.schedulers import (
     BUILTINS,
     call_text,
     check_arguments,

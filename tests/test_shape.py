@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from lrplan.config import ScheduleConfig
-from lrplan.insights import Insight, fmt_lr, insights, summarize
-from lrplan.planner import DECAY, HOLD, RESTART, RISE, plan, shape_phase
+from lrplan.core.config import ScheduleConfig
+from lrplan.analysis.insights import Insight, fmt_lr, insights, summarize
+from lrplan.core.planner import DECAY, HOLD, RESTART, RISE, plan, shape_phase
 
 
 def found(**settings: Any) -> dict[str, Insight]:
@@ -188,7 +188,7 @@ def test_the_summary_measures_against_the_declared_floor() -> None:
 
 
 def test_the_plot_marks_every_restart_peak_and_the_declared_floor() -> None:
-    from lrplan.plot import plot_figure
+    from lrplan.output.plot import plot_figure
 
     schedule = plan(ScheduleConfig(scheduler="cosine_restarts", params={"T_0": 8}, epochs=20))
     axes = plot_figure([("", schedule)]).axes[0]

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lrplan.config import SPEC_KEYS, ScheduleConfig, parse_spec, spec_config
+from lrplan.core.config import SPEC_KEYS, ScheduleConfig, parse_spec, spec_config
 from lrplan.errors import LrplanError
 
 DEFAULTS = ScheduleConfig()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lrplan.config import build_config, load_settings
+from lrplan.core.config import build_config, load_settings
 from lrplan.errors import LrplanError
 from tests.formula import formula_lr
 
@@ -306,7 +306,7 @@ def test_bad_values_in_a_section_name_their_path(run, tmp_path: Path) -> None:
 
 
 def test_the_callers_document_is_not_changed(tmp_path: Path) -> None:
-    from lrplan.training_config import read_config
+    from lrplan.inputs.training_config import read_config
 
     document = {"scheduler": {"epochs": 25, "lr": 1e-3}}
 

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lrplan.config import ScheduleConfig, build_config
+from lrplan.core.config import ScheduleConfig, build_config
 from lrplan.errors import LrplanError
 
 if TYPE_CHECKING:
-    from lrplan.insights import Insight, Summary, insights, summarize
+    from lrplan.analysis.insights import Insight, Summary, insights, summarize
     from lrplan.optim import WarmupCosLR
-    from lrplan.planner import Schedule, plan
+    from lrplan.core.planner import Schedule, plan
 
 __version__ = "0.1.0"
 
@@ -39,12 +39,12 @@ __all__ = [
 
 _LAZY = {
     "WarmupCosLR": "lrplan.optim",
-    "plan": "lrplan.planner",
-    "Schedule": "lrplan.planner",
-    "Insight": "lrplan.insights",
-    "Summary": "lrplan.insights",
-    "insights": "lrplan.insights",
-    "summarize": "lrplan.insights",
+    "plan": "lrplan.core.planner",
+    "Schedule": "lrplan.core.planner",
+    "Insight": "lrplan.analysis.insights",
+    "Summary": "lrplan.analysis.insights",
+    "insights": "lrplan.analysis.insights",
+    "summarize": "lrplan.analysis.insights",
 }
 
 

@@ -16,7 +16,7 @@ __all__ = ["WarmupCosLR"]
 
 def __getattr__(name: str) -> Any:
     if name == "WarmupCosLR":
-        from lrplan._imports import import_torch
+        from lrplan.optim._imports import import_torch
 
         import_torch()
         from lrplan.optim.warmup_cos_lr import WarmupCosLR

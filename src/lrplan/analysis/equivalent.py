@@ -3,7 +3,7 @@
 :func:`composition_code` writes the ``SequentialLR(LinearLR, CosineAnnealingLR)`` that
 reproduces a WarmupCosLR configuration, and :func:`composition` builds the scheduler by
 running exactly that code, so the code lrplan prints is the code it planned. It is the
-``warmup_cos_torch`` scheduler of :mod:`lrplan.schedulers`; :func:`equivalence` plans both
+``warmup_cos_torch`` scheduler of :mod:`lrplan.core.schedulers`; :func:`equivalence` plans both
 with the same planner and reports their largest relative difference.
 
 Why the composition matches (the test suite checks it against the formula independently):
@@ -29,13 +29,13 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from lrplan.config import ScheduleConfig
-from lrplan.schedulers import WARMUP_COS, WARMUP_COS_TORCH
+from lrplan.core.config import ScheduleConfig
+from lrplan.core.schedulers import WARMUP_COS, WARMUP_COS_TORCH
 
 if TYPE_CHECKING:
     from torch.optim import Optimizer
 
-    from lrplan.planner import Schedule
+    from lrplan.core.planner import Schedule
 
 #: A largest relative difference below this is rounding: the same schedule.
 SAME_SCHEDULE = 1e-9
@@ -158,7 +158,7 @@ def equivalence(
     ``config`` must be a WarmupCosLR configuration (scheduler ``warmup_cos``); ``ours`` and
     ``theirs`` are the two schedules if they are already planned.
     """
-    from lrplan.planner import plan
+    from lrplan.core.planner import plan
 
     if config.scheduler != WARMUP_COS:
         raise ValueError(f"equivalence needs a warmup_cos config, not {config.scheduler!r}")

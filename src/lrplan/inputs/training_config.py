@@ -59,7 +59,7 @@ class ConfigValues:
     last_epoch: Any = None
     last_epoch_source: str | None = None
     #: A top-level ``scheduler: NAME`` (a string; a section of that name is not a name) and
-    #: ``scheduler_params: {...}``, resolved but not validated: lrplan.config does that.
+    #: ``scheduler_params: {...}``, resolved but not validated: lrplan.core.config does that.
     scheduler: Any = None
     scheduler_params: dict[str, Any] | None = None
     #: The trainer's ``max_epochs`` (Lightning), wherever the file has one, and its path.

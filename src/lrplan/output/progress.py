@@ -19,8 +19,8 @@ def progress_bar(
 
     Yields ``None`` instead, and draws nothing, when ``total`` is below :data:`LONG_ROWS` or
     the stream is not a terminal (a pipe, a file, a CI log): callers pass the result on as
-    the ``progress`` argument of :func:`lrplan.plan`, :func:`lrplan.export.schedule_csv` or
-    :func:`lrplan.export.schedule_json`. The bar is removed when the block ends, also on
+    the ``progress`` argument of :func:`lrplan.plan`, :func:`lrplan.output.export.schedule_csv` or
+    :func:`lrplan.output.export.schedule_json`. The bar is removed when the block ends, also on
     Ctrl-C, so it never mixes with the output.
     """
     stream = stream or sys.stderr
@@ -36,7 +36,7 @@ def progress_bar(
         TimeRemainingColumn,
     )
 
-    from lrplan.render import make_console
+    from lrplan.output.render import make_console
 
     bar = Progress(
         TextColumn("{task.description}", markup=False),

@@ -26,7 +26,7 @@ class PlanningOptimizer(Optimizer):
     """An optimizer with param groups and no parameters; ``step()`` does nothing."""
 
     def __init__(self, lr: float, param_groups: Sequence[dict[str, Any]] | None = None) -> None:
-        # Optimizer.__init__ is skipped on purpose: see lrplan.planner.planning_optimizer.
+        # Optimizer.__init__ is skipped on purpose: see lrplan.core.planner.planning_optimizer.
         self.defaults = {"lr": lr, **_SGD_GROUP_DEFAULTS}
         self.state: defaultdict[Any, Any] = defaultdict(dict)
         self._optimizer_step_pre_hooks: OrderedDict[int, Any] = OrderedDict()

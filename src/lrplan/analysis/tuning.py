@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from lrplan.config import ScheduleConfig
+from lrplan.core.config import ScheduleConfig
 from lrplan.errors import LrplanError
 
 #: Significant digits a tuned learning rate is rounded to, so that 1e-5 × 0.1 is 1e-06 and

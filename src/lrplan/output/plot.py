@@ -5,7 +5,7 @@ costs nothing on the CLI's start-up path. Figures are drawn on the Agg canvas di
 through pyplot, so no GUI backend is touched and nothing global is left behind.
 
 Every value drawn comes from ``Schedule.lrs`` (and the figures of
-:func:`lrplan.insights.summarize`, which reads them); nothing here computes a learning rate.
+:func:`lrplan.analysis.insights.summarize`, which reads them); nothing here computes a learning rate.
 """
 
 from __future__ import annotations
@@ -14,17 +14,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from lrplan.config import describe
+from lrplan.core.config import describe
 from lrplan.errors import LrplanError
-from lrplan.export import atomic_path, check_output_path
-from lrplan.insights import Summary, fmt_lr, summarize
+from lrplan.output.export import atomic_path, check_output_path
+from lrplan.analysis.insights import Summary, fmt_lr, summarize
 
 if TYPE_CHECKING:
     import numpy as np
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from lrplan.planner import Schedule
+    from lrplan.core.planner import Schedule
 
 #: The file types :func:`save_plot` writes; the suffix of the path picks one.
 PLOT_SUFFIXES = (".png", ".svg", ".pdf")
@@ -113,7 +113,7 @@ def plot_figure(
 
     ``curves`` holds ``(label, schedule)`` pairs. With several curves an empty label means
     ``config.name``; a single curve is called "learning rate" in the legend unless its label
-    says more than the title, which always holds :func:`lrplan.config.describe`.
+    says more than the title, which always holds :func:`lrplan.core.config.describe`.
 
     One curve: the x axis is the epoch (fractional in step mode), the title says the
     configuration (after ``title`` if given), the warm-up is shaded, the peak and the last
@@ -128,7 +128,7 @@ def plot_figure(
     Raises:
         ValueError: if ``curves`` is empty (a bug in the caller, not a user mistake).
     """
-    from lrplan._imports import gc_paused
+    from lrplan.optim._imports import gc_paused
 
     with gc_paused():
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -288,7 +288,7 @@ def _last_text(summary: Summary, per_epoch: int, floor_name: str = "min_lr") -> 
 def _warmup_of(schedule: Schedule) -> int | None:
     """The warm-up to shade, in epochs: WarmupCosLR's and its torch composition's; None for
     other schedulers, whose shape has no warm-up setting."""
-    from lrplan.schedulers import WARMUP_COS_KINDS
+    from lrplan.core.schedulers import WARMUP_COS_KINDS
 
     config = schedule.config
     return config.warmup_epochs if config.scheduler in WARMUP_COS_KINDS else None
@@ -296,7 +296,7 @@ def _warmup_of(schedule: Schedule) -> int | None:
 
 def _floor_of(schedule: Schedule) -> tuple[str, float] | None:
     """The floor line to draw: ``("min_lr", 1e-5)``, ``("eta_min", ...)``, or None."""
-    from lrplan.schedulers import floor
+    from lrplan.core.schedulers import floor
 
     return floor(schedule.config)
 

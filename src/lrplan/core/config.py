@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from lrplan.errors import LrplanError
 from lrplan.optim.checks import ScheduleArgumentError, check_warmup_cos_args
-from lrplan.schedulers import (
+from lrplan.core.schedulers import (
     RESERVED,
     WARMUP_COS,
     WARMUP_COS_KINDS,
@@ -31,7 +31,7 @@ from lrplan.schedulers import (
 )
 
 if TYPE_CHECKING:
-    from lrplan.training_config import ConfigValues
+    from lrplan.inputs.training_config import ConfigValues
 
 Interval = Literal["epoch", "step"]
 INTERVALS: tuple[Interval, ...] = ("epoch", "step")
@@ -76,12 +76,12 @@ class ScheduleConfig:
     warm-up and total length are converted to steps with ``steps_per_epoch``.
 
     ``scheduler`` is ``warmup_cos`` (WarmupCosLR), another short name of
-    :data:`lrplan.schedulers.BUILTINS`, or an import path ``package.module:ClassName``;
+    :data:`lrplan.core.schedulers.BUILTINS`, or an import path ``package.module:ClassName``;
     ``params`` its constructor arguments after the optimizer, as ``(name, value)`` pairs
     (lists are stored as tuples, so that the config stays hashable). ``lr`` is the
     optimizer's base rate and ``epochs`` the planned length for every scheduler; ``min_lr``
     and ``warmup_epochs`` matter only to schedulers that use them
-    (:func:`lrplan.schedulers.uses`).
+    (:func:`lrplan.core.schedulers.uses`).
     """
 
     lr: float = 1e-3
@@ -360,7 +360,7 @@ def read_config_file(
     ``path=None`` reads ``sets`` alone, as if applied to an empty file. ``where`` starts
     every error message (default: ``--config PATH``).
     """
-    from lrplan.training_config import read_config
+    from lrplan.inputs.training_config import read_config
 
     if path is None:
         where = "--set"
@@ -500,7 +500,7 @@ def load_settings(
             " arguments with --param NAME=VALUE ('lrplan schedulers' lists them)"
         )
     if settings.scheduler not in WARMUP_COS_KINDS:
-        from lrplan.schedulers import check_arguments
+        from lrplan.core.schedulers import check_arguments
 
         check_arguments(settings)
     return settings, found
@@ -653,7 +653,7 @@ def split_items(spec: str) -> list[str]:
 
 def _add_param(settings: dict[str, Any], key: str, value: str, where: str) -> None:
     """Parse ``param.NAME=VALUE`` into ``settings["params"]``."""
-    from lrplan.schedulers import PARAM_FORM, literal
+    from lrplan.core.schedulers import PARAM_FORM, literal
 
     name = key.removeprefix(PARAM_PREFIX).strip()
     if not name.isidentifier():
@@ -722,7 +722,7 @@ def spec_config(
             " arguments as param.NAME=VALUE ('lrplan schedulers' lists them)"
         )
     if config.scheduler not in WARMUP_COS_KINDS:
-        from lrplan.schedulers import check_arguments
+        from lrplan.core.schedulers import check_arguments
 
         check_arguments(config, where, PARAM_PREFIX)
     return config

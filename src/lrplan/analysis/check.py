@@ -1,6 +1,6 @@
 """``lrplan check``: every finding about a configuration, with a level, and an exit code for CI.
 
-The findings are :func:`lrplan.insights.findings` (``show``'s insights and those only ``check``
+The findings are :func:`lrplan.analysis.insights.findings` (``show``'s insights and those only ``check``
 adds) of the schedule the real scheduler plans. Exit code 0 when no finding is an error or a
 warning, 1 when one is; invalid input never gets here (it is exit code 2).
 """
@@ -11,13 +11,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from lrplan.config import KEYS, OPTION_OF_KEY, ScheduleConfig, coerce
+from lrplan.core.config import KEYS, OPTION_OF_KEY, ScheduleConfig, coerce
 from lrplan.errors import LrplanError
-from lrplan.insights import Insight, Summary, findings, sort_findings, summarize
-from lrplan.planner import Schedule, plan
+from lrplan.analysis.insights import Insight, Summary, findings, sort_findings, summarize
+from lrplan.core.planner import Schedule, plan
 
 if TYPE_CHECKING:
-    from lrplan.training_config import ConfigValues
+    from lrplan.inputs.training_config import ConfigValues
 
 #: The keys a config should set; a file that lacks one gets a note saying the default used.
 ESSENTIAL_KEYS = ("lr", "min_lr", "warmup_epochs", "epochs")
@@ -125,7 +125,7 @@ def run_check(
 
     last_epoch_error = None
     if last_epoch is not None and last_epoch >= 0:
-        from lrplan.resume import fresh_scheduler_error
+        from lrplan.analysis.resume import fresh_scheduler_error
 
         last_epoch_error = fresh_scheduler_error(settings, last_epoch)
     defaulted = (

@@ -1,6 +1,6 @@
 """Insights for any scheduler, read from the shape of its planned rates.
 
-WarmupCosLR's insights (:func:`lrplan.insights.insights`) know its formula's branches. Any
+WarmupCosLR's insights (:func:`lrplan.analysis.insights.insights`) know its formula's branches. Any
 other scheduler, a torch built-in or the user's own class, is described by what its planned
 rates do: stay constant, start at the peak, hold a value for several epochs, restart, rise
 again after falling, end above the floor they are heading for, rise or refuse to step when
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from lrplan.insights import FLOOR_SLACK, SAME_RATE, Insight, Summary, fmt_lr, span
-from lrplan.planner import DECAY, RESTART, RISE, Schedule, same_rate, shape_phase
-from lrplan.schedulers import floor, length_argument
+from lrplan.analysis.insights import FLOOR_SLACK, SAME_RATE, Insight, Summary, fmt_lr, span
+from lrplan.core.planner import DECAY, RESTART, RISE, Schedule, same_rate, shape_phase
+from lrplan.core.schedulers import floor, length_argument
 
 #: A plateau worth describing lasts at least this many epochs.
 HOLD_EPOCHS = 3
@@ -330,7 +330,7 @@ def _first_rise(last: float, window: Sequence[float]) -> int | None:
 
 
 def _counted_in_steps(schedule: Schedule) -> list[Insight]:
-    from lrplan.schedulers import call_text
+    from lrplan.core.schedulers import call_text
 
     config = schedule.config
     if config.interval != "step" or config.steps_per_epoch == 1:

@@ -14,7 +14,7 @@ names one of ``diverging``, ``slow``, ``plateau`` or ``healthy``, the first whos
 
 :func:`check_lr` compares the learning rates a log holds with the planned schedule, finds
 the first epoch (or step) where they part, and names the likely cause by replaying the usual
-mistakes with the real scheduler (:func:`lrplan.planner.plan`, :func:`lrplan.resume.
+mistakes with the real scheduler (:func:`lrplan.core.planner.plan`, :func:`lrplan.analysis.resume.
 simulate_resume`); a cause is named only when its replay matches every logged rate.
 
 Every learning rate here comes from the logs or from the real scheduler; nothing recomputes
@@ -28,13 +28,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from lrplan.config import ScheduleConfig
+from lrplan.core.config import ScheduleConfig
 from lrplan.errors import LrplanError
-from lrplan.insights import fmt_lr
-from lrplan.logs import LoggedLr, TrainingLog
+from lrplan.analysis.insights import fmt_lr
+from lrplan.inputs.logs import LoggedLr, TrainingLog
 
 if TYPE_CHECKING:
-    from lrplan.tuning import Remedy
+    from lrplan.analysis.tuning import Remedy
 
 HEALTHY = "healthy"
 #: Every name :func:`read_loss` gives, in the order its rules are tried.
@@ -427,7 +427,7 @@ def plan_rows(log: TrainingLog, config: ScheduleConfig) -> Callable[[LoggedLr], 
 
 def planned_rates(config: ScheduleConfig, rows: int) -> list[float]:
     """The real scheduler's rates for ``rows`` rows: training, then on past the end."""
-    from lrplan.planner import plan
+    from lrplan.core.planner import plan
 
     schedule = plan(config, beyond=max(0, rows - config.rows))
     return [*schedule.lrs, *schedule.beyond][:rows] if rows else list(schedule.lrs)
@@ -607,7 +607,7 @@ def _suspects(
         and 1 <= resume_at < config.epochs
         and (unit == "epoch" or departure.row == resume_at * config.steps_per_epoch)
     ):
-        from lrplan.resume import FRESH, LOAD_ORDER
+        from lrplan.analysis.resume import FRESH, LOAD_ORDER
 
         report = _lazy(lambda: _resume(config, resume_at))
 
@@ -754,7 +754,7 @@ def _warmup_guesses(log: TrainingLog, config: ScheduleConfig) -> list[int]:
 
 
 def _resume(config: ScheduleConfig, at: int) -> Any:
-    from lrplan.resume import simulate_resume
+    from lrplan.analysis.resume import simulate_resume
 
     return simulate_resume(config, at)
 
@@ -834,7 +834,7 @@ class Diagnosis:
 def diagnose(log: TrainingLog, config: ScheduleConfig) -> Diagnosis:
     """Read ``log``'s loss, check its learning rate against ``config``'s plan, and look up
     the tuning guide's remedy for the symptom (none for ``healthy``)."""
-    from lrplan.tuning import remedy
+    from lrplan.analysis.tuning import remedy
 
     checked = check_lr(log, config)
     lr_check = checked if isinstance(checked, LrCheck) else None

@@ -1,7 +1,7 @@
 """Drive the real scheduler against a stand-in optimizer, as a training loop does.
 
 The scheduler is WarmupCosLR, a torch built-in or the class ``--scheduler`` names (see
-:mod:`lrplan.schedulers`); all are driven by the same loop.
+:mod:`lrplan.core.schedulers`); all are driven by the same loop.
 
 The numbers lrplan shows all come from here: the learning rate in the optimizer's param group
 while each epoch (or step) trains, read before ``optimizer.step()`` and followed by
@@ -18,9 +18,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from lrplan.config import ScheduleConfig
+from lrplan.core.config import ScheduleConfig
 from lrplan.errors import LrplanError
-from lrplan.schedulers import WARMUP_COS
+from lrplan.core.schedulers import WARMUP_COS
 
 if TYPE_CHECKING:
     from torch.optim import Optimizer
@@ -37,7 +37,7 @@ RESTART = "restart"
 #: Two rates closer than this (relative) are the same rate (as insights.SAME_RATE).
 _SAME_RATE = 1e-14
 #: Epochs planned past the end of training for schedulers other than WarmupCosLR, at most:
-#: enough to see where the rate settles after training (see lrplan.shape).
+#: enough to see where the rate settles after training (see lrplan.analysis.shape).
 BEYOND_EPOCHS = 50
 
 #: How often (in scheduler steps) the planner reports progress.
@@ -169,7 +169,7 @@ def planning_optimizer(
     It skips ``Optimizer.__init__``, which imports ``torch._dynamo`` (about a second) and needs
     real parameters; a scheduler reads and writes only ``param_groups`` and wraps ``step``.
     """
-    from lrplan._planning_optimizer import PlanningOptimizer
+    from lrplan.core.standin import PlanningOptimizer
 
     return PlanningOptimizer(lr, param_groups)
 
@@ -213,7 +213,7 @@ def _plan_other(
     config: ScheduleConfig, beyond: int | None, progress: Callable[[int], None] | None
 ) -> Schedule:
     """:func:`plan` for a scheduler other than WarmupCosLR, driven by the same loop."""
-    from lrplan.schedulers import build, call_text, first_line
+    from lrplan.core.schedulers import build, call_text, first_line
 
     if beyond is None:
         beyond = config.steps_per_epoch * min(max(config.epochs, 5), BEYOND_EPOCHS) + 1
@@ -237,7 +237,7 @@ def _plan_other(
 
 def _check_rates(config: ScheduleConfig, lrs: array[float]) -> None:
     """Refuse rates nothing can train with: negative, not finite, or 0 for every row."""
-    from lrplan.schedulers import call_text
+    from lrplan.core.schedulers import call_text
 
     total = sum(lrs)
     if not math.isfinite(total) or min(lrs) < 0:
@@ -262,7 +262,7 @@ def _drive_past_end(
 
     Returns the rates and what the scheduler raised (``ValueError: Tried to step ...``).
     """
-    from lrplan.schedulers import first_line
+    from lrplan.core.schedulers import first_line
 
     lrs = array("d")
     group = optimizer.param_groups[0]

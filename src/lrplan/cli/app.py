@@ -16,22 +16,22 @@ import typer
 from typer.core import TyperGroup
 
 from lrplan import __version__
-from lrplan.config import ScheduleConfig, build_config
+from lrplan.core.config import ScheduleConfig, build_config
 from lrplan.errors import LrplanError
-from lrplan.schedulers import WARMUP_COS
+from lrplan.core.schedulers import WARMUP_COS
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from lrplan.compare import Comparison
-    from lrplan.tuning import Remedy
+    from lrplan.analysis.compare import Comparison
+    from lrplan.analysis.tuning import Remedy
 
 # --- one line per error ---------------------------------------------------------------------
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print ``message`` as one line on stderr and exit with ``code``."""
-    from lrplan.console import make_console
+    from lrplan.output.console import make_console
 
     console = make_console(sys.stderr)
     one_line = " ".join(part.strip() for part in message.splitlines() if part.strip())
@@ -82,21 +82,21 @@ class LrplanGroup(TyperGroup):
             fail("interrupted; no partial file was left behind", code=130)
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
-        from lrplan.helptext import render_help
+        from lrplan.cli.helptext import render_help
 
         formatter.write(render_help(self, ctx))
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         command = super().get_command(ctx, cmd_name)
         if command is not None:
-            # Every command's help, added on any branch, is drawn by lrplan.helptext too.
+            # Every command's help, added on any branch, is drawn by lrplan.cli.helptext too.
             command.format_help = _format_help.__get__(command)  # type: ignore[method-assign]
         return command
 
 
 def _format_help(command: Any, ctx: Any, formatter: Any) -> None:
-    """Click's ``format_help``, drawn without typer.rich_utils (see lrplan.helptext)."""
-    from lrplan.helptext import render_help
+    """Click's ``format_help``, drawn without typer.rich_utils (see lrplan.cli.helptext)."""
+    from lrplan.cli.helptext import render_help
 
     formatter.write(render_help(command, ctx))
 
@@ -339,7 +339,7 @@ def schedule_config(
 
 def scheduler_options(scheduler: str | None, params: list[str] | None) -> dict[str, Any]:
     """``--scheduler`` and ``--param`` checked and parsed, by setting; None: not given."""
-    from lrplan.schedulers import check_name, parse_params
+    from lrplan.core.schedulers import check_name, parse_params
 
     return {
         "scheduler": check_name(scheduler, "--scheduler") if scheduler is not None else None,
@@ -380,7 +380,7 @@ def check_outputs(
     """Refuse impossible output requests before any work is done."""
     import os
 
-    from lrplan.export import STDOUT, check_output_path
+    from lrplan.output.export import STDOUT, check_output_path
 
     if json_out and csv_target == STDOUT:
         raise LrplanError("--json and --csv - both want stdout; write the CSV to a file")
@@ -397,14 +397,14 @@ def check_outputs(
     if csv_target is not None and csv_target != STDOUT:
         check_output_path("--csv", Path(csv_target))
     if png is not None:
-        from lrplan.plot import PLOT_SUFFIXES
+        from lrplan.output.plot import PLOT_SUFFIXES
 
         check_output_path("--png", png, PLOT_SUFFIXES)
 
 
 def wrote(path: Path | str) -> None:
     """Tell the user (on stderr, so stdout stays clean) that a file was written."""
-    from lrplan.console import make_console
+    from lrplan.output.console import make_console
 
     make_console(sys.stderr).print(f"wrote {path}", style="dim", soft_wrap=True, markup=False)
 
@@ -437,7 +437,7 @@ def show(
 
     Example: lrplan show --lr 1e-3 --min-lr 1e-5 --warmup-epochs 3 --epochs 25 --png lr.png
     """
-    from lrplan.export import STDOUT
+    from lrplan.output.export import STDOUT
 
     check_outputs(csv_target, png, json_out, plot)
     settings = schedule_config(
@@ -460,9 +460,9 @@ def show(
             f" has {settings.rows:,}; use --csv PATH (or --csv -) for every row"
         )
 
-    from lrplan.insights import insights, summarize
-    from lrplan.planner import plan
-    from lrplan.progress import progress_bar
+    from lrplan.analysis.insights import insights, summarize
+    from lrplan.core.planner import plan
+    from lrplan.output.progress import progress_bar
 
     with progress_bar("planning", settings.rows) as progress:
         schedule = plan(settings, progress=progress)
@@ -470,19 +470,19 @@ def show(
     found = insights(schedule, summary)
 
     if csv_target is not None:
-        from lrplan.export import schedule_csv, write_text
+        from lrplan.output.export import schedule_csv, write_text
 
         with progress_bar(f"writing {csv_target}", settings.rows) as progress:
             write_text("--csv", csv_target, schedule_csv(schedule, progress))
         if csv_target != STDOUT:
             wrote(csv_target)
     if png is not None:
-        from lrplan.plot import save_plot
+        from lrplan.output.plot import save_plot
 
         save_plot(png, [(settings.name, schedule)], summaries=[summary])
         wrote(png)
     if json_out:
-        from lrplan.export import schedule_json, write_text
+        from lrplan.output.export import schedule_json, write_text
 
         with progress_bar("writing JSON", settings.rows) as progress:
             write_text("--json", STDOUT, schedule_json(schedule, summary, found, progress))
@@ -490,7 +490,7 @@ def show(
     if csv_target == STDOUT:
         return
 
-    from lrplan.render import (
+    from lrplan.output.render import (
         chart,
         heading,
         insight_lines,
@@ -511,7 +511,7 @@ def show(
 
 
 def _all_rows_limit() -> int:
-    from lrplan.render import ALL_ROWS_LIMIT
+    from lrplan.output.render import ALL_ROWS_LIMIT
 
     return ALL_ROWS_LIMIT
 
@@ -553,7 +553,7 @@ def resume(
 
     Example: lrplan resume --at 10 --lr 1e-3 --warmup-epochs 3 --epochs 25 --png resume.png
     """
-    from lrplan.export import STDOUT
+    from lrplan.output.export import STDOUT
 
     check_outputs(None, png, json_out)
     settings = schedule_config(
@@ -569,18 +569,18 @@ def resume(
         scheduler=scheduler,
         params=params,
     )
-    from lrplan.resume import check_resume_epoch, simulate_resume
+    from lrplan.analysis.resume import check_resume_epoch, simulate_resume
 
     check_resume_epoch(settings, at)
     report = simulate_resume(settings, at)
 
     if png is not None:
-        from lrplan.plot_resume import save_resume_plot
+        from lrplan.output.plot_resume import save_resume_plot
 
         save_resume_plot(png, report)
         wrote(png)
     if json_out:
-        from lrplan.export import SCHEMA_VERSION, json_writer, write_text
+        from lrplan.output.export import SCHEMA_VERSION, json_writer, write_text
 
         document = {
             "schema_version": SCHEMA_VERSION,
@@ -592,8 +592,8 @@ def resume(
         write_text("--json", STDOUT, json_writer(document))
         return
 
-    from lrplan.console import make_console
-    from lrplan.render_resume import print_resume
+    from lrplan.output.console import make_console
+    from lrplan.output.render_resume import print_resume
 
     print_resume(make_console(), report)
 
@@ -632,7 +632,7 @@ def check(
 
     Example: lrplan check --config examples/train_pluto.yaml
     """
-    from lrplan.config import load_settings
+    from lrplan.core.config import load_settings
 
     given = {
         **schedule_options(lr, min_lr, warmup_epochs, epochs, interval, steps_per_epoch),
@@ -640,7 +640,7 @@ def check(
     }
     settings, found = load_settings(config, given, config_key=config_key, sets=sets or ())
 
-    from lrplan.check import run_check
+    from lrplan.analysis.check import run_check
 
     report = run_check(
         settings,
@@ -650,7 +650,7 @@ def check(
         optimizer=optimizer,
     )
     if json_out:
-        from lrplan.export import SCHEMA_VERSION, STDOUT, json_writer, write_text
+        from lrplan.output.export import SCHEMA_VERSION, STDOUT, json_writer, write_text
 
         document = {
             "schema_version": SCHEMA_VERSION,
@@ -661,8 +661,8 @@ def check(
         }
         write_text("--json", STDOUT, json_writer(document))
     else:
-        from lrplan.console import make_console
-        from lrplan.render_check import check_view
+        from lrplan.output.console import make_console
+        from lrplan.output.render_check import check_view
 
         make_console().print(check_view(report))
     if report.exit_code:
@@ -723,28 +723,28 @@ def _output_comparison(
     ``comparison`` is ``configs`` already lined up; ``extra`` goes into the JSON document;
     ``preamble`` prints before the terminal output, and ``tables=False`` leaves the tables
     out (equivalent without --compare)."""
-    from lrplan.compare import check_candidates
-    from lrplan.compare import compare as line_up
-    from lrplan.export import STDOUT
+    from lrplan.analysis.compare import check_candidates
+    from lrplan.analysis.compare import compare as line_up
+    from lrplan.output.export import STDOUT
 
     check_candidates(configs)
     _check_all_rows(show_all, configs, csv_target is not None or json_out)
     comparison = comparison or line_up(configs)
     if csv_target is not None:
-        from lrplan.export import comparison_csv, write_text
+        from lrplan.output.export import comparison_csv, write_text
 
         write_text("--csv", csv_target, comparison_csv(comparison))
         if csv_target != STDOUT:
             wrote(csv_target)
     if png is not None:
-        from lrplan.plot import save_plot
+        from lrplan.output.plot import save_plot
 
         curves = [(candidate.label, candidate.schedule) for candidate in comparison.candidates]
         summaries = [candidate.summary for candidate in comparison.candidates]
         save_plot(png, curves, title=heading, summaries=summaries)
         wrote(png)
     if json_out:
-        from lrplan.export import comparison_document, json_writer, write_text
+        from lrplan.output.export import comparison_document, json_writer, write_text
 
         extra = {**({"tune": remedy.to_dict()} if remedy is not None else {}), **(extra or {})}
         document = comparison_document(comparison, command, **extra)
@@ -753,7 +753,7 @@ def _output_comparison(
     if csv_target == STDOUT:
         return
 
-    from lrplan.render import (
+    from lrplan.output.render import (
         candidates_grid,
         comparison_insights,
         comparison_table,
@@ -810,7 +810,7 @@ def compare(
 
     Example: lrplan compare lr=1e-3 lr=5e-4,warmup_epochs=5,label=gentle --png compare.png
     """
-    from lrplan.config import spec_config
+    from lrplan.core.config import spec_config
 
     given = specs or []
     if len(given) < 2:
@@ -878,7 +878,7 @@ def tune(
 
     Example: lrplan tune diverging --lr 1e-3 --warmup-epochs 3 --epochs 25
     """
-    from lrplan.tuning import SYMPTOMS, find_symptom, remedy
+    from lrplan.analysis.tuning import SYMPTOMS, find_symptom, remedy
 
     if symptom is None:
         given = (
@@ -890,7 +890,7 @@ def tune(
                 f"tune needs a SYMPTOM: one of {', '.join(SYMPTOMS)}"
                 " ('lrplan tune' alone lists them)"
             )
-        from lrplan.render import make_console, symptoms_grid
+        from lrplan.output.render import make_console, symptoms_grid
 
         console = make_console()
         console.print("lrplan tune SYMPTOM: the tuning guide's remedies", style="bold")
@@ -939,16 +939,16 @@ def schedulers(json_out: JsonOption = False) -> None:
 
     Example: lrplan schedulers
     """
-    from lrplan.schedulers import listing
+    from lrplan.core.schedulers import listing
 
     rows = listing()
     if json_out:
-        from lrplan.export import SCHEMA_VERSION, STDOUT, json_writer, write_text
+        from lrplan.output.export import SCHEMA_VERSION, STDOUT, json_writer, write_text
 
         document = {"schema_version": SCHEMA_VERSION, "schedulers": rows}
         write_text("--json", STDOUT, json_writer(document))
         return
-    from lrplan.render import make_console, schedulers_grid
+    from lrplan.output.render import make_console, schedulers_grid
 
     console = make_console()
     console.print("lrplan schedulers: what --scheduler NAME plans", style="bold")
@@ -988,7 +988,7 @@ def equivalent(
 
     Example: lrplan equivalent --lr 1e-3 --warmup-epochs 3 --epochs 25 --compare
     """
-    from lrplan.equivalent import equivalence, torch_config
+    from lrplan.analysis.equivalent import equivalence, torch_config
 
     if show_all and not compare:
         raise LrplanError("--all shows every row of --compare's tables; add --compare")
@@ -1013,7 +1013,7 @@ def equivalent(
         settings.replace(label="WarmupCosLR"),
         torch_config(settings).replace(label="SequentialLR"),
     ]
-    from lrplan.compare import compare as line_up
+    from lrplan.analysis.compare import compare as line_up
 
     comparison = line_up(configs)
     found = equivalence(
@@ -1021,7 +1021,7 @@ def equivalent(
     )
 
     def preamble(console: Console) -> None:
-        from lrplan.render import print_equivalence
+        from lrplan.output.render import print_equivalence
 
         print_equivalence(console, found)
         if compare:
@@ -1117,11 +1117,11 @@ def diagnose(
         config,
         "diagnose checks logs against WarmupCosLR plans and tunes them with its guide",
     )
-    from lrplan.logs import read_log
+    from lrplan.inputs.logs import read_log
 
     training_log = read_log(log, loss_column=loss_column, lr_column=lr_column)
 
-    from lrplan.diagnose import diagnose as read_diagnosis
+    from lrplan.analysis.diagnose import diagnose as read_diagnosis
 
     found = read_diagnosis(training_log, settings)
     configs = None
@@ -1134,17 +1134,17 @@ def diagnose(
     heading = f"lrplan tune {found.symptom}: the plan and the guide's remedy"
 
     if png is not None:
-        from lrplan.plot_diagnose import save_diagnosis_plot
+        from lrplan.output.plot_diagnose import save_diagnosis_plot
 
         save_diagnosis_plot(png, found)
         wrote(png)
     if json_out:
-        from lrplan.export import SCHEMA_VERSION, STDOUT, json_writer, write_text
+        from lrplan.output.export import SCHEMA_VERSION, STDOUT, json_writer, write_text
 
         tune_document = None
         if configs is not None and found.remedy is not None:
-            from lrplan.compare import compare as line_up
-            from lrplan.export import comparison_document
+            from lrplan.analysis.compare import compare as line_up
+            from lrplan.output.export import comparison_document
 
             tune_document = comparison_document(
                 line_up(configs), "tune", tune=found.remedy.to_dict()
@@ -1161,8 +1161,8 @@ def diagnose(
         write_text("--json", STDOUT, json_writer(document))
         return
 
-    from lrplan.console import make_console
-    from lrplan.render_diagnose import diagnosis_view
+    from lrplan.output.console import make_console
+    from lrplan.output.render_diagnose import diagnosis_view
 
     console = make_console()
     console.print(diagnosis_view(found, _plan_source(config, sets, given), show_all))
@@ -1209,7 +1209,7 @@ def _plan_source(config: Path | None, sets: list[str] | None, given: dict[str, A
 
 def main() -> None:
     """Entry point of the ``lrplan`` console script."""
-    from lrplan import _imports
+    from lrplan.optim import _imports
 
-    _imports.freeze_after_import = True  # a short-lived process: see lrplan._imports
+    _imports.freeze_after_import = True  # a short-lived process: see lrplan.optim._imports
     app()

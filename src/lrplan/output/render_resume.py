@@ -9,9 +9,9 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from lrplan.insights import fmt_lr
-from lrplan.render import heading
-from lrplan.resume import ResumeReport, Scenario, load_overrides_note, resume_code
+from lrplan.analysis.insights import fmt_lr
+from lrplan.output.render import heading
+from lrplan.analysis.resume import ResumeReport, Scenario, load_overrides_note, resume_code
 
 #: Schedules longer than this show only the rows around the resume, and the first and last.
 ELIDE_ABOVE = 40

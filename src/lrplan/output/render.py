@@ -9,17 +9,17 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from lrplan.compare import LOW, NEAR_PEAK
-from lrplan.config import ScheduleConfig, describe
-from lrplan.console import make_console as make_console  # re-exported: commands print through it
-from lrplan.insights import Insight, Summary, fmt_lr, span
-from lrplan.planner import Schedule
-from lrplan.schedulers import WARMUP_COS
+from lrplan.analysis.compare import LOW, NEAR_PEAK
+from lrplan.core.config import ScheduleConfig, describe
+from lrplan.output.console import make_console as make_console  # re-exported: commands print through it
+from lrplan.analysis.insights import Insight, Summary, fmt_lr, span
+from lrplan.core.planner import Schedule
+from lrplan.core.schedulers import WARMUP_COS
 
 if TYPE_CHECKING:
-    from lrplan.compare import Comparison, Metrics
-    from lrplan.equivalent import Equivalence
-    from lrplan.tuning import Remedy, Symptom
+    from lrplan.analysis.compare import Comparison, Metrics
+    from lrplan.analysis.equivalent import Equivalence
+    from lrplan.analysis.tuning import Remedy, Symptom
 
 #: Schedules longer than this show their head and tail unless ``--all`` is given.
 ELIDE_ABOVE = 40
@@ -139,7 +139,7 @@ def summary_grid(schedule: Schedule, summary: Summary) -> Table:
 
 def floor_label(config: ScheduleConfig) -> str:
     """What the schedule's floor is called: ``min_lr``, ``eta_min``; empty without one."""
-    from lrplan.schedulers import WARMUP_COS, floor
+    from lrplan.core.schedulers import WARMUP_COS, floor
 
     if config.scheduler == WARMUP_COS:
         return "min_lr"
@@ -150,7 +150,7 @@ def floor_label(config: ScheduleConfig) -> str:
 def heading(config: ScheduleConfig, source: str = "") -> Group:
     """``show``'s first line: the class, the unit and the settings; for a scheduler other
     than WarmupCosLR also the constructor call lrplan makes and the optimizer's lr."""
-    from lrplan.schedulers import WARMUP_COS, call_text
+    from lrplan.core.schedulers import WARMUP_COS, call_text
 
     title = Text(f"{config.class_name} per {config.unit}: {config.name}{source}", style="bold")
     if config.scheduler == WARMUP_COS:
@@ -492,7 +492,7 @@ def print_equivalence(console: Console, found: Equivalence) -> None:
         Text("same" if found.same else "differs", style="green" if found.same else "bold red"),
         f"{difference}: {verdict}.",
     )
-    from lrplan.equivalent import alternatives
+    from lrplan.analysis.equivalent import alternatives
 
     for position, (name, shape) in enumerate(alternatives(config)):
         text = Text(name, style="bold")

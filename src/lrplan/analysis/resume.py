@@ -13,7 +13,7 @@ writes. Then training resumes at epoch ``at``, in each of these ways:
    scheduler's state: the constructor overwrites the restored rate for one epoch.
 
 Every rate here is read from the optimizer's param group while an epoch (or step) trains, as
-:mod:`lrplan.planner` does; nothing recomputes the formula. Importing this module imports
+:mod:`lrplan.core.planner` does; nothing recomputes the formula. Importing this module imports
 torch only when :func:`simulate_resume` runs.
 """
 
@@ -26,11 +26,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lrplan.config import ScheduleConfig
+from lrplan.core.config import ScheduleConfig
 from lrplan.errors import LrplanError
-from lrplan.insights import SAME_RATE, fmt_lr
-from lrplan.planner import Schedule, plan
-from lrplan.schedulers import WARMUP_COS, WARMUP_COS_TORCH, first_line
+from lrplan.analysis.insights import SAME_RATE, fmt_lr
+from lrplan.core.planner import Schedule, plan
+from lrplan.core.schedulers import WARMUP_COS, WARMUP_COS_TORCH, first_line
 
 STATE_DICTS = "state-dicts"
 LAST_EPOCH = "last-epoch"
@@ -166,8 +166,8 @@ def simulate_resume(config: ScheduleConfig, at: int) -> ResumeReport:
 def _simulate(config: ScheduleConfig, at: int) -> ResumeReport:
     import torch
 
-    from lrplan.planner import _drive, planning_optimizer
-    from lrplan.schedulers import build
+    from lrplan.core.planner import _drive, planning_optimizer
+    from lrplan.core.schedulers import build
 
     def make(opt: Any, last_epoch: int | None = None) -> Any:
         return build(config, opt, last_epoch, wrap=False)
@@ -388,12 +388,12 @@ def resume_code(config: ScheduleConfig) -> str:
     arguments = ", ".join(f"{name}={value!r}" for name, value in kwargs.items())
     build = f"scheduler = WarmupCosLR({{unit_note}}\n    optimizer, {arguments}\n)\n"
     if config.scheduler == WARMUP_COS_TORCH:
-        from lrplan.equivalent import composition_code
+        from lrplan.analysis.equivalent import composition_code
 
         code = composition_code(config)
         build = "".join(f"{line}\n" for line in code.splitlines() if line and line[0] != "#")
     elif config.scheduler != WARMUP_COS:
-        from lrplan.schedulers import call_text
+        from lrplan.core.schedulers import call_text
 
         build = f"scheduler = {call_text(config)}{{unit_note}}\n"
     if config.interval == "step":
@@ -445,8 +445,8 @@ def fresh_scheduler_error(config: ScheduleConfig, last_epoch: int) -> str | None
     ``"KeyError: param 'initial_lr' is not specified ..."`` (all lines of torch's message),
     or None when it builds (``last_epoch = -1``, or a torch that does not check).
     """
-    from lrplan.planner import planning_optimizer
-    from lrplan.schedulers import build
+    from lrplan.core.planner import planning_optimizer
+    from lrplan.core.schedulers import build
 
     try:
         with warnings.catch_warnings():

@@ -17,9 +17,9 @@ from typing import IO, TYPE_CHECKING, Any
 from lrplan.errors import LrplanError
 
 if TYPE_CHECKING:
-    from lrplan.compare import Comparison
-    from lrplan.insights import Insight, Summary
-    from lrplan.planner import Schedule
+    from lrplan.analysis.compare import Comparison
+    from lrplan.analysis.insights import Insight, Summary
+    from lrplan.core.planner import Schedule
 
 #: Bumped when a field of ``--json`` output changes meaning or disappears.
 SCHEMA_VERSION = 1
@@ -239,7 +239,7 @@ def _document_head(
 ) -> dict[str, Any]:
     """Every key of :func:`schedule_document` but ``rows``."""
     from lrplan import __version__
-    from lrplan.schedulers import call_text
+    from lrplan.core.schedulers import call_text
 
     return {
         "schema_version": SCHEMA_VERSION,
@@ -279,7 +279,7 @@ def comparison_document(
     candidate has ended; ``rows[i].ratio`` (two candidates only) is the second ÷ the first.
     """
     from lrplan import __version__
-    from lrplan.schedulers import call_text
+    from lrplan.core.schedulers import call_text
 
     step_mode = comparison.step_mode
     has_ratio = comparison.has_ratio

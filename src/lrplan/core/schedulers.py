@@ -4,7 +4,7 @@
 optimizer. Each built-in says which of its arguments lrplan fills from the options (the
 planned length from ``--epochs``, a floor from ``--min-lr``, ...); ``--param`` overrides them.
 An import path ``package.module:ClassName`` names any ``LRScheduler`` subclass; importing it
-runs the user's code, so :mod:`lrplan.config` lets only the command line name one.
+runs the user's code, so :mod:`lrplan.core.config` lets only the command line name one.
 
 Importing this module is torch-free: the CLI validates names and ``--param`` values with it
 before anything heavy is loaded. :func:`build` and :func:`check_arguments` import torch (and
@@ -29,7 +29,7 @@ from lrplan.errors import LrplanError
 if TYPE_CHECKING:
     from torch.optim import Optimizer
 
-    from lrplan.config import ScheduleConfig
+    from lrplan.core.config import ScheduleConfig
 
 WARMUP_COS = "warmup_cos"
 WARMUP_COS_TORCH = "warmup_cos_torch"
@@ -117,7 +117,7 @@ BUILTINS: dict[str, Builtin] = {
         Builtin(
             WARMUP_COS_TORCH,
             "SequentialLR",
-            "lrplan.equivalent:composition",
+            "lrplan.analysis.equivalent:composition",
             "WarmupCosLR's curve from torch's LinearLR and CosineAnnealingLR in a"
             " SequentialLR (lrplan equivalent prints the code)",
             options=_WARMUP_COS_OPTIONS,

@@ -9,10 +9,10 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from lrplan.config import describe
-from lrplan.diagnose import CAUSES, HEALTHY, Diagnosis, same_rate
-from lrplan.insights import fmt_lr
-from lrplan.render import EDGE_ROWS, ELIDE_ABOVE
+from lrplan.core.config import describe
+from lrplan.analysis.diagnose import CAUSES, HEALTHY, Diagnosis, same_rate
+from lrplan.analysis.insights import fmt_lr
+from lrplan.output.render import EDGE_ROWS, ELIDE_ABOVE
 
 SYMPTOM_STYLE = {
     "diverging": "bold red",

@@ -9,8 +9,8 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from lrplan.planner import Schedule
-from lrplan.schedulers import WARMUP_COS, WARMUP_COS_KINDS, floor, uses
+from lrplan.core.planner import Schedule
+from lrplan.core.schedulers import WARMUP_COS, WARMUP_COS_KINDS, floor, uses
 
 Level = Literal["error", "warning", "note"]
 
@@ -107,11 +107,11 @@ def insights(schedule: Schedule, summary: Summary | None = None) -> list[Insight
     """Everything a user should know before launching, each with a fix.
 
     WarmupCosLR's insights know its formula; any other scheduler's are read from the shape
-    of its planned rates (:mod:`lrplan.shape`).
+    of its planned rates (:mod:`lrplan.analysis.shape`).
     """
     summary = summary or summarize(schedule)
     if schedule.config.scheduler != WARMUP_COS:
-        from lrplan.shape import shape_insights
+        from lrplan.analysis.shape import shape_insights
 
         return shape_insights(schedule, summary)
     config = schedule.config
@@ -534,7 +534,7 @@ def _trainer_findings(schedule: Schedule, trainer_epochs: int, source: str | Non
             )
         ]
     over = (trainer_epochs - config.epochs) * config.steps_per_epoch
-    from lrplan.planner import plan
+    from lrplan.core.planner import plan
 
     after = plan(config, beyond=over).beyond
     return [

@@ -30,12 +30,12 @@ def render_help(command: Command, context: Context) -> str:
     """The help page of ``command`` (a group or a command) as text for ``context``.
 
     The text carries ANSI styles only when stdout is a terminal without ``NO_COLOR``
-    (the same rule as :func:`lrplan.console.make_console`); its width is the terminal's.
+    (the same rule as :func:`lrplan.output.console.make_console`); its width is the terminal's.
     """
     from rich.padding import Padding
     from rich.text import Text
 
-    from lrplan.console import make_console
+    from lrplan.output.console import make_console
 
     console = make_console()
     with console.capture() as capture:

@@ -21,7 +21,7 @@ import signal
 import threading
 from collections.abc import Iterator
 
-#: Set by :func:`lrplan.cli.main` only: freezing is right for a command that exits soon,
+#: Set by :func:`lrplan.cli.app.main` only: freezing is right for a command that exits soon,
 #: not for a training process that imports lrplan.
 freeze_after_import = False
 

@@ -1,6 +1,6 @@
 """The ``lrplan resume --png`` figure: every way of resuming over the uninterrupted run.
 
-Overlaid as :func:`lrplan.plot.save_plot` would draw them, the ways that stay on the curve
+Overlaid as :func:`lrplan.output.plot.save_plot` would draw them, the ways that stay on the curve
 would hide it and each other. Here the uninterrupted run is a wide pale band; the way that
 matches it is a dashed line inside the band; the others are drawn from the resume on, where
 they leave it; a way that fails at the resume is a cross where training stops.
@@ -13,8 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lrplan.plot import FIGURE_SIZE, PNG_DPI, _curve_points, _shade_warmup, save_figure
-from lrplan.resume import ResumeReport, Scenario
+from lrplan.output.plot import FIGURE_SIZE, PNG_DPI, _curve_points, _shade_warmup, save_figure
+from lrplan.analysis.resume import ResumeReport, Scenario
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -6,10 +6,10 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from lrplan.check import PASSED, CheckReport
-from lrplan.insights import fmt_lr
-from lrplan.render import heading, insight_lines
-from lrplan.schedulers import WARMUP_COS, show_value, uses
+from lrplan.analysis.check import PASSED, CheckReport
+from lrplan.analysis.insights import fmt_lr
+from lrplan.output.render import heading, insight_lines
+from lrplan.core.schedulers import WARMUP_COS, show_value, uses
 
 
 def settings_grid(report: CheckReport) -> Table:
