@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from lrplan.core.config import ScheduleConfig
 from lrplan.analysis.insights import (
     OPTIMIZER_LR_RANGES,
     STEP_LIKE_EPOCHS,
@@ -14,6 +13,7 @@ from lrplan.analysis.insights import (
     optimizer_key,
     sort_findings,
 )
+from lrplan.core.config import ScheduleConfig
 from lrplan.core.planner import plan
 from tests.formula import formula_lr
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from lrplan.analysis.resume import simulate_resume
 from lrplan.core.config import ScheduleConfig
 from lrplan.output.plot_resume import resume_figure
-from lrplan.analysis.resume import simulate_resume
 from tests.formula import formula_lr
 
 ANSI = re.compile(r"\x1b\[")

@@ -1,4 +1,4 @@
-"""lrplan.analysis.compare: candidates aligned on the epoch (or step), and metrics checked against the
+"""analysis.compare: candidates aligned on the epoch (or step), and metrics checked against the
 formula, never against lrplan's own output."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from lrplan.analysis.compare import check_candidates, compare, metrics
 from lrplan.core.config import ScheduleConfig
-from lrplan.errors import LrplanError
 from lrplan.core.planner import plan
+from lrplan.errors import LrplanError
 from tests.formula import formula_lr
 
 

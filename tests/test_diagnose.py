@@ -13,7 +13,6 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from lrplan.core.config import ScheduleConfig
 from lrplan.analysis.diagnose import (
     DIVERGE_RISE,
     MIN_POINTS,
@@ -25,6 +24,7 @@ from lrplan.analysis.diagnose import (
     fit_tail,
     read_loss,
 )
+from lrplan.core.config import ScheduleConfig
 from lrplan.errors import LrplanError
 from lrplan.inputs.logs import ColumnChoice, LoggedLr, TrainingLog
 from tests.formula import formula_lr

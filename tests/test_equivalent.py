@@ -13,8 +13,8 @@ import json
 import pytest
 import torch
 
-from lrplan.core.config import ScheduleConfig
 from lrplan.analysis.equivalent import composition_code, equivalence
+from lrplan.core.config import ScheduleConfig
 from tests.formula import formula_lr
 
 CONFIGS = [

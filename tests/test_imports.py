@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
-from lrplan.optim import _imports
 from lrplan.core.config import ScheduleConfig
 from lrplan.core.planner import plan
+from lrplan.optim import _imports
 
 
 def test_gc_paused_pauses_inside_and_restores_after() -> None:

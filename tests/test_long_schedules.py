@@ -9,10 +9,10 @@ import tracemalloc
 
 import pytest
 
-from lrplan.output import export
-from lrplan.core.config import ScheduleConfig
 from lrplan.analysis.insights import insights, summarize
+from lrplan.core.config import ScheduleConfig
 from lrplan.core.planner import plan
+from lrplan.output import export
 from lrplan.output.progress import LONG_ROWS, progress_bar
 from tests.formula import formula_lr
 

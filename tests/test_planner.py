@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from lrplan.core.config import ScheduleConfig
-from lrplan.optim import WarmupCosLR
 from lrplan.core.planner import COSINE, WARMUP, plan
+from lrplan.optim import WarmupCosLR
 from tests.formula import formula_lr
 
 CONFIGS = [

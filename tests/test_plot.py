@@ -16,8 +16,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from lrplan.core.config import ScheduleConfig, describe
-from lrplan.errors import LrplanError
 from lrplan.core.planner import Schedule, plan
+from lrplan.errors import LrplanError
 from lrplan.output.plot import BUCKETS, PLOT_SUFFIXES, extreme_indices, plot_figure, save_plot
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -66,7 +66,9 @@ def warmup_spans(figure: Figure) -> list[tuple[float, float]]:
 
 
 def test_importing_plot_does_not_import_matplotlib() -> None:
-    code = "import sys, lrplan.output.plot; print('matplotlib' in sys.modules, 'numpy' in sys.modules)"
+    code = (
+        "import sys, lrplan.output.plot; print('matplotlib' in sys.modules, 'numpy' in sys.modules)"
+    )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lrplan.core.config import ScheduleConfig
-from lrplan.optim import WarmupCosLR
 from lrplan.core.planner import plan
+from lrplan.optim import WarmupCosLR
 from tests.formula import formula_lr
 
 

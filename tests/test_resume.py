@@ -1,4 +1,4 @@
-"""lrplan.analysis.resume: every way of resuming, checked against the formula and a real training loop."""
+"""analysis.resume: every way of resuming, checked against the formula and a real training loop."""
 
 from __future__ import annotations
 
@@ -10,9 +10,6 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lrplan.core.config import ScheduleConfig
-from lrplan.errors import LrplanError
-from lrplan.optim import WarmupCosLR
 from lrplan.analysis.resume import (
     FRESH,
     LAST_EPOCH,
@@ -23,6 +20,9 @@ from lrplan.analysis.resume import (
     resume_code,
     simulate_resume,
 )
+from lrplan.core.config import ScheduleConfig
+from lrplan.errors import LrplanError
+from lrplan.optim import WarmupCosLR
 from tests.formula import formula_lr
 
 CASES = [

@@ -22,7 +22,6 @@ from hypothesis import strategies as st
 from torch.optim import lr_scheduler as torch_schedulers
 
 from lrplan.core.config import ScheduleConfig
-from lrplan.errors import LrplanError
 from lrplan.core.planner import plan
 from lrplan.core.schedulers import (
     BUILTINS,
@@ -33,6 +32,7 @@ from lrplan.core.schedulers import (
     parse_param,
     parse_params,
 )
+from lrplan.errors import LrplanError
 from tests.formula import formula_lr
 
 Make = Callable[[torch.optim.Optimizer, int], Any]

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from lrplan.core.config import ScheduleConfig
 from lrplan.analysis.insights import Insight, fmt_lr, insights, summarize
+from lrplan.core.config import ScheduleConfig
 from lrplan.core.planner import DECAY, HOLD, RESTART, RISE, plan, shape_phase
 
 

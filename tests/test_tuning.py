@@ -1,4 +1,4 @@
-"""lrplan.analysis.tuning: the design document's tuning guide, exactly, and the same change elsewhere."""
+"""analysis.tuning: the design document's tuning guide, exactly, and the same change elsewhere."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from lrplan.analysis.tuning import SYMPTOMS, clean, remedy
 from lrplan.core.config import MAX_ROWS, ScheduleConfig
 from lrplan.errors import LrplanError
-from lrplan.analysis.tuning import SYMPTOMS, clean, remedy
 
 
 def test_the_guide_has_three_symptoms_in_its_order() -> None:

@@ -18,8 +18,8 @@ from lrplan.errors import LrplanError
 
 if TYPE_CHECKING:
     from lrplan.analysis.insights import Insight, Summary, insights, summarize
-    from lrplan.optim import WarmupCosLR
     from lrplan.core.planner import Schedule, plan
+    from lrplan.optim import WarmupCosLR
 
 __version__ = "0.1.0"
 

@@ -11,10 +11,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from lrplan.core.config import ScheduleConfig
-from lrplan.errors import LrplanError
 from lrplan.analysis.insights import Insight, Summary, insights, summarize
+from lrplan.core.config import ScheduleConfig
 from lrplan.core.planner import Schedule, plan
+from lrplan.errors import LrplanError
 
 #: "Near the peak": the rate is at least this share of the schedule's own peak.
 NEAR_PEAK = 0.9

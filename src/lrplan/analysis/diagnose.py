@@ -28,9 +28,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from lrplan.analysis.insights import fmt_lr
 from lrplan.core.config import ScheduleConfig
 from lrplan.errors import LrplanError
-from lrplan.analysis.insights import fmt_lr
 from lrplan.inputs.logs import LoggedLr, TrainingLog
 
 if TYPE_CHECKING:

@@ -26,11 +26,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lrplan.core.config import ScheduleConfig
-from lrplan.errors import LrplanError
 from lrplan.analysis.insights import SAME_RATE, fmt_lr
+from lrplan.core.config import ScheduleConfig
 from lrplan.core.planner import Schedule, plan
 from lrplan.core.schedulers import WARMUP_COS, WARMUP_COS_TORCH, first_line
+from lrplan.errors import LrplanError
 
 STATE_DICTS = "state-dicts"
 LAST_EPOCH = "last-epoch"

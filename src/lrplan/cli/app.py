@@ -17,8 +17,8 @@ from typer.core import TyperGroup
 
 from lrplan import __version__
 from lrplan.core.config import ScheduleConfig, build_config
-from lrplan.errors import LrplanError
 from lrplan.core.schedulers import WARMUP_COS
+from lrplan.errors import LrplanError
 
 if TYPE_CHECKING:
     from rich.console import Console

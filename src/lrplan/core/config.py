@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from lrplan.errors import LrplanError
-from lrplan.optim.checks import ScheduleArgumentError, check_warmup_cos_args
 from lrplan.core.schedulers import (
     RESERVED,
     WARMUP_COS,
@@ -29,6 +27,8 @@ from lrplan.core.schedulers import (
     thaw,
     uses,
 )
+from lrplan.errors import LrplanError
+from lrplan.optim.checks import ScheduleArgumentError, check_warmup_cos_args
 
 if TYPE_CHECKING:
     from lrplan.inputs.training_config import ConfigValues

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lrplan.core.config import ScheduleConfig
-from lrplan.errors import LrplanError
 from lrplan.core.schedulers import WARMUP_COS
+from lrplan.errors import LrplanError
 
 if TYPE_CHECKING:
     from torch.optim import Optimizer

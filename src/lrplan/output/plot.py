@@ -5,7 +5,8 @@ costs nothing on the CLI's start-up path. Figures are drawn on the Agg canvas di
 through pyplot, so no GUI backend is touched and nothing global is left behind.
 
 Every value drawn comes from ``Schedule.lrs`` (and the figures of
-:func:`lrplan.analysis.insights.summarize`, which reads them); nothing here computes a learning rate.
+:func:`~lrplan.analysis.insights.summarize`, which reads them); nothing here computes a
+learning rate.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from lrplan.analysis.insights import Summary, fmt_lr, summarize
 from lrplan.core.config import describe
 from lrplan.errors import LrplanError
 from lrplan.output.export import atomic_path, check_output_path
-from lrplan.analysis.insights import Summary, fmt_lr, summarize
 
 if TYPE_CHECKING:
     import numpy as np

@@ -13,8 +13,15 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lrplan.analysis.diagnose import (
+    CAUSES,
+    DIVERGE_RISE,
+    HEALTHY,
+    PLATEAU_FALL,
+    TAIL_SHARE,
+    Diagnosis,
+)
 from lrplan.core.config import describe
-from lrplan.analysis.diagnose import CAUSES, DIVERGE_RISE, HEALTHY, PLATEAU_FALL, TAIL_SHARE, Diagnosis
 from lrplan.output.plot import _TEXT_BOX, FIGURE_SIZE, PNG_DPI, save_figure
 
 if TYPE_CHECKING:

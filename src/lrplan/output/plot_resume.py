@@ -13,8 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lrplan.output.plot import FIGURE_SIZE, PNG_DPI, _curve_points, _shade_warmup, save_figure
 from lrplan.analysis.resume import ResumeReport, Scenario
+from lrplan.output.plot import FIGURE_SIZE, PNG_DPI, _curve_points, _shade_warmup, save_figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -10,11 +10,13 @@ from rich.table import Table
 from rich.text import Text
 
 from lrplan.analysis.compare import LOW, NEAR_PEAK
-from lrplan.core.config import ScheduleConfig, describe
-from lrplan.output.console import make_console as make_console  # re-exported: commands print through it
 from lrplan.analysis.insights import Insight, Summary, fmt_lr, span
+from lrplan.core.config import ScheduleConfig, describe
 from lrplan.core.planner import Schedule
 from lrplan.core.schedulers import WARMUP_COS
+from lrplan.output.console import (
+    make_console as make_console,  # re-exported: commands print through it
+)
 
 if TYPE_CHECKING:
     from lrplan.analysis.compare import Comparison, Metrics

@@ -8,8 +8,8 @@ from rich.text import Text
 
 from lrplan.analysis.check import PASSED, CheckReport
 from lrplan.analysis.insights import fmt_lr
-from lrplan.output.render import heading, insight_lines
 from lrplan.core.schedulers import WARMUP_COS, show_value, uses
+from lrplan.output.render import heading, insight_lines
 
 
 def settings_grid(report: CheckReport) -> Table:

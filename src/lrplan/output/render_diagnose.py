@@ -9,9 +9,9 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from lrplan.core.config import describe
 from lrplan.analysis.diagnose import CAUSES, HEALTHY, Diagnosis, same_rate
 from lrplan.analysis.insights import fmt_lr
+from lrplan.core.config import describe
 from lrplan.output.render import EDGE_ROWS, ELIDE_ABOVE
 
 SYMPTOM_STYLE = {

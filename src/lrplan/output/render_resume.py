@@ -10,8 +10,8 @@ from rich.table import Table
 from rich.text import Text
 
 from lrplan.analysis.insights import fmt_lr
-from lrplan.output.render import heading
 from lrplan.analysis.resume import ResumeReport, Scenario, load_overrides_note, resume_code
+from lrplan.output.render import heading
 
 #: Schedules longer than this show only the rows around the resume, and the first and last.
 ELIDE_ABOVE = 40
