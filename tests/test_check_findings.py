@@ -1,18 +1,18 @@
-"""lrplan.analysis.insights.findings: the levels and thresholds of what `lrplan check` reports."""
+"""lrplan.analysis.findings.findings: the levels and thresholds of what `lrplan check` reports."""
 
 from __future__ import annotations
 
 import pytest
 
-from lrplan.analysis.insights import (
+from lrplan.analysis.findings import (
     OPTIMIZER_LR_RANGES,
     STEP_LIKE_EPOCHS,
     STEP_LIKE_WARMUP_EPOCHS,
     findings,
-    insights,
     optimizer_key,
     sort_findings,
 )
+from lrplan.analysis.insights import insights
 from lrplan.core.config import ScheduleConfig
 from lrplan.core.planner import plan
 from tests.formula import formula_lr

@@ -342,8 +342,14 @@ def test_tune_refuses_a_config_naming_another_scheduler(run, tmp_path: Path) -> 
         (["--scheduler", "step", "--param", "step_size"], "--param 'step_size': give KEY=VALUE"),
         (["--scheduler", "step", "--param", "step_size=[3"], "'[3' is not a Python literal"),
         (["--scheduler", "step", "--param", "step_size=3", "--param", "step_size=4"], "twice"),
-        (["--scheduler", "cosine", "--param", "last_epoch=3"], "last_epoch is not a --param"),
-        (["--scheduler", "cosine", "--param", "optimizer=3"], "optimizer is not a --param"),
+        (
+            ["--scheduler", "cosine", "--param", "last_epoch=3"],
+            "--param last_epoch is not an argument to give",
+        ),
+        (
+            ["--scheduler", "cosine", "--param", "optimizer=3"],
+            "--param optimizer is not an argument to give",
+        ),
         (["--param", "gamma=0.5"], "warmup_cos takes no constructor arguments (gamma given)"),
         (["--scheduler", "step", "--param", "step_size=3", "--min-lr", "0"], "--min-lr does not"),
         (["--scheduler", "cosine", "--warmup-epochs", "2"], "--warmup-epochs does not apply to"),

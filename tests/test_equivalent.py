@@ -13,7 +13,8 @@ import json
 import pytest
 import torch
 
-from lrplan.analysis.equivalent import composition_code, equivalence
+from lrplan.analysis.equivalent import equivalence
+from lrplan.core.composition import composition_code
 from lrplan.core.config import ScheduleConfig
 from tests.formula import formula_lr
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lrplan.core.config import build_config
+from lrplan.inputs.settings import build_config
 from tests.formula import formula_lr
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

@@ -9,7 +9,8 @@ import tracemalloc
 
 import pytest
 
-from lrplan.analysis.insights import insights, summarize
+from lrplan.analysis.insights import insights
+from lrplan.analysis.summary import summarize
 from lrplan.core.config import ScheduleConfig
 from lrplan.core.planner import plan
 from lrplan.output import export

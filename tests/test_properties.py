@@ -156,11 +156,19 @@ ANY_VALUE = st.one_of(
     )
 )
 def test_any_settings_make_a_valid_config_or_one_lrplan_error(settings_: dict[str, object]) -> None:
-    from lrplan.core.config import MAX_ROWS, build_config
-    from lrplan.errors import LrplanError
+    from lrplan.core.config import MAX_ROWS
+    from lrplan.errors import LrplanError, ParameterError
+    from lrplan.inputs.settings import as_options, build_config
 
     try:
         config = build_config(None, settings_)
+    except ParameterError as error:
+        # The API names the parameter as Python spells it; the CLI words it as its option.
+        message = str(error)
+        assert message.startswith(f"invalid {error.parameter}:") and "\n" not in message
+        assert "--" not in message
+        assert error.message(as_options).startswith(f"invalid {as_options(error.parameter, None)}:")
+        return
     except LrplanError as error:
         message = str(error)
         assert message and "\n" not in message

@@ -23,16 +23,10 @@ from torch.optim import lr_scheduler as torch_schedulers
 
 from lrplan.core.config import ScheduleConfig
 from lrplan.core.planner import plan
-from lrplan.core.schedulers import (
-    BUILTINS,
-    call_text,
-    check_arguments,
-    constructor_kwargs,
-    literal,
-    parse_param,
-    parse_params,
-)
+from lrplan.core.registry import BUILTINS
+from lrplan.core.schedulers import call_text, check_arguments, constructor_kwargs
 from lrplan.errors import LrplanError
+from lrplan.inputs.params import literal, parse_param, parse_params
 from tests.formula import formula_lr
 
 Make = Callable[[torch.optim.Optimizer, int], Any]

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from lrplan.analysis.insights import Insight, fmt_lr, insights, summarize
+from lrplan.analysis.insights import insights
+from lrplan.analysis.summary import Insight, fmt_lr, summarize
 from lrplan.core.config import ScheduleConfig
 from lrplan.core.planner import DECAY, HOLD, RESTART, RISE, plan, shape_phase
 

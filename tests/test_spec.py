@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lrplan.core.config import SPEC_KEYS, ScheduleConfig, parse_spec, spec_config
+from lrplan.core.config import ScheduleConfig
 from lrplan.errors import LrplanError
+from lrplan.inputs.spec import SPEC_KEYS, parse_spec, spec_config
 
 DEFAULTS = ScheduleConfig()
 

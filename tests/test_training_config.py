@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from lrplan.core.config import build_config, load_settings
 from lrplan.errors import LrplanError
+from lrplan.inputs.settings import build_config, load_settings
 from tests.formula import formula_lr
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

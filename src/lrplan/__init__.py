@@ -13,15 +13,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lrplan.core.config import ScheduleConfig, build_config
+from lrplan.core.config import ScheduleConfig
 from lrplan.errors import LrplanError
+from lrplan.inputs.settings import build_config
 
 if TYPE_CHECKING:
-    from lrplan.analysis.insights import Insight, Summary, insights, summarize
+    from lrplan.analysis.insights import insights
+    from lrplan.analysis.summary import Insight, Summary, summarize
     from lrplan.core.planner import Schedule, plan
     from lrplan.optim import WarmupCosLR
 
-__version__ = "0.1.0"
+from lrplan._version import __version__
 
 __all__ = [
     "Insight",

@@ -1,14 +1,65 @@
-"""The one exception type for mistakes a user can make.
+"""The exception types for mistakes a user can make, and how their messages name parameters.
 
-The CLI turns an :class:`LrplanError` into a single line on stderr and exit code 2.
-Anything else that escapes is a bug in lrplan.
+The CLI turns an :class:`LrplanError` into a single line on stderr and exit code 2. Anything
+else that escapes is a bug in lrplan.
+
+The core and the analysis name parameters the way Python spells them (``lr``, ``min_lr``,
+``T_max``), in marks: ``«min_lr»`` for the parameter, ``«min_lr=1e-06»`` for a value of it,
+``«param.T_max=24»`` for a constructor argument of another scheduler. :func:`worded` turns the
+marks into the reader's words with a :data:`Naming`: :func:`as_arguments` (the default, for
+Python callers) writes ``min_lr=1e-06``; the CLI passes its own that writes ``--min-lr 1e-06``.
+This module imports nothing, so every layer may use it.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
+#: A parameter in a message: ``«name»`` or ``«name=value»``.
+MARK = re.compile(r"«([A-Za-z_][\w.]*)(?:=([^»]*))?»")
+
+#: How a reader spells a parameter (and a value of it, or None): ``(name, value) -> text``.
+Naming = Callable[[str, "str | None"], str]
+
+#: The prefix of a constructor argument of another scheduler than WarmupCosLR in a mark.
+PARAM = "param."
+
+
+def as_arguments(name: str, value: str | None) -> str:
+    """A parameter as a Python caller writes it: ``min_lr``, ``min_lr=1e-06``, ``T_max=24``."""
+    name = name.removeprefix(PARAM)
+    return name if value is None else f"{name}={value}"
+
+
+def worded(text: str, naming: Naming = as_arguments) -> str:
+    """``text`` with every mark replaced by ``naming``'s spelling of it."""
+    return MARK.sub(lambda match: naming(match[1], match[2]), text)
+
 
 class LrplanError(Exception):
-    """A user-fixable problem: a bad option value, config file or output path.
+    """A user-fixable problem: a bad value, config file or output path.
 
-    The message is one line that names the option (or file) and says what would be valid.
+    The message is one line that names the parameter (or file) and says what would be valid.
     """
+
+
+class ParameterError(LrplanError):
+    """One parameter has a bad value.
+
+    ``parameter`` names it as Python spells it (``lr``, ``warmup_epochs``, ``T_max``);
+    ``problem`` and ``fix`` may name parameters in marks (see :func:`worded`). ``str()`` of
+    the error is the message worded for Python callers; :meth:`message` words it for
+    another reader, and may name where the value came from (a config file's key).
+    """
+
+    def __init__(self, parameter: str, problem: str, fix: str) -> None:
+        self.parameter = parameter
+        self.problem = problem
+        self.fix = fix
+        super().__init__(self.message())
+
+    def message(self, naming: Naming = as_arguments, where: str | None = None) -> str:
+        """``invalid <where>: <problem>; <fix>``; ``where`` defaults to the parameter's name."""
+        name = where if where is not None else naming(self.parameter, None)
+        return f"invalid {name}: {worded(self.problem, naming)}; {worded(self.fix, naming)}"

@@ -1,8 +1,8 @@
 """``lrplan check``: every finding about a configuration, with a level, and an exit code for CI.
 
-The findings are :func:`~lrplan.analysis.insights.findings` (``show``'s insights and
-those only ``check`` adds) of the schedule the real scheduler plans. Exit code 0 when no finding is an error or a
-warning, 1 when one is; invalid input never gets here (it is exit code 2).
+The findings are :func:`~lrplan.analysis.findings.findings` (``show``'s insights and those
+only ``check`` adds) of the schedule the real scheduler plans. Exit code 0 when no finding
+is an error or a warning, 1 when one is; invalid input never gets here (it is exit code 2).
 """
 
 from __future__ import annotations
@@ -11,10 +11,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from lrplan.analysis.insights import Insight, Summary, findings, sort_findings, summarize
-from lrplan.core.config import KEYS, OPTION_OF_KEY, ScheduleConfig, coerce
+from lrplan.analysis.findings import findings, sort_findings
+from lrplan.analysis.summary import Insight, Summary, summarize
+from lrplan.core.config import ScheduleConfig
 from lrplan.core.planner import Schedule, plan
 from lrplan.errors import LrplanError
+from lrplan.inputs.settings import KEYS, OPTION_OF_KEY, coerce
 
 if TYPE_CHECKING:
     from lrplan.inputs.training_config import ConfigValues

@@ -11,7 +11,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from lrplan.analysis.insights import Insight, Summary, insights, summarize
+from lrplan.analysis.insights import insights
+from lrplan.analysis.summary import Insight, Summary, summarize
 from lrplan.core.config import ScheduleConfig
 from lrplan.core.planner import Schedule, plan
 from lrplan.errors import LrplanError

@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from lrplan.analysis.insights import fmt_lr
+from lrplan.analysis.summary import fmt_lr
 from lrplan.core.config import ScheduleConfig
 from lrplan.errors import LrplanError
 from lrplan.inputs.logs import LoggedLr, TrainingLog

@@ -26,10 +26,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lrplan.analysis.insights import SAME_RATE, fmt_lr
+from lrplan.analysis.summary import SAME_RATE, fmt_lr
 from lrplan.core.config import ScheduleConfig
 from lrplan.core.planner import Schedule, plan
-from lrplan.core.schedulers import WARMUP_COS, WARMUP_COS_TORCH, first_line
+from lrplan.core.registry import WARMUP_COS, WARMUP_COS_TORCH
+from lrplan.core.schedulers import first_line
 from lrplan.errors import LrplanError
 
 STATE_DICTS = "state-dicts"
@@ -388,7 +389,7 @@ def resume_code(config: ScheduleConfig) -> str:
     arguments = ", ".join(f"{name}={value!r}" for name, value in kwargs.items())
     build = f"scheduler = WarmupCosLR({{unit_note}}\n    optimizer, {arguments}\n)\n"
     if config.scheduler == WARMUP_COS_TORCH:
-        from lrplan.analysis.equivalent import composition_code
+        from lrplan.core.composition import composition_code
 
         code = composition_code(config)
         build = "".join(f"{line}\n" for line in code.splitlines() if line and line[0] != "#")

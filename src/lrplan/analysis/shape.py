@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from lrplan.analysis.insights import FLOOR_SLACK, SAME_RATE, Insight, Summary, fmt_lr, span
+from lrplan.analysis.summary import FLOOR_SLACK, SAME_RATE, Insight, Summary, fmt_lr, span
 from lrplan.core.planner import DECAY, RESTART, RISE, Schedule, same_rate, shape_phase
 from lrplan.core.schedulers import floor, length_argument
 

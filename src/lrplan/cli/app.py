@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 import typer
 from typer.core import TyperGroup
 
-from lrplan import __version__
-from lrplan.core.config import ScheduleConfig, build_config
-from lrplan.core.schedulers import WARMUP_COS
-from lrplan.errors import LrplanError
+from lrplan._version import __version__
+from lrplan.core.config import ScheduleConfig
+from lrplan.core.registry import WARMUP_COS
+from lrplan.errors import LrplanError, ParameterError
+from lrplan.inputs.settings import build_config
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -46,6 +47,10 @@ class LrplanGroup(TyperGroup):
         kwargs["standalone_mode"] = False
         try:
             result = super().main(*args, **kwargs)
+        except ParameterError as error:
+            from lrplan.inputs.settings import as_options
+
+            fail(error.message(as_options))
         except LrplanError as error:
             fail(str(error))
         except typer.Abort:
@@ -339,7 +344,7 @@ def schedule_config(
 
 def scheduler_options(scheduler: str | None, params: list[str] | None) -> dict[str, Any]:
     """``--scheduler`` and ``--param`` checked and parsed, by setting; None: not given."""
-    from lrplan.core.schedulers import check_name, parse_params
+    from lrplan.inputs.params import check_name, parse_params
 
     return {
         "scheduler": check_name(scheduler, "--scheduler") if scheduler is not None else None,
@@ -460,7 +465,8 @@ def show(
             f" has {settings.rows:,}; use --csv PATH (or --csv -) for every row"
         )
 
-    from lrplan.analysis.insights import insights, summarize
+    from lrplan.analysis.insights import insights
+    from lrplan.analysis.summary import summarize
     from lrplan.core.planner import plan
     from lrplan.output.progress import progress_bar
 
@@ -632,7 +638,7 @@ def check(
 
     Example: lrplan check --config examples/train_pluto.yaml
     """
-    from lrplan.core.config import load_settings
+    from lrplan.inputs.settings import load_settings
 
     given = {
         **schedule_options(lr, min_lr, warmup_epochs, epochs, interval, steps_per_epoch),
@@ -810,7 +816,7 @@ def compare(
 
     Example: lrplan compare lr=1e-3 lr=5e-4,warmup_epochs=5,label=gentle --png compare.png
     """
-    from lrplan.core.config import spec_config
+    from lrplan.inputs.spec import spec_config
 
     given = specs or []
     if len(given) < 2:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lrplan.core.config import ScheduleConfig
-from lrplan.core.schedulers import WARMUP_COS
+from lrplan.core.registry import WARMUP_COS
 from lrplan.errors import LrplanError
 
 if TYPE_CHECKING:

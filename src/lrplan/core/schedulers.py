@@ -1,29 +1,28 @@
-"""The schedulers lrplan plans: WarmupCosLR, torch's built-ins by short name, any class by path.
+"""Building the scheduler a ScheduleConfig names: its class, its arguments, the call.
 
-``--scheduler`` picks one, ``--param key=value`` passes constructor arguments after the
-optimizer. Each built-in says which of its arguments lrplan fills from the options (the
-planned length from ``--epochs``, a floor from ``--min-lr``, ...); ``--param`` overrides them.
-An import path ``package.module:ClassName`` names any ``LRScheduler`` subclass; importing it
-runs the user's code, so :mod:`lrplan.core.config` lets only the command line name one.
-
-Importing this module is torch-free: the CLI validates names and ``--param`` values with it
-before anything heavy is loaded. :func:`build` and :func:`check_arguments` import torch (and
-the named class) when called.
+WarmupCosLR, a torch built-in from :mod:`lrplan.core.registry`, or any ``LRScheduler``
+subclass by import path (importing it runs the user's code, so :mod:`lrplan.inputs` lets
+only the command line name one). :func:`build` and :func:`check_arguments` import torch
+(and the named class) when called; everything else here is torch-free.
 """
 
 from __future__ import annotations
 
-import ast
 import difflib
 import functools
-import keyword
-import math
-import re
 import shlex
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from lrplan.core.registry import (
+    BUILTINS,
+    WARMUP_COS,
+    WARMUP_COS_KINDS,
+    WARMUP_COS_TORCH,
+    builtin,
+    class_name_of,
+    keys_used,
+)
+from lrplan.core.values import thaw
 from lrplan.errors import LrplanError
 
 if TYPE_CHECKING:
@@ -31,13 +30,6 @@ if TYPE_CHECKING:
 
     from lrplan.core.config import ScheduleConfig
 
-WARMUP_COS = "warmup_cos"
-WARMUP_COS_TORCH = "warmup_cos_torch"
-#: The schedulers whose arguments are lrplan's own options (lr, min_lr, warmup, epochs) and
-#: that take no ``--param``: WarmupCosLR and its torch composition.
-WARMUP_COS_KINDS = (WARMUP_COS, WARMUP_COS_TORCH)
-
-_TORCH = "torch.optim.lr_scheduler"
 
 #: What a ScheduleConfig attribute stands for on the command line (for the listing).
 OPTION_OF_ATTRIBUTE = {
@@ -46,230 +38,16 @@ OPTION_OF_ATTRIBUTE = {
     "warmup_rows": "--warmup-epochs",
     "rows": "--epochs",
 }
-#: The config key each attribute comes from.
-KEY_OF_ATTRIBUTE = {
-    "lr": "lr",
-    "min_lr": "min_lr",
-    "warmup_rows": "warmup_epochs",
-    "rows": "epochs",
-}
-
-#: Constructor arguments lrplan passes itself, never through ``--param``.
-RESERVED = {
-    "optimizer": "lrplan passes its stand-in optimizer",
-    "last_epoch": "lrplan plans from the start (lrplan resume shows resuming)",
-}
-
-
-@dataclass(frozen=True)
-class Builtin:
-    """A scheduler lrplan knows by a short name.
-
-    ``target`` is what lrplan calls with the optimizer and the keyword arguments, as
-    ``module:attribute``. ``options`` fill arguments from the ScheduleConfig: pairs of the
-    argument and the config attribute (``rows`` is the planned length in the scheduler's
-    unit, ``warmup_rows`` the warm-up). ``defaults`` are lrplan's own defaults where torch's
-    do not plan what the short name says. ``length`` and ``floor`` name the arguments that
-    are the schedule's length and its floor, for the fixes insights suggest.
-    """
-
-    name: str
-    class_name: str
-    target: str
-    description: str
-    required: tuple[str, ...] = ()
-    options: tuple[tuple[str, str], ...] = ()
-    defaults: tuple[tuple[str, Any], ...] = ()
-    length: str | None = None
-    floor: str | None = None
-    example: str = ""
-
-    @property
-    def keys(self) -> frozenset[str]:
-        """The config keys this scheduler uses, beyond lr and epochs (always used)."""
-        return frozenset({"lr", "epochs"} | {KEY_OF_ATTRIBUTE[a] for _, a in self.options})
-
-    @property
-    def takes_params(self) -> bool:
-        return self.name not in WARMUP_COS_KINDS
-
-
-_WARMUP_COS_OPTIONS = (
-    ("min_lr", "min_lr"),
-    ("lr", "lr"),
-    ("warmup_epochs", "warmup_rows"),
-    ("epochs", "rows"),
-)
-
-#: Every short name, in the order ``lrplan schedulers`` lists them.
-BUILTINS: dict[str, Builtin] = {
-    builtin.name: builtin
-    for builtin in (
-        Builtin(
-            WARMUP_COS,
-            "WarmupCosLR",
-            "lrplan.optim.warmup_cos_lr:WarmupCosLR",
-            "linear warm-up to lr, then a cosine down to min_lr (the default)",
-            options=_WARMUP_COS_OPTIONS,
-            length="epochs",
-            floor="min_lr",
-        ),
-        Builtin(
-            WARMUP_COS_TORCH,
-            "SequentialLR",
-            "lrplan.analysis.equivalent:composition",
-            "WarmupCosLR's curve from torch's LinearLR and CosineAnnealingLR in a"
-            " SequentialLR (lrplan equivalent prints the code)",
-            options=_WARMUP_COS_OPTIONS,
-            floor="min_lr",
-        ),
-        Builtin(
-            "cosine",
-            "CosineAnnealingLR",
-            f"{_TORCH}:CosineAnnealingLR",
-            "a cosine from lr down to eta_min over T_max",
-            options=(("T_max", "rows"), ("eta_min", "min_lr")),
-            length="T_max",
-            floor="eta_min",
-        ),
-        Builtin(
-            "cosine_restarts",
-            "CosineAnnealingWarmRestarts",
-            f"{_TORCH}:CosineAnnealingWarmRestarts",
-            "cosine cycles of T_0 epochs (each T_mult times longer than the last), each"
-            " restarting at lr",
-            required=("T_0",),
-            options=(("eta_min", "min_lr"),),
-            floor="eta_min",
-            example="T_0=10",
-        ),
-        Builtin(
-            "onecycle",
-            "OneCycleLR",
-            f"{_TORCH}:OneCycleLR",
-            "up from max_lr / div_factor to max_lr over pct_start of the run, then down far"
-            " below the start",
-            options=(("max_lr", "lr"), ("total_steps", "rows")),
-            length="total_steps",
-        ),
-        Builtin(
-            "linear",
-            "LinearLR",
-            f"{_TORCH}:LinearLR",
-            "lr times a factor going linearly from start_factor to end_factor over total_iters",
-            options=(("total_iters", "rows"),),
-            length="total_iters",
-            example="start_factor=1.0 end_factor=0.01",
-        ),
-        Builtin(
-            "step",
-            "StepLR",
-            f"{_TORCH}:StepLR",
-            "the rate times gamma every step_size epochs",
-            required=("step_size",),
-            example="step_size=10 gamma=0.5",
-        ),
-        Builtin(
-            "multistep",
-            "MultiStepLR",
-            f"{_TORCH}:MultiStepLR",
-            "the rate times gamma at each milestone",
-            required=("milestones",),
-            example="milestones=[10,20]",
-        ),
-        Builtin(
-            "exponential",
-            "ExponentialLR",
-            f"{_TORCH}:ExponentialLR",
-            "the rate times gamma every epoch",
-            required=("gamma",),
-            example="gamma=0.9",
-        ),
-        Builtin(
-            "polynomial",
-            "PolynomialLR",
-            f"{_TORCH}:PolynomialLR",
-            "down to 0 over total_iters as (1 - t / total_iters) ** power",
-            options=(("total_iters", "rows"),),
-            length="total_iters",
-            example="power=2.0",
-        ),
-        Builtin(
-            "constant",
-            "ConstantLR",
-            f"{_TORCH}:ConstantLR",
-            "lr times factor for total_iters epochs; lrplan's default factor 1.0 keeps lr"
-            " for the whole run",
-            options=(("total_iters", "rows"),),
-            defaults=(("factor", 1.0),),
-            length="total_iters",
-        ),
-    )
-}
-
-_IMPORT_PATH = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
-_DOTTED = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)+$")
-
-
-def is_import_path(name: str) -> bool:
-    """True for ``package.module:ClassName`` (or a dotted ``package.module.ClassName``)."""
-    return bool(_IMPORT_PATH.match(name) or _DOTTED.match(name))
-
-
-def builtin(name: str) -> Builtin | None:
-    """The short name's entry, or None for an import path."""
-    return BUILTINS.get(name)
-
-
-def check_name(name: object, where: str) -> str:
-    """``name`` as lrplan stores it: a short name, or an import path as ``module:Class``.
-
-    Raises:
-        LrplanError: naming ``where``, for an unknown short name (with the closest one and
-            the list) or text that is neither a short name nor an import path.
-    """
-    normal = normal_name(name)
-    if normal is None:
-        problem, fix = name_problem(name)
-        raise LrplanError(f"{where}: {problem}; {fix}")
-    return normal
-
-
-def normal_name(name: object) -> str | None:
-    """A short name as it is, an import path as ``module:Class``; None if it is neither."""
-    text = str(name).strip() if name is not None else ""
-    if text in BUILTINS or _IMPORT_PATH.match(text):
-        return text
-    if _DOTTED.match(text):
-        module, _, attribute = text.rpartition(".")
-        return f"{module}:{attribute}"
-    return None
-
-
-def name_problem(name: object) -> tuple[str, str]:
-    """What is wrong with a name :func:`normal_name` refuses, and the fix."""
-    text = str(name).strip() if name is not None else ""
-    close = difflib.get_close_matches(text.lower(), BUILTINS, n=1)
-    hint = f" (did you mean {close[0]}?)" if close else ""
-    return (
-        f"unknown scheduler {text!r}{hint}",
-        f"give one of {', '.join(BUILTINS)} ('lrplan schedulers' lists them), or an import"
-        " path package.module:ClassName",
-    )
 
 
 def class_name(config: ScheduleConfig) -> str:
     """The class the schedule is planned with, as a user knows it: ``CosineAnnealingLR``."""
-    known = builtin(config.scheduler)
-    if known is not None:
-        return known.class_name
-    return config.scheduler.rpartition(":")[2].rpartition(".")[2]
+    return class_name_of(config.scheduler)
 
 
 def uses(config: ScheduleConfig) -> frozenset[str]:
     """The schedule keys that shape ``config``'s scheduler: lr and epochs always."""
-    known = builtin(config.scheduler)
-    return known.keys if known is not None else frozenset({"lr", "epochs"})
+    return keys_used(config.scheduler)
 
 
 def constructor_kwargs(config: ScheduleConfig) -> dict[str, Any]:
@@ -314,95 +92,6 @@ def length_argument(config: ScheduleConfig) -> str | None:
     """The argument that sets the scheduler's length (``T_max``), if lrplan knows it."""
     known = builtin(config.scheduler)
     return known.length if known is not None else None
-
-
-# --- --param values ------------------------------------------------------------------------
-
-_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
-_WORDS = {"true": True, "false": False, "none": None, "null": None}
-PARAM_FORM = "give KEY=VALUE with a Python literal: step_size=10, gamma=0.5, milestones=[10,20]"
-
-
-def parse_param(text: str, where: str) -> tuple[str, Any]:
-    """``key=value`` of ``--param``: the value read as a Python literal.
-
-    Numbers, ``True``/``False`` (also ``true``/``false``), ``None``, quoted strings and lists
-    or tuples of them. A bare word such as ``cos`` is the string ``'cos'``.
-
-    Raises:
-        LrplanError: naming ``where``, for a missing ``=``, a key that is not a Python
-            name, or a value that does not parse or is of another type.
-    """
-    key, equals, raw = (part.strip() for part in text.partition("="))
-    if not equals or not key:
-        raise LrplanError(f"{where} {text!r}: {PARAM_FORM}")
-    if not key.isidentifier() or keyword.iskeyword(key):
-        raise LrplanError(f"{where} {text!r}: {key!r} is not an argument name; {PARAM_FORM}")
-    if not raw:
-        raise LrplanError(f"{where} {text!r}: {key}= has no value; {PARAM_FORM}")
-    return key, literal(raw, f"{where} {text!r}")
-
-
-def literal(raw: str, where: str) -> Any:
-    """``raw`` read as an argument value (see :func:`parse_param`), frozen (lists as tuples)."""
-    text = raw.strip()
-    if text.lower() in _WORDS:
-        return _WORDS[text.lower()]
-    if text.isidentifier() and not keyword.iskeyword(text):
-        return text
-    try:
-        value = ast.literal_eval(text)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        raise LrplanError(
-            f"{where}: {text!r} is not a Python literal; give a number (0.5), True or False,"
-            " a string ('cos') or a list ([10, 20])"
-        ) from None
-    return freeze(value, where)
-
-
-def freeze(value: Any, where: str, *, numeric_strings: bool = False) -> Any:
-    """``value`` checked to be an argument lrplan can pass, with lists as tuples (hashable).
-
-    With ``numeric_strings`` (values from YAML, which reads ``1e-3`` as a string), strings
-    that read as numbers become numbers.
-
-    Raises:
-        LrplanError: for a value that is not a number, bool, None, string or sequence of them,
-            and for a number that is not finite.
-    """
-    if isinstance(value, bool) or value is None or isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise LrplanError(f"{where}: {value!r} is not a finite number")
-        return value
-    if isinstance(value, str):
-        text = value.strip()
-        if numeric_strings and _NUMBER.match(text):
-            whole = "." not in text and "e" not in text.lower()
-            return int(text) if whole else freeze(float(text), where)
-        return value
-    if isinstance(value, (list, tuple)):
-        return tuple(freeze(item, where, numeric_strings=numeric_strings) for item in value)
-    raise LrplanError(
-        f"{where}: a {type(value).__name__} is not a value lrplan passes (numbers, True,"
-        " False, None, strings and lists of them)"
-    )
-
-
-def thaw(value: Any) -> Any:
-    """A frozen value as the constructor gets it: tuples back to lists."""
-    if isinstance(value, tuple):
-        return [thaw(item) for item in value]
-    return value
-
-
-def show_value(value: Any) -> str:
-    """A parameter value as a user writes it: ``10``, ``0.5``, ``[10, 20]``, ``'cos'``."""
-    return repr(thaw(value))
-
-
-# --- torch: loading, checking and building -----------------------------------------------
 
 
 def check_arguments(config: ScheduleConfig, where: str = "", param_form: str = "--param") -> None:
@@ -629,25 +318,3 @@ def listing() -> list[dict[str, Any]]:
             }
         )
     return rows
-
-
-def merge_params(
-    base: tuple[tuple[str, Any], ...], extra: Mapping[str, Any] | tuple[tuple[str, Any], ...]
-) -> tuple[tuple[str, Any], ...]:
-    """``base`` with ``extra``'s keys set over it, in order of first appearance."""
-    merged = dict(base)
-    merged.update(dict(extra))
-    return tuple(merged.items())
-
-
-def parse_params(
-    texts: list[str] | tuple[str, ...], where: str = "--param"
-) -> tuple[tuple[str, Any], ...]:
-    """Every ``--param KEY=VALUE`` parsed (:func:`parse_param`); a key given twice is refused."""
-    params: dict[str, Any] = {}
-    for text in texts:
-        key, value = parse_param(text, where)
-        if key in params:
-            raise LrplanError(f"{where} {key}=... is given twice; give each argument once")
-        params[key] = value
-    return tuple(params.items())

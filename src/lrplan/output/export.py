@@ -18,7 +18,7 @@ from lrplan.errors import LrplanError
 
 if TYPE_CHECKING:
     from lrplan.analysis.compare import Comparison
-    from lrplan.analysis.insights import Insight, Summary
+    from lrplan.analysis.summary import Insight, Summary
     from lrplan.core.planner import Schedule
 
 #: Bumped when a field of ``--json`` output changes meaning or disappears.
@@ -238,7 +238,7 @@ def _document_head(
     schedule: Schedule, summary: Summary, found: Sequence[Insight]
 ) -> dict[str, Any]:
     """Every key of :func:`schedule_document` but ``rows``."""
-    from lrplan import __version__
+    from lrplan._version import __version__
     from lrplan.core.schedulers import call_text
 
     return {
@@ -278,7 +278,7 @@ def comparison_document(
     ``rows[i].lrs`` holds one rate per candidate in the order of ``candidates``, null once a
     candidate has ended; ``rows[i].ratio`` (two candidates only) is the second ÷ the first.
     """
-    from lrplan import __version__
+    from lrplan._version import __version__
     from lrplan.core.schedulers import call_text
 
     step_mode = comparison.step_mode

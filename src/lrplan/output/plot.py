@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from lrplan.analysis.insights import Summary, fmt_lr, summarize
+from lrplan.analysis.summary import Summary, fmt_lr, summarize
 from lrplan.core.config import describe
 from lrplan.errors import LrplanError
 from lrplan.output.export import atomic_path, check_output_path
@@ -289,7 +289,7 @@ def _last_text(summary: Summary, per_epoch: int, floor_name: str = "min_lr") -> 
 def _warmup_of(schedule: Schedule) -> int | None:
     """The warm-up to shade, in epochs: WarmupCosLR's and its torch composition's; None for
     other schedulers, whose shape has no warm-up setting."""
-    from lrplan.core.schedulers import WARMUP_COS_KINDS
+    from lrplan.core.registry import WARMUP_COS_KINDS
 
     config = schedule.config
     return config.warmup_epochs if config.scheduler in WARMUP_COS_KINDS else None

@@ -10,10 +10,10 @@ from rich.table import Table
 from rich.text import Text
 
 from lrplan.analysis.compare import LOW, NEAR_PEAK
-from lrplan.analysis.insights import Insight, Summary, fmt_lr, span
+from lrplan.analysis.summary import Insight, Summary, fmt_lr, span
 from lrplan.core.config import ScheduleConfig, describe
 from lrplan.core.planner import Schedule
-from lrplan.core.schedulers import WARMUP_COS
+from lrplan.core.registry import WARMUP_COS
 from lrplan.output.console import (
     make_console as make_console,  # re-exported: commands print through it
 )
@@ -141,7 +141,8 @@ def summary_grid(schedule: Schedule, summary: Summary) -> Table:
 
 def floor_label(config: ScheduleConfig) -> str:
     """What the schedule's floor is called: ``min_lr``, ``eta_min``; empty without one."""
-    from lrplan.core.schedulers import WARMUP_COS, floor
+    from lrplan.core.registry import WARMUP_COS
+    from lrplan.core.schedulers import floor
 
     if config.scheduler == WARMUP_COS:
         return "min_lr"
@@ -152,7 +153,8 @@ def floor_label(config: ScheduleConfig) -> str:
 def heading(config: ScheduleConfig, source: str = "") -> Group:
     """``show``'s first line: the class, the unit and the settings; for a scheduler other
     than WarmupCosLR also the constructor call lrplan makes and the optimizer's lr."""
-    from lrplan.core.schedulers import WARMUP_COS, call_text
+    from lrplan.core.registry import WARMUP_COS
+    from lrplan.core.schedulers import call_text
 
     title = Text(f"{config.class_name} per {config.unit}: {config.name}{source}", style="bold")
     if config.scheduler == WARMUP_COS:

@@ -7,8 +7,10 @@ from rich.table import Table
 from rich.text import Text
 
 from lrplan.analysis.check import PASSED, CheckReport
-from lrplan.analysis.insights import fmt_lr
-from lrplan.core.schedulers import WARMUP_COS, show_value, uses
+from lrplan.analysis.summary import fmt_lr
+from lrplan.core.registry import WARMUP_COS
+from lrplan.core.schedulers import uses
+from lrplan.core.values import show_value
 from lrplan.output.render import heading, insight_lines
 
 

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from lrplan.analysis.diagnose import CAUSES, HEALTHY, Diagnosis, same_rate
-from lrplan.analysis.insights import fmt_lr
+from lrplan.analysis.summary import fmt_lr
 from lrplan.core.config import describe
 from lrplan.output.render import EDGE_ROWS, ELIDE_ABOVE
 

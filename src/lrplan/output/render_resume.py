@@ -9,8 +9,8 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from lrplan.analysis.insights import fmt_lr
 from lrplan.analysis.resume import ResumeReport, Scenario, load_overrides_note, resume_code
+from lrplan.analysis.summary import fmt_lr
 from lrplan.output.render import heading
 
 #: Schedules longer than this show only the rows around the resume, and the first and last.
