@@ -344,11 +344,11 @@ def test_tune_refuses_a_config_naming_another_scheduler(run, tmp_path: Path) -> 
         (["--scheduler", "step", "--param", "step_size=3", "--param", "step_size=4"], "twice"),
         (
             ["--scheduler", "cosine", "--param", "last_epoch=3"],
-            "--param last_epoch is not an argument to give",
+            "--param last_epoch is not an argument",
         ),
         (
             ["--scheduler", "cosine", "--param", "optimizer=3"],
-            "--param optimizer is not an argument to give",
+            "--param optimizer is not an argument",
         ),
         (["--param", "gamma=0.5"], "warmup_cos takes no constructor arguments (gamma given)"),
         (["--scheduler", "step", "--param", "step_size=3", "--min-lr", "0"], "--min-lr does not"),
