@@ -5,12 +5,13 @@ with its fix, and how rates and positions are written (:func:`fmt_lr`, :func:`sp
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from lrplan.core.planner import Schedule
 from lrplan.core.registry import WARMUP_COS
 from lrplan.core.schedulers import floor
+from lrplan.errors import Naming, as_arguments, worded
 
 Level = Literal["error", "warning", "note"]
 
@@ -26,15 +27,45 @@ FLOOR_SLACK = 0.01
 
 @dataclass(frozen=True)
 class Insight:
-    """One thing worth knowing about a schedule, with a concrete fix."""
+    """One thing worth knowing about a schedule, with a concrete fix.
+
+    ``message`` and ``fix`` name parameters as Python spells them (``min_lr``,
+    ``warmup_epochs=5``); they may be written with marks (``«min_lr»``, see
+    :func:`lrplan.errors.worded`), which :meth:`worded` spells for another reader (the CLI
+    writes ``--min-lr``). ``changes`` are the fix's suggested values, as data:
+    ``(("warmup_epochs", 5),)``.
+    """
 
     code: str
     level: Level
     message: str
     fix: str
+    changes: tuple[tuple[str, Any], ...] = ()
+    #: The message and fix as written, marks and all; filled when they are made.
+    marked: tuple[str, str] = field(default=("", ""), repr=False, compare=False)
 
-    def to_dict(self) -> dict[str, str]:
-        return asdict(self)
+    def __post_init__(self) -> None:
+        if self.marked == ("", ""):
+            object.__setattr__(self, "marked", (self.message, self.fix))
+            object.__setattr__(self, "message", worded(self.message))
+            object.__setattr__(self, "fix", worded(self.fix))
+
+    def worded(self, naming: Naming = as_arguments) -> tuple[str, str]:
+        """The message and the fix, with parameters spelled by ``naming``."""
+        message, fix = self.marked
+        return worded(message, naming), worded(fix, naming)
+
+    def to_dict(self, naming: Naming = as_arguments) -> dict[str, Any]:
+        """The insight as JSON values, worded by ``naming``; ``changes`` as
+        ``[{"parameter": ..., "value": ...}]``."""
+        message, fix = self.worded(naming)
+        return {
+            "code": self.code,
+            "level": self.level,
+            "message": message,
+            "fix": fix,
+            "changes": [{"parameter": name, "value": value} for name, value in self.changes],
+        }
 
 
 @dataclass(frozen=True)

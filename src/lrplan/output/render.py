@@ -14,6 +14,7 @@ from lrplan.analysis.summary import Insight, Summary, fmt_lr, span
 from lrplan.core.config import ScheduleConfig, describe
 from lrplan.core.planner import Schedule
 from lrplan.core.registry import WARMUP_COS
+from lrplan.inputs.settings import as_options
 from lrplan.output.console import (
     make_console as make_console,  # re-exported: commands print through it
 )
@@ -171,8 +172,9 @@ def insight_lines(found: Sequence[Insight]) -> Table | Text:
     grid.add_column(no_wrap=True)
     grid.add_column()
     for insight in found:
-        message = Text(insight.message)
-        message.append(f"\nfix: {insight.fix}", style="dim")
+        said, fix = insight.worded(as_options)
+        message = Text(said)
+        message.append(f"\nfix: {fix}", style="dim")
         grid.add_row(Text(insight.level, style=_LEVEL_STYLE[insight.level]), message)
     return grid
 
