@@ -14,7 +14,8 @@ import pytest
 from lrplan.analysis.insights import insights
 from lrplan.analysis.summary import Insight, fmt_lr, summarize
 from lrplan.core.config import ScheduleConfig
-from lrplan.core.planner import DECAY, HOLD, RESTART, RISE, plan, shape_phase
+from lrplan.core.planner import plan
+from lrplan.core.rates import DECAY, HOLD, RESTART, RISE, shape_phase
 
 
 def found(**settings: Any) -> dict[str, Insight]:

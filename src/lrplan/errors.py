@@ -37,6 +37,16 @@ def worded(text: str, naming: Naming = as_arguments) -> str:
     return MARK.sub(lambda match: naming(match[1], match[2]), text)
 
 
+def first_line(error: BaseException, default: str | None = None) -> str:
+    """The first line of an exception's message (a KeyError's quotes removed); ``default``
+    (the exception's type name unless given) when it has none."""
+    text = str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)
+    lines = text.strip().splitlines()
+    if lines:
+        return lines[0]
+    return type(error).__name__ if default is None else default
+
+
 class LrplanError(Exception):
     """A user-fixable problem: a bad value, config file or output path.
 

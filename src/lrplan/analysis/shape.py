@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from lrplan.analysis.summary import FLOOR_SLACK, SAME_RATE, Insight, Summary, fmt_lr, span
-from lrplan.core.planner import DECAY, RESTART, RISE, Schedule, same_rate, shape_phase
+from lrplan.analysis.summary import FLOOR_SLACK, Insight, Summary, fmt_lr, span
+from lrplan.core.planner import Schedule
+from lrplan.core.rates import DECAY, RESTART, RISE, SAME_RATE, same_rate, shape_phase
 from lrplan.core.schedulers import floor, length_argument
 
 #: A plateau worth describing lasts at least this many epochs.

@@ -9,16 +9,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from lrplan.core.planner import Schedule
+from lrplan.core.rates import same_rate
 from lrplan.core.registry import WARMUP_COS
 from lrplan.core.schedulers import floor
 from lrplan.errors import Naming, as_arguments, worded
 
 Level = Literal["error", "warning", "note"]
-
-
-#: Two rates closer than this (relative) count as the same rate, e.g. the held peak: a few
-#: ulps, since ``min_lr + (lr - min_lr)`` may differ from ``lr`` in the last bit.
-SAME_RATE = 1e-14
 
 
 #: The last trained rate is "above the floor" when it exceeds min_lr by more than this share.
@@ -88,15 +84,11 @@ class Summary:
         return data
 
 
-def _same(a: float, b: float) -> bool:
-    return math.isclose(a, b, rel_tol=SAME_RATE, abs_tol=0.0)
-
-
 def summarize(schedule: Schedule) -> Summary:
     """Peak and where it is held, last trained rate against ``min_lr``, and the mean."""
     lrs = schedule.lrs
     peak = max(lrs)
-    peak_at = tuple(index for index, lr in enumerate(lrs) if _same(lr, peak))
+    peak_at = tuple(index for index, lr in enumerate(lrs) if same_rate(lr, peak))
     last = lrs[-1]
     min_lr = _floor_of(schedule)
     return Summary(

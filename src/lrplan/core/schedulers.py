@@ -23,7 +23,7 @@ from lrplan.core.registry import (
     keys_used,
 )
 from lrplan.core.values import thaw
-from lrplan.errors import LrplanError
+from lrplan.errors import LrplanError, first_line
 
 if TYPE_CHECKING:
     from torch.optim import Optimizer
@@ -145,13 +145,6 @@ def build(
         raise LrplanError(
             f"{call_text(config)} raised {type(error).__name__}: {first_line(error)}"
         ) from None
-
-
-def first_line(error: BaseException) -> str:
-    """The first line of an exception's message (KeyError's quotes removed)."""
-    text = str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)
-    lines = text.strip().splitlines()
-    return lines[0] if lines else type(error).__name__
 
 
 def _prefix(where: str) -> str:

@@ -18,15 +18,14 @@ from lrplan.inputs.settings import as_options
 from lrplan.output.console import (
     make_console as make_console,  # re-exported: commands print through it
 )
+from lrplan.output.rows import kept_rows
 
 if TYPE_CHECKING:
     from lrplan.analysis.compare import Comparison, Metrics
     from lrplan.analysis.equivalent import Equivalence
     from lrplan.analysis.tuning import Remedy, Symptom
 
-#: Schedules longer than this show their head and tail unless ``--all`` is given.
-ELIDE_ABOVE = 40
-#: Rows shown at each end of an elided table.
+#: Rows shown at each end of an elided schedule or comparison (see lrplan.output.rows).
 EDGE_ROWS = 10
 #: ``--all`` renders at most this many rows in the terminal; longer ones belong in a CSV.
 ALL_ROWS_LIMIT = 10_000
@@ -58,19 +57,14 @@ def shown_rows(schedule: Schedule, show_all: bool = False) -> tuple[list[int | N
     caption = ""
     if per_epoch > 1:
         caption = f"the first step of each epoch and the last step, of {count:,} steps"
-    if len(candidates) > ELIDE_ABOVE:
+    kept = kept_rows(len(candidates), edge=EDGE_ROWS)
+    candidates_shown = [None if at is None else candidates[at] for at in kept]
+    if None in kept:
         hidden = len(candidates) - 2 * EDGE_ROWS
         if per_epoch > 1:
             caption = f"the first step of the first and last {EDGE_ROWS} epochs, of {count:,} steps"
         else:
             caption = f"{hidden:,} of {count:,} epochs not shown"
-        candidates_shown: list[int | None] = [
-            *candidates[:EDGE_ROWS],
-            None,
-            *candidates[-EDGE_ROWS:],
-        ]
-    else:
-        candidates_shown = list(candidates)
     if caption:
         more = "--all shows every row" if count <= ALL_ROWS_LIMIT else "--csv PATH has every row"
         caption = f"{caption}: {more}"
@@ -244,18 +238,7 @@ def candidates_grid(comparison: Comparison) -> Table:
 def _compared_rows(comparison: Comparison, show_all: bool) -> list[int | None]:
     """The rows to show, None marking an elision: all, or the head, the tail, and the last
     rows of every candidate that ends early (where the curves part)."""
-    count = len(comparison)
-    if show_all or count <= ELIDE_ABOVE:
-        return list(range(count))
-    keep = set(range(EDGE_ROWS)) | set(range(count - EDGE_ROWS, count))
-    for end in comparison.ends():
-        keep |= {row for row in range(end - 1, end + 2) if 0 <= row < count}
-    shown: list[int | None] = []
-    for row in sorted(keep):
-        if shown and shown[-1] is not None and row != shown[-1] + 1:
-            shown.append(None)
-        shown.append(row)
-    return shown
+    return kept_rows(len(comparison), edge=EDGE_ROWS, around=comparison.ends(), show_all=show_all)
 
 
 #: Width of a rate as :func:`fmt_lr` writes it (``9.799e-04``).
