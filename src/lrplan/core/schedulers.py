@@ -18,6 +18,7 @@ from lrplan.core.registry import (
     WARMUP_COS_TORCH,
     builtin,
     class_name_of,
+    framework_of,
     keys_used,
 )
 from lrplan.core.values import thaw
@@ -57,6 +58,10 @@ def call_text(config: ScheduleConfig) -> str:
     eta_min=1e-05)``; SequentialLR(...) for the torch composition."""
     if config.scheduler == WARMUP_COS_TORCH:
         return "SequentialLR(optimizer, [LinearLR(...), CosineAnnealingLR(...)], milestones=...)"
+    if framework_of(config.scheduler):
+        from lrplan.core import frameworks
+
+        return frameworks.call_text(config)
     arguments = "".join(f", {key}={value!r}" for key, value in constructor_kwargs(config).items())
     return f"{class_name(config)}(optimizer{arguments})"
 
@@ -95,6 +100,11 @@ def check_arguments(config: ScheduleConfig, where: str = "") -> None:
     """
     if config.scheduler in WARMUP_COS_KINDS:
         return
+    if framework_of(config.scheduler):
+        from lrplan.core import frameworks
+
+        frameworks.check(config, where)
+        return
     target = _load(config.scheduler, where)
     _check_signature(config, target, where)
 
@@ -119,19 +129,29 @@ def build(
 
         extra: dict[str, Any] = {} if last_epoch is None else {"last_epoch": last_epoch}
         return WarmupCosLR(optimizer, **config.scheduler_kwargs(), **extra)
+    from lrplan.core import frameworks
+
+    if framework_of(config.scheduler):
+        if last_epoch is not None:
+            raise LrplanError(
+                f"«scheduler={config.scheduler}» is planned from the start only; lrplan cannot"
+                " resume a framework's schedule"
+            )
+        return frameworks.build(config, optimizer)
     target = _load(config.scheduler, "")
     _check_signature(config, target, "")
     kwargs = constructor_kwargs(config)
     if last_epoch is not None:
         kwargs["last_epoch"] = last_epoch
     if not wrap:
-        return target(optimizer, **kwargs)
+        return frameworks.wrap(target(optimizer, **kwargs), config)
     try:
-        return target(optimizer, **kwargs)
+        scheduler = target(optimizer, **kwargs)
     except Exception as error:  # the scheduler's own code: any exception is a bad argument
         raise LrplanError(
             f"{call_text(config)} raised {type(error).__name__}: {first_line(error)}"
         ) from None
+    return frameworks.wrap(scheduler, config)
 
 
 def _prefix(where: str) -> str:
@@ -160,7 +180,6 @@ def _import(target: str) -> Any:
 
 def _import_user_class(name: str, label: str) -> Any:
     """Import ``module:Class`` from the user's environment (the working folder included)."""
-    import importlib
     import os
     import sys
 
@@ -168,8 +187,12 @@ def _import_user_class(name: str, label: str) -> Any:
     # As `python -m` does: the user's own training code in the working folder is importable.
     if os.getcwd() not in sys.path and "" not in sys.path:
         sys.path.insert(0, os.getcwd())
+    from lrplan.core import frameworks
+
     try:
-        found: Any = importlib.import_module(module_name)
+        found: Any = frameworks.import_module(module_name)
+    except LrplanError as error:
+        raise LrplanError(f"{label}: {error}") from None
     except ModuleNotFoundError as error:
         missing = error.name or module_name
         raise LrplanError(
@@ -191,6 +214,8 @@ def _import_user_class(name: str, label: str) -> Any:
         found = getattr(found, part)
     from torch.optim.lr_scheduler import LRScheduler
 
+    if frameworks.accepts(found):
+        return found
     if not (isinstance(found, type) and issubclass(found, LRScheduler)):
         kind = "class" if isinstance(found, type) else type(found).__name__
         raise LrplanError(
@@ -224,8 +249,11 @@ def signature_text(target: Any) -> str:
 def _check_signature(config: ScheduleConfig, target: Any, where: str) -> None:
     import inspect
 
+    from lrplan.core import frameworks
+
     prefix = _prefix(where)
-    if isinstance(target, type):
+    # timm's schedulers step with the epoch, given by its training loop (frameworks.timm).
+    if isinstance(target, type) and not frameworks.accepts(target):
         step = inspect.signature(target.step)  # type: ignore[attr-defined]
         needs = [
             p.name
