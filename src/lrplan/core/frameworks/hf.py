@@ -124,6 +124,16 @@ def trainer_steps(
     steps_per_epoch = max(
         batches // gradient_accumulation_steps + int(batches % gradient_accumulation_steps > 0), 1
     )
+    return run_steps(steps_per_epoch, num_train_epochs, max_steps, batches)
+
+
+def run_steps(
+    steps_per_epoch: int, num_train_epochs: float = 3.0, max_steps: int = -1, batches: int = 0
+) -> TrainerSteps:
+    """The run's length from its optimizer steps per epoch, as Trainer computes it:
+    ``max_steps`` if above 0 (over ``ceil(max_steps / steps_per_epoch)`` epochs), else
+    ``ceil(num_train_epochs * steps_per_epoch)`` steps over ``ceil(num_train_epochs)`` epochs.
+    ``batches`` is the batches per device, if known."""
     if max_steps > 0:
         total = max_steps
         epochs = max_steps // steps_per_epoch + int(max_steps % steps_per_epoch > 0)

@@ -1,0 +1,146 @@
+"""Training configs of frameworks that build their own schedules: Hugging Face
+TrainingArguments (and recipes of TRL, LLaMA-Factory, alignment-handbook, axolotl), timm's
+train.py arguments (``args.yaml``, ``-c`` configs) and DeepSpeed's JSON config.
+
+:func:`read_framework` recognizes the framework from the document's keys and returns the
+schedule's settings with where each came from (:class:`FrameworkSettings`); the numbers the
+framework computes itself (Trainer's steps, timm's run length) are computed by
+:mod:`lrplan.core.frameworks`. Torch-free until the settings are turned into a plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lrplan.errors import LrplanError
+
+if TYPE_CHECKING:
+    from lrplan.core.config import ScheduleConfig
+
+
+@dataclass(frozen=True)
+class Run:
+    """What the command line says about the run, beyond the config: ``None`` is not given."""
+
+    dataset_size: int | None = None
+    batch_size: int | None = None
+    accumulate: int | None = None
+    devices: int | None = None
+    steps_per_epoch: int | None = None
+    epochs: int | None = None
+
+
+@dataclass(frozen=True)
+class FrameworkSettings:
+    """A framework config's schedule: ScheduleConfig's keyword arguments (``values``), where
+    each came from (``sources``: ``lr``, ``epochs``, ``steps_per_epoch``, ``max_steps``,
+    ``scheduler`` and ``param.NAME``, each a key path, an option, a computation or a default),
+    and ``notes`` on how the framework computes what the file does not say."""
+
+    framework: str
+    values: dict[str, Any]
+    sources: dict[str, str]
+    notes: tuple[str, ...] = field(default=())
+
+    def config(self) -> ScheduleConfig:
+        from lrplan.core.config import ScheduleConfig
+
+        return ScheduleConfig(**self.values)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "framework": self.framework,
+            "sources": dict(self.sources),
+            "notes": list(self.notes),
+        }
+
+
+HF = "hf"
+TIMM = "timm"
+DEEPSPEED = "deepspeed"
+
+
+def framework_of(document: Mapping[Any, Any]) -> str | None:
+    """``hf``, ``timm`` or ``deepspeed`` when the document is such a config, else None."""
+    scheduler = document.get("scheduler")
+    if (
+        isinstance(scheduler, Mapping)
+        and isinstance(scheduler.get("type"), str)
+        and not any(key in scheduler for key in ("class_path", "_target_", "_component_"))
+    ):
+        return DEEPSPEED
+    if "lr_scheduler_type" in document or (
+        isinstance(document.get("lr_scheduler"), str)
+        and ("micro_batch_size" in document or "num_epochs" in document)
+        and "lr_scheduler_kwargs" not in document
+        and not document["lr_scheduler"][:1].isupper()
+    ):
+        return HF
+    if isinstance(document.get("sched"), str):
+        return TIMM
+    return None
+
+
+def read_framework(
+    document: Mapping[Any, Any],
+    where: str,
+    run: Run | None = None,
+    *,
+    folder: Path | None = None,
+) -> FrameworkSettings:
+    """The schedule a framework's config sets up, planned the framework's way.
+
+    ``where`` starts every message (``--config args.yaml``); ``folder`` is where a path in
+    the config (TrainingArguments' ``deepspeed``) is looked for first.
+
+    Raises:
+        LrplanError: for a document of no framework lrplan reads, bad values, and what the
+            plan needs that neither the config nor ``run`` gives (one line, naming it).
+    """
+    kind = framework_of(document)
+    run = run or Run()
+    if kind == HF:
+        from lrplan.inputs.frameworks.hf import read_training_arguments
+
+        return read_training_arguments(document, where, run, folder=folder)
+    if kind == TIMM:
+        from lrplan.inputs.frameworks.timm import read_timm_args
+
+        return read_timm_args(document, where, run)
+    if kind == DEEPSPEED:
+        from lrplan.inputs.frameworks.deepspeed import read_deepspeed
+
+        return read_deepspeed(document, where, run)
+    raise LrplanError(
+        f"{where}: neither Hugging Face TrainingArguments (lr_scheduler_type), timm's arguments"
+        " (sched) nor a DeepSpeed config (scheduler.type)"
+    )
+
+
+def number(value: Any, where: str, *, whole: bool = False, minimum: float | None = None) -> Any:
+    """``value`` as a number (YAML may give ``1e-3`` as a string), or LrplanError."""
+    import math
+    import re
+
+    if isinstance(value, str) and re.fullmatch(
+        r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*", value
+    ):
+        text = value.strip()
+        value = int(text) if re.fullmatch(r"[+-]?\d+", text) else float(text)
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if ok and whole and isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if ok and whole:
+        ok = isinstance(value, int)
+    if ok and not math.isfinite(value):
+        ok = False
+    if ok and minimum is not None and value < minimum:
+        ok = False
+    if not ok:
+        kind = "a whole number" if whole else "a number"
+        floor = f" of {minimum:g} or more" if minimum is not None else ""
+        raise LrplanError(f"{where}: {value!r} is not valid; give {kind}{floor}")
+    return value
