@@ -72,11 +72,16 @@ def framework_of(document: Mapping[Any, Any]) -> str | None:
         and not any(key in scheduler for key in ("class_path", "_target_", "_component_"))
     ):
         return DEEPSPEED
-    if "lr_scheduler_type" in document or (
-        isinstance(document.get("lr_scheduler"), str)
-        and ("micro_batch_size" in document or "num_epochs" in document)
-        and "lr_scheduler_kwargs" not in document
-        and not document["lr_scheduler"][:1].isupper()
+    trainer_keys = ("per_device_train_batch_size", "num_train_epochs", "max_steps", "deepspeed")
+    if (
+        "lr_scheduler_type" in document
+        or ("learning_rate" in document and any(key in document for key in trainer_keys))
+        or (
+            isinstance(document.get("lr_scheduler"), str)
+            and ("micro_batch_size" in document or "num_epochs" in document)
+            and "lr_scheduler_kwargs" not in document
+            and not document["lr_scheduler"][:1].isupper()
+        )
     ):
         return HF
     if isinstance(document.get("sched"), str):
