@@ -15,6 +15,10 @@ highest peak resident memory (RSS) of each, and the goal:
                                                   peak RSS no higher than the loop's
     1M steps png  the same schedule,            the "1M steps csv" lrplan run: at most 2 s more
                     --png a.png instead
+    hf            lrplan show --scheduler       python -c "import transformers.optimization"
+                    hf:cosine (3,000 steps)
+    timm          lrplan show --scheduler       importing timm's scheduler code as lrplan does
+                    timm:cosine (300 epochs)      (lrplan.core.frameworks.timm)
 
 Run it from a clone with lrplan installed (``pip install -e .``)::
 
@@ -147,6 +151,61 @@ def cases(quick: bool) -> list[Case]:
             goal=2.0,
             extra_seconds=True,
             rounds=5,
+        ),
+        Case(
+            "hf",
+            Command(
+                "lrplan show hf:cosine",
+                [
+                    *lrplan,
+                    "show",
+                    "--scheduler",
+                    "hf:cosine",
+                    "--param",
+                    "num_warmup_steps=300",
+                    "--lr",
+                    "2e-5",
+                    "--epochs",
+                    "3",
+                    "--interval",
+                    "step",
+                    "--steps-per-epoch",
+                    "1000",
+                ],
+            ),
+            Command(
+                "import transformers.optimization",
+                [python, "-c", "import transformers.optimization"],
+            ),
+            goal=1.15,
+        ),
+        Case(
+            "timm",
+            Command(
+                "lrplan show timm:cosine",
+                [
+                    *lrplan,
+                    "show",
+                    "--scheduler",
+                    "timm:cosine",
+                    "--param",
+                    "warmup_epochs=5",
+                    "--lr",
+                    "0.1",
+                    "--epochs",
+                    "300",
+                ],
+            ),
+            Command(
+                "import timm.scheduler as lrplan does",
+                [
+                    python,
+                    "-c",
+                    "from lrplan.core.frameworks.timm import import_timm_module;"
+                    " import_timm_module()",
+                ],
+            ),
+            goal=1.15,
         ),
     ]
 
