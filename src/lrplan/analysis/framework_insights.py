@@ -72,7 +72,7 @@ def _log_warmup(schedule: Schedule, kind: str, params: dict[str, object]) -> lis
             f" its {warmup}-step warm-up, reaching {fmt_lr(high)} at step {end}; a linear"
             f" warm-up would be half way at step {warmup // 2 + 1}.",
             "Keep it if that fast start is what you want; for a linear ramp give"
-            " «param.warmup_type='linear'».",
+            " «param.warmup_type=linear».",
             (("param.warmup_type", "linear"),),
         )
     ]

@@ -9,14 +9,15 @@ argument advances one step, so :func:`lrplan.core.planner.drive` drives them as 
 A schedule ``deepspeed:<type>`` takes the block's ``params``; ``total_num_steps`` (WarmupDecayLR,
 WarmupCosineLR) defaults to the planned optimizer steps.
 
-Importing deepspeed logs which accelerator it picked on standard output; lrplan imports it with
-standard output sent to standard error, so that ``--json`` output stays JSON.
+Importing deepspeed logs which accelerator it picked on standard output; lrplan drops that line
+and sends DeepSpeed's logger to standard error, so that ``--json`` output stays JSON.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import sys
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -43,16 +44,32 @@ TYPES = ("LRRangeTest", "OneCycle", "WarmupLR", "WarmupDecayLR", "WarmupCosineLR
 
 @functools.cache
 def lr_schedules() -> ModuleType:
-    """``deepspeed.runtime.lr_schedules``, imported with stdout sent to stderr."""
+    """``deepspeed.runtime.lr_schedules``; what importing deepspeed prints on stdout (which
+    accelerator it picked: lrplan steps the scheduler on the CPU anyway) is dropped, and
+    DeepSpeed's logger writes to stderr from then on."""
+    import io
+
+    printed = io.StringIO()
     try:
-        with contextlib.redirect_stdout(sys.stderr):
+        with contextlib.redirect_stdout(printed):
             from deepspeed.runtime import lr_schedules as module
     except ImportError as error:
         raise LrplanError(
             f"DeepSpeed's schedules are planned with deepspeed, which does not import"
             f" ({first_line(error)}); {EXTRA}"
         ) from None
+    logger = logging.getLogger("DeepSpeed")
+    for handler in logger.handlers:
+        if isinstance(handler, logging.StreamHandler) and handler.stream is printed:
+            handler.setStream(sys.stderr)
+    logger.addFilter(_not_started)
     return module
+
+
+def _not_started(record: logging.LogRecord) -> bool:
+    """Drops "Attempting to get learning rate from scheduler before it has started", which
+    every DeepSpeed scheduler logs when it is built (in training too)."""
+    return "before it has started" not in record.getMessage()
 
 
 def type_of(config: ScheduleConfig) -> str:
@@ -92,19 +109,10 @@ def _build(config: ScheduleConfig, optimizer: Optimizer, where: str) -> Any:
             f"{prefix}«scheduler={config.scheduler}»: {kind!r} is not a DeepSpeed scheduler"
             f" type; give one of {', '.join(TYPES)}"
         )
-    import logging
-
     cls = getattr(lr_schedules(), kind)
-    # Constructing logs "Attempting to get learning rate from scheduler before it has started"
-    # (the engine's own construction does too): not news to the user.
-    logger = logging.getLogger("DeepSpeed")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
     try:
         return cls(optimizer, **arguments(config))
     except Exception as error:  # DeepSpeed's own code: any exception is a bad argument
         raise LrplanError(
             f"{prefix}{call_text(config)} raised {type(error).__name__}: {first_line(error)}"
         ) from None
-    finally:
-        logger.setLevel(level)
