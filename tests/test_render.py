@@ -106,3 +106,18 @@ def test_print_resume_marks_the_resume_and_names_every_way() -> None:
     # The fresh scheduler's first resumed epoch restarts the warm-up: its own rate is shown.
     fresh = next(s for s in report.scenarios if s.departs_at == 10 and s.error is None)
     assert fmt_lr(fresh.lrs[10]) in text
+
+
+def test_a_note_every_candidate_has_is_printed_once() -> None:
+    from lrplan.output.render import comparison_insights
+
+    same = compare([ScheduleConfig(label="a"), ScheduleConfig(label="b")])
+    console = recorded(120)
+
+    console.print(comparison_insights(same))
+
+    text = console.export_text()
+    assert text.startswith("all 2 candidates\n")
+    assert "numbers" not in text  # the same words for both: no caption
+    assert text.count("held for 2 epochs") == 1
+    assert "\na\n" not in text and "\nb\n" not in text  # nothing left of their own

@@ -110,7 +110,7 @@ def _format_help(command: Any, ctx: Any, formatter: Any) -> None:
 
 app = typer.Typer(
     cls=LrplanGroup,
-    add_completion=False,
+    add_completion=True,
     context_settings={"help_option_names": ["-h", "--help"]},
     help="Plan, check and compare learning-rate schedules of PyTorch training runs.",
 )

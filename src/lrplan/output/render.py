@@ -372,14 +372,48 @@ def _positions(positions: tuple[int, ...]) -> str:
 
 
 def comparison_insights(comparison: Comparison) -> Group:
-    """Each candidate's insights, as ``lrplan show`` prints them, under its label."""
+    """Each candidate's insights, as ``lrplan show`` prints them, under its label.
+
+    An insight every candidate has (the same code at the same level) is printed once, first,
+    in the first candidate's words, saying that it holds for all of them; the candidates'
+    own sections keep the rest.
+    """
+    candidates = comparison.candidates
+    shared = _shared_codes([candidate.insights for candidate in candidates])
     parts: list[Text | Table] = []
-    for position, candidate in enumerate(comparison.candidates):
-        if position:
+    if len(candidates) > 1 and shared:
+        first = candidates[0]
+        alike = [insight for insight in first.insights if (insight.code, insight.level) in shared]
+        same_words = all(
+            [i.message for i in c.insights if (i.code, i.level) in shared]
+            == [i.message for i in alike]
+            for c in candidates
+        )
+        parts.append(Text(f"all {len(candidates)} candidates", style="bold underline"))
+        if not same_words:
+            parts.append(
+                Text(f"in {first.label}'s numbers; the others' differ only in theirs", style="dim")
+            )
+        parts.append(insight_lines(alike))
+    for candidate in candidates:
+        own = [i for i in candidate.insights if (i.code, i.level) not in shared]
+        if not own and shared:
+            continue
+        if parts:
             parts.append(Text())
         parts.append(Text(candidate.label, style="bold underline"))
-        parts.append(insight_lines(candidate.insights))
+        parts.append(insight_lines(own))
     return Group(*parts)
+
+
+def _shared_codes(found: Sequence[Sequence[Insight]]) -> set[tuple[str, str]]:
+    """The (code, level) pairs every list of insights has."""
+    if len(found) < 2:
+        return set()
+    common = {(insight.code, insight.level) for insight in found[0]}
+    for insights in found[1:]:
+        common &= {(insight.code, insight.level) for insight in insights}
+    return common
 
 
 def remedy_grid(remedy: Remedy) -> Table:
