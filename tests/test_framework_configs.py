@@ -321,3 +321,16 @@ def test_timm_lr_scales_by_sqrt_for_lamb_and_plans_per_epoch() -> None:
 def test_timm_sched_on_updates_needs_the_updates() -> None:
     with pytest.raises(LrplanError, match=r"give --dataset-size N .* --steps-per-epoch N"):
         read_framework({"sched": "cosine", "sched_on_updates": True}, "args.yaml", Run())
+
+
+def test_options_override_the_configs_rate_and_epochs() -> None:
+    hf = read_framework(
+        load("llamafactory__llama3_lora_sft.yaml"),
+        "x",
+        Run(lr=5e-5, epochs=1, dataset_size=1091),
+    )
+    assert hf.config().lr == 5e-5 and hf.sources["lr"] == "--lr"
+    assert hf.config().rows == 137 and "--epochs" in hf.sources["max_steps"]
+    timm = read_framework({"sched": "cosine", "epochs": 30, "lr": 0.5}, "x", Run(lr=0.1, epochs=10))
+    assert (timm.config().lr, timm.config().epochs) == (0.1, 10)
+    assert timm.sources["lr"] == "--lr"

@@ -23,8 +23,11 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Run:
-    """What the command line says about the run, beyond the config: ``None`` is not given."""
+    """What the command line says about the run, beyond the config: ``None`` is not given.
+    ``lr`` and ``epochs`` override the config's rate and epochs (Trainer's ``learning_rate``
+    and ``num_train_epochs``, timm's ``lr`` and ``epochs``)."""
 
+    lr: float | None = None
     dataset_size: int | None = None
     batch_size: int | None = None
     accumulate: int | None = None

@@ -48,7 +48,7 @@ def read_deepspeed(document: Mapping[Any, Any], where: str, run: Run) -> Framewo
     kind, params = _block(document, where)
     autos = [key for key, value in params.items() if value == AUTO]
     optimizer_lr = _optimizer_lr(document)
-    if optimizer_lr == AUTO:
+    if optimizer_lr == AUTO and run.lr is None:
         autos.append("optimizer.params.lr")
     if autos:
         shown = ", ".join(f"scheduler.params.{key}" if "." not in key else key for key in autos)
@@ -60,7 +60,9 @@ def read_deepspeed(document: Mapping[Any, Any], where: str, run: Run) -> Framewo
     sources: dict[str, str] = {"scheduler": "scheduler.type"}
     for key in params:
         sources[f"param.{key}"] = f"scheduler.params.{key}"
-    if optimizer_lr is not None:
+    if run.lr is not None:
+        lr, sources["lr"] = run.lr, "--lr"
+    elif optimizer_lr is not None:
         lr = number(optimizer_lr, f"{where}: optimizer.params.lr", minimum=0)
         sources["lr"] = "optimizer.params.lr"
     elif "warmup_max_lr" in params:

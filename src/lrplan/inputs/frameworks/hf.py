@@ -47,12 +47,16 @@ AXOLOTL_OWN = ("one_cycle", "log_sweep", "rex")
 class _Keys:
     """Values from the document (or TrainingArguments' defaults), with where each came from."""
 
-    def __init__(self, document: Mapping[Any, Any], where: str) -> None:
+    def __init__(
+        self, document: Mapping[Any, Any], where: str, options: Mapping[str, tuple[Any, str]]
+    ) -> None:
         self.document = document
         self.where = where
-        self.sources: dict[str, str] = {}
+        self.options = options
 
     def get(self, key: str) -> tuple[Any, str]:
+        if key in self.options:
+            return self.options[key]
         for spelled, meant in AXOLOTL.items():
             if meant == key and key not in self.document and spelled in self.document:
                 return self.document[spelled], spelled
@@ -73,7 +77,12 @@ def read_training_arguments(
     """
     from lrplan.core.frameworks.hf import run_steps, trainer_steps, warmup_steps
 
-    keys = _Keys(document, where)
+    options: dict[str, tuple[Any, str]] = {}
+    if run.lr is not None:
+        options["learning_rate"] = (run.lr, "--lr")
+    if run.epochs is not None:
+        options["num_train_epochs"] = (run.epochs, "--epochs")
+    keys = _Keys(document, where, options)
     sources: dict[str, str] = {}
     notes: list[str] = []
 

@@ -83,11 +83,12 @@ def read_timm_args(document: Mapping[Any, Any], where: str, run: Run) -> Framewo
         else:
             args[key] = default
             sources[key] = f"default (train.py --{key.replace('_', '-')} {default!r})"
+    for key, value, option in (("lr", run.lr, "--lr"), ("epochs", run.epochs, "--epochs")):
+        if value is not None:
+            args[key], sources[key] = value, option
     for key in NEWER:
         if document.get(key) is not None:
             args[key] = document[key]
-    if document.get("lr") is None:
-        args["lr"] = None
     for key in ("epochs", "warmup_epochs", "cooldown_epochs", "batch_size", "grad_accum_steps"):
         args[key] = number(args[key], f"{where}: {sources[key]}", whole=True, minimum=0)
     if run.batch_size is not None:
@@ -138,7 +139,7 @@ def _lr(
     args: dict[str, Any], sources: dict[str, str], devices: int, devices_source: str, where: str
 ) -> tuple[float, str]:
     if args["lr"]:
-        return number(args["lr"], f"{where}: lr", minimum=0), "lr"
+        return number(args["lr"], f"{where}: {sources['lr']}", minimum=0), sources["lr"]
     batch = args["batch_size"] * devices * args["grad_accum_steps"]
     lr_base = number(args["lr_base"], f"{where}: {sources['lr_base']}", minimum=0)
     size = number(args["lr_base_size"], f"{where}: {sources['lr_base_size']}", minimum=1)
