@@ -1,0 +1,104 @@
+"""The framework schedules on the command line: show, compare and JSON, and the one-line
+errors (a missing extra, a metric-driven schedule)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from lrplan import LrplanError, ScheduleConfig, plan
+
+
+def test_show_plans_hugging_face_cosine(run) -> None:
+    result = run(
+        "show",
+        "--scheduler",
+        "hf:cosine",
+        "--param",
+        "num_warmup_steps=150",
+        "--lr",
+        "2e-5",
+        "--epochs",
+        "3",
+        "--interval",
+        "step",
+        "--steps-per-epoch",
+        "500",
+        "--csv",
+        "-",
+    )
+    assert result.exit_code == 0, result.output
+    rows = result.stdout.splitlines()[1:]
+    assert len(rows) == 1500
+    assert rows[0].endswith(",0.0") and rows[150].endswith(",2e-05")
+
+
+def test_deepspeed_json_is_json(run) -> None:
+    """Importing deepspeed prints on stdout; lrplan keeps that out of --json."""
+    result = run(
+        "show",
+        "--scheduler",
+        "deepspeed:WarmupLR",
+        "--param",
+        "warmup_num_steps=100",
+        "--lr",
+        "3e-4",
+        "--epochs",
+        "2",
+        "--interval",
+        "step",
+        "--steps-per-epoch",
+        "100",
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["command"] == "show"
+    codes = [insight["code"] for insight in document["insights"]]
+    assert "deepspeed-log-warmup" in codes
+
+
+def test_compare_names_framework_schedules(run) -> None:
+    result = run(
+        "compare",
+        "lr=0.1,min_lr=0,warmup_epochs=3,epochs=25,label=ours",
+        "scheduler=hf:cosine,lr=0.1,epochs=25,param.num_warmup_steps=3,label=hf",
+        "scheduler=timm:cosine,lr=0.1,epochs=25,param.num_epochs=22,param.warmup_epochs=3,"
+        "param.warmup_lr=0,param.warmup_prefix=True,label=timm",
+        "--csv",
+        "-",
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "epoch,ours,hf,timm"
+    # Hugging Face's and timm's (warmup_prefix) start at 0, one epoch behind WarmupCosLR.
+    hf = [float(line.split(",")[2]) for line in lines[1:]]
+    timm = [float(line.split(",")[3]) for line in lines[1:]]
+    assert hf[0] == timm[0] == 0.0
+    assert hf == pytest.approx(timm, rel=1e-12, abs=1e-300)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["--scheduler", "hf:reduce_lr_on_plateau"],
+            "Trainer steps ReduceLROnPlateau with metrics measured in training",
+        ),
+        (["--scheduler", "timm:plateau"], "timm's plateau schedule follows an eval metric"),
+        (["--scheduler", "deepspeed:Warmup"], "'Warmup' is not a DeepSpeed scheduler type"),
+        (["--scheduler", "hf:cosin"], "'cosin' is not an lr_scheduler_type of transformers"),
+    ],
+)
+def test_refusals_are_one_line(run, args: list[str], expected: str) -> None:
+    result = run("show", *args, "--epochs", "10")
+    assert result.exit_code == 2
+    assert expected in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_a_missing_framework_names_its_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "transformers.optimization", None)
+    with pytest.raises(LrplanError, match=r"pip install 'lrplan\[hf\]'$"):
+        plan(ScheduleConfig(lr=1e-3, epochs=5, scheduler="hf:linear"))
