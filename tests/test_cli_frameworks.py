@@ -102,3 +102,16 @@ def test_a_missing_framework_names_its_extra(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setitem(sys.modules, "transformers.optimization", None)
     with pytest.raises(LrplanError, match=r"pip install 'lrplan\[hf\]'$"):
         plan(ScheduleConfig(lr=1e-3, epochs=5, scheduler="hf:linear"))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--scheduler", "hf:cosine"],
+        ["--scheduler", "timm.scheduler:CosineLRScheduler", "--param", "t_initial=10"],
+    ],
+)
+def test_resume_refuses_framework_schedules(run, args: list[str]) -> None:
+    result = run("resume", "--at", "5", "--epochs", "10", *args)
+    assert result.exit_code == 2
+    assert "is resumed by" in result.stderr and result.stderr.count("\n") == 1
