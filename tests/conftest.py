@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from typer.testing import CliRunner
 
-from lrplan.cli.app import app
+from lrplan.cli import app
 
 Run = Callable[..., object]
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 
 import pytest
 import typer.main
+from typer.testing import CliRunner
 
-from lrplan.cli.app import app
+from lrplan.cli import app
 
 COMMANDS = sorted(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
 
@@ -69,7 +71,7 @@ def test_parser_errors_are_one_line_exit_2(run, args: list[str], expected: str) 
 def _imported_modules(*args: str) -> set[str]:
     code = (
         "import sys\n"
-        "from lrplan.cli.app import main\n"
+        "from lrplan.cli import main\n"
         f"sys.argv = ['lrplan', *{list(args)!r}]\n"
         "try:\n"
         "    main()\n"
@@ -123,3 +125,49 @@ def test_python_dash_m_runs_the_cli() -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0] == "epoch,phase,lr"
     assert len(done.stdout.splitlines()) == 5
+
+
+ENVELOPE_COMMANDS = [
+    ("show", ["show", "--epochs", "6", "--json"]),
+    ("resume", ["resume", "--at", "3", "--epochs", "6", "--json"]),
+    ("check", ["check", "--epochs", "6", "--json"]),
+    ("compare", ["compare", "lr=1e-3", "lr=5e-4", "--json"]),
+    ("tune", ["tune", "plateau", "--json"]),
+    ("schedulers", ["schedulers", "--json"]),
+    ("equivalent", ["equivalent", "--epochs", "6", "--json"]),
+    ("diagnose", ["diagnose", "examples/logs/plateau.csv", "--json"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("command", "args"), ENVELOPE_COMMANDS, ids=[c for c, _ in ENVELOPE_COMMANDS]
+)
+def test_every_json_document_opens_with_one_envelope(command: str, args: list[str]) -> None:
+    from lrplan import __version__
+    from lrplan.output.export import SCHEMA_VERSION
+
+    result = CliRunner().invoke(app, args)
+
+    assert result.exit_code in (0, 1), result.output
+    document = json.loads(result.stdout)
+    assert list(document)[:3] == ["schema_version", "lrplan_version", "command"]
+    assert document["schema_version"] == SCHEMA_VERSION == 2
+    assert document["lrplan_version"] == __version__
+    assert document["command"] == command
+
+
+def test_diagnose_json_names_the_plans_class_not_a_constant() -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "diagnose",
+            "examples/logs/plateau.csv",
+            "--config",
+            "examples/logs/plateau.yaml",
+            "--json",
+        ],
+    )
+
+    document = json.loads(result.stdout)
+    assert document["scheduler"] == "WarmupCosLR"
+    assert document["constructor"].startswith("WarmupCosLR(optimizer")

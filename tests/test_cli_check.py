@@ -117,7 +117,7 @@ def test_json_document(run) -> None:
 
     assert result.exit_code == 1, result.output
     document = json.loads(result.stdout)
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == 2
     assert document["passed"] is False and document["exit_code"] == 1
     assert document["counts"] == {
         "error": 0,

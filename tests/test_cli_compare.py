@@ -216,7 +216,7 @@ def test_json_is_one_document_with_every_candidate(run) -> None:
     result = run("compare", "epochs=4,warmup_epochs=1,label=a", "epochs=6,label=b", "--json")
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == 2
     assert document["command"] == "compare"
     assert document["unit"] == "epoch"
     assert document["ratio"] == "b ÷ a"

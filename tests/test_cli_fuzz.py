@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from lrplan.cli.app import app
+from lrplan.cli import app
 
 GROUP = typer.main.get_command(app)
 COMMANDS = dict(sorted(GROUP.commands.items()))  # type: ignore[attr-defined]

@@ -113,7 +113,7 @@ def test_json_has_every_way_and_its_rates(run) -> None:
 
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == 2
     assert document["at_epoch"] == 4 and document["unit"] == "epoch"
     planned = [formula_lr(k, 1e-3, 1e-5, 2, 10) for k in range(10)]
     assert document["uninterrupted"] == pytest.approx(planned, rel=1e-12)

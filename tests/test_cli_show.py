@@ -139,7 +139,7 @@ def test_json_is_one_document_with_schema(run) -> None:
     result = run("show", "--epochs", "12", "--warmup-epochs", "2", "--json")
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == 2
     assert document["config"]["epochs"] == 12 and document["config"]["lr"] == 1e-3
     assert [row["epoch"] for row in document["rows"]] == list(range(12))
     for row in document["rows"]:

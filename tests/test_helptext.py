@@ -13,7 +13,8 @@ import typer
 import typer.main
 from typer.testing import CliRunner
 
-from lrplan.cli.app import LrplanGroup, app
+from lrplan.cli import app
+from lrplan.cli.app import LrplanGroup
 
 COMMANDS = sorted(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
 
@@ -120,7 +121,7 @@ def test_help_is_plain_text_when_piped(run, monkeypatch) -> None:
 def test_help_loads_neither_typers_rich_help_nor_markdown(args: list[str]) -> None:
     code = (
         "import sys\n"
-        "from lrplan.cli.app import main\n"
+        "from lrplan.cli import main\n"
         f"sys.argv = ['lrplan', *{args!r}]\n"
         "try:\n"
         "    main()\n"

@@ -49,7 +49,7 @@ def test_a_library_caller_keeps_a_running_collector_and_nothing_frozen() -> None
 def test_the_lrplan_command_freezes_what_the_torch_import_created() -> None:
     code = (
         "import gc, sys\n"
-        "from lrplan.cli.app import main\n"
+        "from lrplan.cli import main\n"
         "sys.argv = ['lrplan', 'show', '--epochs', '4', '--warmup-epochs', '1', '--csv', '-']\n"
         "try:\n"
         "    main()\n"

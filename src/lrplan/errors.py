@@ -50,16 +50,22 @@ class ParameterError(LrplanError):
     ``parameter`` names it as Python spells it (``lr``, ``warmup_epochs``, ``T_max``);
     ``problem`` and ``fix`` may name parameters in marks (see :func:`worded`). ``str()`` of
     the error is the message worded for Python callers; :meth:`message` words it for
-    another reader, and may name where the value came from (a config file's key).
+    another reader, and may name where the value came from (a config file's key). A
+    ``problem`` that names its parameters itself is said without the ``invalid NAME:``
+    opening (``headed=False``).
     """
 
-    def __init__(self, parameter: str, problem: str, fix: str) -> None:
+    def __init__(self, parameter: str, problem: str, fix: str, *, headed: bool = True) -> None:
         self.parameter = parameter
         self.problem = problem
         self.fix = fix
+        self.headed = headed
         super().__init__(self.message())
 
     def message(self, naming: Naming = as_arguments, where: str | None = None) -> str:
         """``invalid <where>: <problem>; <fix>``; ``where`` defaults to the parameter's name."""
+        said = f"{worded(self.problem, naming)}; {worded(self.fix, naming)}"
+        if not self.headed and where is None:
+            return said
         name = where if where is not None else naming(self.parameter, None)
-        return f"invalid {name}: {worded(self.problem, naming)}; {worded(self.fix, naming)}"
+        return f"invalid {name}: {said}"

@@ -3,6 +3,6 @@
 Importing this package must stay light (no torch, no matplotlib): ``lrplan --help`` imports it.
 """
 
-from lrplan.cli.app import app, main
+from lrplan.cli.main import app, main
 
 __all__ = ["app", "main"]

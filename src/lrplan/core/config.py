@@ -136,6 +136,7 @@ class ScheduleConfig:
                     f"«epochs={self.epochs}» × «steps_per_epoch={self.steps_per_epoch}» is"
                     f" {self.rows:,} steps, more than lrplan plans at once ({MAX_ROWS:,})",
                     "plan with «interval=epoch», or fewer steps per epoch",
+                    headed=False,
                 )
             raise ConfigValueError("epochs", f"epochs={self.epochs:,} is more than {MAX_ROWS:,}")
 
@@ -259,8 +260,10 @@ class ConfigValueError(ParameterError):
     """A setting of a ScheduleConfig has a bad value; ``key`` (the parameter) names it, so that
     a caller can say where the value came from (an option, a config file's key)."""
 
-    def __init__(self, key: str, problem: str, fix: str | None = None) -> None:
-        super().__init__(key, problem, fix or f"give {VALID[key]}")
+    def __init__(
+        self, key: str, problem: str, fix: str | None = None, *, headed: bool = True
+    ) -> None:
+        super().__init__(key, problem, fix or f"give {VALID[key]}", headed=headed)
 
     @property
     def key(self) -> str:

@@ -10,7 +10,7 @@ import os
 import stat
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -19,10 +19,13 @@ from lrplan.errors import LrplanError
 if TYPE_CHECKING:
     from lrplan.analysis.compare import Comparison
     from lrplan.analysis.summary import Insight, Summary
+    from lrplan.core.config import ScheduleConfig
     from lrplan.core.planner import Schedule
 
-#: Bumped when a field of ``--json`` output changes meaning or disappears.
-SCHEMA_VERSION = 1
+#: Bumped when a field of ``--json`` output changes meaning or disappears. 2: every command's
+#: document is made by :func:`envelope` (``command`` everywhere, ``lrplan_version`` in
+#: ``schedulers``), and diagnose's ``scheduler`` is the plan's class.
+SCHEMA_VERSION = 2
 
 STDOUT = "-"
 
@@ -185,6 +188,19 @@ def csv_writer(
     return produce
 
 
+def envelope(command: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``--json`` document of every command: ``schema_version``, ``lrplan_version`` and
+    ``command`` first, then ``payload``."""
+    from lrplan._version import __version__
+
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "lrplan_version": __version__,
+        "command": command,
+        **payload,
+    }
+
+
 def json_writer(document: dict[str, Any]) -> Callable[[IO[str]], None]:
     """A producer for :func:`write_text` that writes ``document`` as indented JSON."""
 
@@ -217,11 +233,11 @@ def schedule_csv(
 
 
 def schedule_document(
-    schedule: Schedule, summary: Summary, found: Sequence[Insight]
+    schedule: Schedule, summary: Summary, found: Sequence[Insight], command: str = "show"
 ) -> dict[str, Any]:
     """The ``--json`` document of one schedule."""
     return {
-        **_document_head(schedule, summary, found),
+        **_document_head(schedule, summary, found, command),
         "rows": [
             {
                 "epoch": row.epoch,
@@ -235,20 +251,28 @@ def schedule_document(
 
 
 def _document_head(
-    schedule: Schedule, summary: Summary, found: Sequence[Insight]
+    schedule: Schedule, summary: Summary, found: Sequence[Insight], command: str
 ) -> dict[str, Any]:
     """Every key of :func:`schedule_document` but ``rows``."""
-    from lrplan._version import __version__
+    return envelope(
+        command,
+        {
+            **config_fields(schedule.config),
+            "summary": summary.to_dict(),
+            "insights": [insight.to_dict() for insight in found],
+        },
+    )
+
+
+def config_fields(config: ScheduleConfig) -> dict[str, Any]:
+    """What every document says of a planned configuration: its class, the constructor call
+    and the settings."""
     from lrplan.core.schedulers import call_text
 
     return {
-        "schema_version": SCHEMA_VERSION,
-        "lrplan_version": __version__,
-        "scheduler": schedule.config.class_name,
-        "constructor": call_text(schedule.config),
-        "config": schedule.config.to_dict(),
-        "summary": summary.to_dict(),
-        "insights": [insight.to_dict() for insight in found],
+        "scheduler": config.class_name,
+        "constructor": call_text(config),
+        "config": config.to_dict(),
     }
 
 
@@ -278,44 +302,40 @@ def comparison_document(
     ``rows[i].lrs`` holds one rate per candidate in the order of ``candidates``, null once a
     candidate has ended; ``rows[i].ratio`` (two candidates only) is the second ÷ the first.
     """
-    from lrplan._version import __version__
-    from lrplan.core.schedulers import call_text
 
     step_mode = comparison.step_mode
     has_ratio = comparison.has_ratio
     classes = {candidate.config.class_name for candidate in comparison.candidates}
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "lrplan_version": __version__,
-        "command": command,
-        # The class every candidate shares; null when they differ (see each candidate's).
-        "scheduler": classes.pop() if len(classes) == 1 else None,
-        **extra,
-        "unit": comparison.unit,
-        "steps_per_epoch": comparison.per_epoch,
-        "ratio": comparison.ratio_label,
-        "candidates": [
-            {
-                "label": candidate.label,
-                "scheduler": candidate.config.class_name,
-                "constructor": call_text(candidate.config),
-                "config": candidate.config.to_dict(),
-                "summary": candidate.summary.to_dict(),
-                "metrics": candidate.metrics.to_dict(),
-                "insights": [insight.to_dict() for insight in candidate.insights],
-            }
-            for candidate in comparison.candidates
-        ],
-        "rows": [
-            {
-                "epoch": row.epoch,
-                **({"step": row.step} if step_mode else {}),
-                "lrs": list(row.lrs),
-                **({"ratio": row.ratio} if has_ratio else {}),
-            }
-            for row in comparison.rows()
-        ],
-    }
+    return envelope(
+        command,
+        {
+            # The class every candidate shares; null when they differ (see each candidate's).
+            "scheduler": classes.pop() if len(classes) == 1 else None,
+            **extra,
+            "unit": comparison.unit,
+            "steps_per_epoch": comparison.per_epoch,
+            "ratio": comparison.ratio_label,
+            "candidates": [
+                {
+                    "label": candidate.label,
+                    **config_fields(candidate.config),
+                    "summary": candidate.summary.to_dict(),
+                    "metrics": candidate.metrics.to_dict(),
+                    "insights": [insight.to_dict() for insight in candidate.insights],
+                }
+                for candidate in comparison.candidates
+            ],
+            "rows": [
+                {
+                    "epoch": row.epoch,
+                    **({"step": row.step} if step_mode else {}),
+                    "lrs": list(row.lrs),
+                    **({"ratio": row.ratio} if has_ratio else {}),
+                }
+                for row in comparison.rows()
+            ],
+        },
+    )
 
 
 def schedule_json(
@@ -323,6 +343,7 @@ def schedule_json(
     summary: Summary,
     found: Sequence[Insight],
     progress: Callable[[int], None] | None = None,
+    command: str = "show",
 ) -> Callable[[IO[str]], None]:
     """A producer for :func:`write_text`: :func:`schedule_document` written as it is made.
 
@@ -332,7 +353,9 @@ def schedule_json(
     the number of rows written so far, now and then.
     """
     head = json.dumps(
-        {**_document_head(schedule, summary, found), "rows": []}, indent=2, allow_nan=False
+        {**_document_head(schedule, summary, found, command), "rows": []},
+        indent=2,
+        allow_nan=False,
     )
     # The document ends with the empty rows list: '  "rows": []\n}'.
     before, empty, after = head.rpartition("[]")

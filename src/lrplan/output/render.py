@@ -503,3 +503,25 @@ def print_equivalence(console: Console, found: Equivalence) -> None:
         text.append(f"\n{shape}")
         grid.add_row("elsewhere" if position == 0 else "", text)
     console.print(grid)
+
+
+def print_schedule(
+    schedule: Schedule,
+    summary: Summary,
+    found: Sequence[Insight],
+    source: str = "",
+    *,
+    show_all: bool = False,
+    plot: bool = False,
+    console: Console | None = None,
+) -> None:
+    """What ``lrplan show`` prints: the heading, the table (with ``plot``, the chart), the
+    summary and the insights."""
+    console = console or make_console()
+    console.print(heading(schedule.config, source))
+    console.print(schedule_table(schedule, summary, show_all=show_all, width=console.width))
+    if plot:
+        console.print(chart(schedule, width=console.width))
+    console.print(summary_grid(schedule, summary))
+    console.print()
+    console.print(insight_lines(found))

@@ -4,8 +4,9 @@ and the loss and rates of every epoch. Nothing here computes a learning rate."""
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-from rich.console import Group
+from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
@@ -20,6 +21,9 @@ SYMPTOM_STYLE = {
     "plateau": "bold yellow",
     HEALTHY: "bold green",
 }
+
+if TYPE_CHECKING:
+    from lrplan.analysis.compare import Comparison
 
 
 def diagnosis_view(diagnosis: Diagnosis, source: str, show_all: bool = False) -> Group:
@@ -150,3 +154,34 @@ def rows_table(diagnosis: Diagnosis, show_all: bool = False) -> Group:
             Text(f"{hidden:,} of {len(rows):,} {log.unit}s not shown: --all shows every row")
         )
     return Group(*parts)
+
+
+def print_diagnosis(
+    console: Console,
+    found: Diagnosis,
+    comparison: Comparison | None,
+    source: str,
+    show_all: bool = False,
+) -> None:
+    """What ``lrplan diagnose`` prints: the diagnosis, then the plan beside the guide's remedy
+    (``comparison``, None for a healthy run)."""
+    from lrplan.output.emit import print_comparison
+
+    console.print(diagnosis_view(found, source, show_all))
+    console.print()
+    if comparison is None or found.remedy is None:
+        console.print(
+            "healthy: nothing to tune (lrplan tune is for diverging, slow and plateau).",
+            style="green",
+            soft_wrap=True,
+        )
+        return
+    if found.lr_check is not None and found.lr_check.departure is not None:
+        console.print(
+            "The run did not train with the planned rate: fix that first. The remedy below"
+            " tunes the plan, as if the run had followed it.",
+            style="yellow",
+        )
+        console.print()
+    title = f"lrplan tune {found.symptom}: the plan and the guide's remedy"
+    print_comparison(console, comparison, title, show_all=show_all, remedy=found.remedy)

@@ -1,0 +1,58 @@
+"""``lrplan check``: every finding with its level, and an exit code for CI."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from lrplan.cli.options import SCHEDULE_PANEL, JsonOption, ScheduleOptions, with_schedule
+
+
+@with_schedule()
+def check(
+    schedule: ScheduleOptions,
+    optimizer: Annotated[
+        str | None,
+        typer.Option(
+            "--optimizer",
+            metavar="NAME",
+            help="The optimizer (adamw, sgd, ...), to check the peak lr against its usual"
+            " range. [default: the one the config names]",
+            show_default=False,
+            rich_help_panel=SCHEDULE_PANEL,
+        ),
+    ] = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Check a schedule (or a training config) for mistakes; exit code 1 on a warning or error.
+
+    Prints every finding with its level (error, warning, note) and a fix. Exit code 0 when
+    nothing is a warning or an error, 1 when something is, 2 for invalid input: a guard for
+    a training config in CI.
+
+    Example: lrplan check --config examples/train_pluto.yaml
+    """
+    settings, found = schedule.load()
+
+    from lrplan.analysis.check import run_check
+
+    report = run_check(
+        settings,
+        found,
+        given=schedule.given(),
+        config_file=str(schedule.config) if schedule.config is not None else None,
+        optimizer=optimizer,
+    )
+    if json_out:
+        from lrplan.output.export import STDOUT, config_fields, envelope, json_writer, write_text
+
+        document = envelope("check", {**config_fields(settings), **report.to_dict()})
+        write_text("--json", STDOUT, json_writer(document))
+    else:
+        from lrplan.output.console import make_console
+        from lrplan.output.render_check import check_view
+
+        make_console().print(check_view(report))
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
