@@ -115,8 +115,13 @@ def _arguments(node: Mapping[Any, Any], path: Path_, class_key: str) -> dict[str
         return {str(key): (*path, "init_args", key) for key in init}
     return {
         str(key): (*path, key)
-        for key in node
-        if key != class_key and key not in NOT_ARGUMENTS and isinstance(key, str)
+        for key, value in node.items()
+        if key != class_key
+        and key not in NOT_ARGUMENTS
+        and isinstance(key, str)
+        # A group file's other top-level sections (a --set trainer.max_epochs=...) are not
+        # its scheduler's arguments.
+        and not (not path and isinstance(value, Mapping))
     }
 
 

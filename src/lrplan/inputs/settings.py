@@ -312,7 +312,6 @@ class Settings:
     found: ConfigValues | None = None
     sources: dict[str, str] = field(default_factory=dict)
     default_scheduler: bool = False
-    notes: tuple[str, ...] = ()
 
 
 def load_settings(
@@ -379,7 +378,6 @@ def resolve_settings(
     chosen, default_scheduler = _scheduler_of(found, file_where, named, allow_import, sources)
     default_scheduler = default_scheduler and config_file is not None
     values.update(chosen)
-    notes: list[str] = []
     if found is not None:
         _length_from_config(found, file_where, values, sources, chosen)
     if values.get("interval") == "step" and "steps_per_epoch" not in values:
@@ -429,9 +427,12 @@ def resolve_settings(
     for key in ("min_lr", "warmup_epochs"):
         if key not in used or (key == "min_lr" and settings.min_lr is None):
             sources.pop(key, None)
-    if settings.scheduler not in WARMUP_COS_KINDS:
-        sources.pop("min_lr", None) if "min_lr" not in given else None
-    return Settings(settings, found, sources, default_scheduler, tuple(notes))
+    if settings.interval == "epoch":
+        sources.pop("steps_per_epoch", None)
+    order = ["scheduler", *(key for key in sources if key.startswith(PARAM)), "lr", "epochs"]
+    ordered = {key: sources[key] for key in order if key in sources}
+    ordered.update({key: value for key, value in sources.items() if key not in ordered})
+    return Settings(settings, found, ordered, default_scheduler)
 
 
 def settings_default(key: str) -> Any:
@@ -533,6 +534,8 @@ def _arguments(
     params: dict[str, Any] = {}
     for key, value in found.arguments.items():
         if key in overridden:
+            params[key] = overridden.pop(key)
+            sources[f"{PARAM}{key}"] = "--param"
             continue
         if key == "last_epoch" and value == -1:
             continue  # torch's own default: a fresh run
