@@ -273,3 +273,36 @@ def test_options_override_values_lrplan_cannot_read(run, tmp_path: Path) -> None
     assert document["constructor"] == "StepLR(optimizer, step_size=2, gamma=0.5)"
     assert document["sources"]["lr"] == "--lr"
     assert document["sources"]["param.step_size"] == "--param"
+
+
+def test_compare_specs_plan_what_a_real_config_names(run) -> None:
+    path = DATA / "tu__muad_unet_standard_steplr.yaml"
+
+    result = run("compare", str(path), f"{path},param.step_size=20,label=faster", "--csv", "-")
+
+    assert result.exit_code == 0, result.output
+    rows = [line.split(",") for line in result.stdout.splitlines()[1:]]
+    steplr = "torch.optim.lr_scheduler.StepLR"
+    assert [float(row[1]) for row in rows] == real_rates(steplr, {"step_size": 40}, 1e-3, 100)
+    assert [float(row[2]) for row in rows] == real_rates(steplr, {"step_size": 20}, 1e-3, 100)
+    refused = run("compare", str(DATA / "fairseq__wav2vec_base_10h_tri_stage.yaml"), "lr=1e-3")
+    line = one_line_error(refused)
+    assert "tri_stage is fairseq's own scheduler" in line
+    assert line.endswith("param.KEY=VALUE in the SPEC")
+
+
+def test_other_schedulers_of_a_config_are_not_the_learning_rates(run, tmp_path: Path) -> None:
+    """nuPlan configs name a data_augmentation_scheduler: not a learning-rate scheduler."""
+    path = tmp_path / "train.yaml"
+    path.write_text(
+        "lr: 1e-3\nwarmup_epochs: 2\nepochs: 10\nmin_lr: 1e-6\n"
+        "data_augmentation_scheduler:\n"
+        "  _target_: nuplan.StepwiseAugmentationProbabilityScheduler\n"
+    )
+
+    document = json.loads(run("show", "--config", str(path), "--json").stdout)
+
+    assert document["scheduler"] == "WarmupCosLR"
+    assert [row["lr"] for row in document["rows"]] == pytest.approx(
+        [formula_lr(k, 1e-3, 1e-6, 2, 10) for k in range(10)], rel=1e-12
+    )

@@ -59,7 +59,9 @@ NOT_YET = "lrplan cannot plan it yet (issue 12)"
 
 Path_ = tuple[Any, ...]
 
-_SCHEDULER_KEY = re.compile(r"sched", re.IGNORECASE)
+#: A key that holds the learning-rate scheduler: ``scheduler``, ``sched``, or one naming both
+#: lr and a schedule (``lr_scheduler``, ``lr_scheduler_init``); not ``data_augmentation_scheduler``.
+_SCHEDULER_KEY = re.compile(r"^(schedulers?|sched)$|lr.*sched|sched.*lr", re.IGNORECASE)
 _SCHEDULER_NAME = re.compile(r"(LR|Scheduler|[Ss]chedule\w*|Annealing\w*)$")
 
 

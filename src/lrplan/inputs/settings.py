@@ -375,18 +375,18 @@ def resolve_settings(
                 )
         sources.update({key: found.sources[key] for key in values})
     values.update(given)
-    chosen, default_scheduler = _scheduler_of(found, file_where, named, allow_import, sources)
+    chosen, default_scheduler = scheduler_of(found, file_where, named, allow_import, sources)
     default_scheduler = default_scheduler and config_file is not None
     values.update(chosen)
     if found is not None:
-        _length_from_config(found, file_where, values, sources, chosen)
+        length_from_config(found, file_where, values, sources, chosen)
     if values.get("interval") == "step" and "steps_per_epoch" not in values:
         rounding = "torchtune" if found is not None and _torchtune(found) else "lightning"
         steps, how = steps_per_epoch(found, run or RunOptions(), rounding, file_where)
         values["steps_per_epoch"] = steps
         sources["steps_per_epoch"] = how
     if found is not None and found.named is not None and "scheduler" not in named:
-        _fill_by_code(found, values, sources)
+        fill_by_code(found, values, sources)
     for key in ("lr", "epochs", "interval", "steps_per_epoch", "min_lr", "warmup_epochs"):
         sources.setdefault(key, DEFAULT)
     try:
@@ -446,6 +446,11 @@ def refusal_text(where: str, reason: str) -> str:
     """The one line refusing a config lrplan cannot plan, with what would make it plannable."""
     if "--scheduler" in reason:
         return f"{where}: {reason}"
+    if where.startswith("SPEC"):
+        return (
+            f"{where}: {reason}; to plan another schedule in its place, name it with"
+            " scheduler=NAME and its arguments with param.KEY=VALUE in the SPEC"
+        )
     return (
         f"{where}: {reason}; to plan another schedule in its place, name it with --scheduler"
         " and its arguments with --param"
@@ -458,23 +463,23 @@ def _torchtune(found: ConfigValues) -> bool:
     return found.named is not None and found.named.dialect == TORCHTUNE
 
 
-def _scheduler_of(
+def scheduler_of(
     found: ConfigValues | None,
     where: str,
     named: Mapping[str, Any],
     allow_import: Sequence[str],
     sources: dict[str, str],
+    naming: Callable[[str], str] = lambda name: f"--scheduler {name}",
 ) -> tuple[dict[str, Any], bool]:
     """The ``scheduler``, ``params`` (and ``interval``) to plan, and whether the scheduler is
-    lrplan's default though a config was given; ``sources`` gets where each came from."""
+    lrplan's default though a config was given; ``sources`` gets where each came from.
+    ``naming(name)`` says how the user names a scheduler (``--scheduler NAME``)."""
     from lrplan.inputs.dialects import TORCHTUNE, is_warmup_cos
 
     cli_params = named.get("params") or ()
     if "scheduler" in named:
         sources["scheduler"] = "--scheduler"
-        chosen = scheduler_settings(
-            found, where, named, lambda name: f"--scheduler {name}", "scheduler_params"
-        )
+        chosen = scheduler_settings(found, where, named, naming, "scheduler_params")
         same = found is not None and (
             found.named is None or normal_name(found.named.name) == named["scheduler"]
         )
@@ -508,9 +513,7 @@ def _scheduler_of(
             )
             sources["interval"] = str(found.interval_source)
         return chosen, False
-    chosen = scheduler_settings(
-        found, where, named, lambda name: f"--scheduler {name}", "scheduler_params", allow_import
-    )
+    chosen = scheduler_settings(found, where, named, naming, "scheduler_params", allow_import)
     if "scheduler" in chosen:
         sources["scheduler"] = "scheduler"
         for key, _ in chosen.get("params", ()):
@@ -555,7 +558,7 @@ def _arguments(
     return tuple(params.items())
 
 
-def _length_from_config(
+def length_from_config(
     found: ConfigValues,
     where: str,
     values: dict[str, Any],
@@ -575,7 +578,7 @@ def _length_from_config(
         sources["epochs"] = str(found.trainer_epochs_source)
 
 
-def _fill_by_code(found: ConfigValues, values: dict[str, Any], sources: dict[str, str]) -> None:
+def fill_by_code(found: ConfigValues, values: dict[str, Any], sources: dict[str, str]) -> None:
     """The arguments the training code fills (torchtune's num_training_steps: the planned
     length in optimizer steps), unless the file or ``--param`` gives them."""
     assert found.named is not None
