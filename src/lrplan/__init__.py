@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from lrplan._version import __version__
 from lrplan.core.config import ScheduleConfig
-from lrplan.errors import LrplanError
+from lrplan.errors import LrplanError, ParameterError
 from lrplan.inputs.settings import build_config
 
 if TYPE_CHECKING:
@@ -23,11 +24,10 @@ if TYPE_CHECKING:
     from lrplan.core.planner import Schedule, plan
     from lrplan.optim import WarmupCosLR
 
-from lrplan._version import __version__
-
 __all__ = [
     "Insight",
     "LrplanError",
+    "ParameterError",
     "Schedule",
     "ScheduleConfig",
     "Summary",
@@ -43,10 +43,10 @@ _LAZY = {
     "WarmupCosLR": "lrplan.optim",
     "plan": "lrplan.core.planner",
     "Schedule": "lrplan.core.planner",
-    "Insight": "lrplan.analysis.insights",
-    "Summary": "lrplan.analysis.insights",
+    "Insight": "lrplan.analysis.summary",
+    "Summary": "lrplan.analysis.summary",
     "insights": "lrplan.analysis.insights",
-    "summarize": "lrplan.analysis.insights",
+    "summarize": "lrplan.analysis.summary",
 }
 
 

@@ -419,10 +419,10 @@ def resolve_settings(
     if settings.scheduler not in WARMUP_COS_KINDS:
         from lrplan.core.schedulers import check_arguments
 
-        where = ""
         if "scheduler" not in named and found is not None and found.named is not None:
-            where = f"{file_where}: {found.named.source}"
-        check_arguments(settings, where)
+            check_arguments(settings, f"{file_where}: {found.named.source}", named_at=True)
+        else:
+            check_arguments(settings)
     used = keys_used(settings.scheduler)
     for key in ("min_lr", "warmup_epochs"):
         if key not in used or (key == "min_lr" and settings.min_lr is None):
