@@ -4,7 +4,8 @@ documentation's pages (docs/**/*.md), and paste its real output.
     python docs/refresh_readme.py          # rewrite the files in place
     python docs/refresh_readme.py --check  # exit 1 if any is out of date
 
-Commands run in a scratch folder holding links to examples/ and docs/, at 100 columns, with
+Commands run in a scratch folder holding links to examples/, docs/ and tests/ (the real
+training configs of tests/data/configs/), at 100 columns, with
 NO_COLOR, so the output is what a user sees in a plain 100-column terminal.
 """
 
@@ -42,7 +43,7 @@ def refreshed(readme: str) -> str:
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         # Links, so that commands read the examples and write the README's figures in place.
-        for name in ("examples", "docs"):
+        for name in ("examples", "docs", "tests"):
             (folder / name).symlink_to(ROOT / name)
         return BLOCK.sub(lambda m: f"```console\n{run_block(m.group(1), folder)}```", readme)
 

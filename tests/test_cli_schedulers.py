@@ -106,10 +106,10 @@ def test_show_json_carries_the_scheduler(run) -> None:
 
     document = json.loads(result.stdout)
     assert document["scheduler"] == "CosineAnnealingLR"
-    assert document["constructor"] == "CosineAnnealingLR(optimizer, T_max=6, eta_min=1e-05)"
+    # Neither the user nor a config sets eta_min: torch's default (0) stays.
+    assert document["constructor"] == "CosineAnnealingLR(optimizer, T_max=6)"
     assert document["config"] == {
         "lr": 1e-3,
-        "min_lr": 1e-5,
         "epochs": 6,
         "interval": "epoch",
         "steps_per_epoch": 1,
@@ -117,10 +117,22 @@ def test_show_json_carries_the_scheduler(run) -> None:
         "scheduler": "cosine",
         "params": {},
     }
-    expected = torch_rates(lambda o: S.CosineAnnealingLR(o, T_max=6, eta_min=1e-5), 1e-3, 6)
+    expected = torch_rates(lambda o: S.CosineAnnealingLR(o, T_max=6), 1e-3, 6)
     assert [row["lr"] for row in document["rows"]] == expected
     assert {row["phase"] for row in document["rows"]} == {"decay"}
-    assert [i["code"] for i in document["insights"]][:2] == ["starts-at-peak", "floor-not-reached"]
+    assert [i["code"] for i in document["insights"]][:1] == ["starts-at-peak"]
+
+
+def test_min_lr_fills_a_torch_floor_only_when_given(run) -> None:
+    result = run("show", "--scheduler", "cosine", "--param", "T_max=10", "--json")
+    assert json.loads(result.stdout)["constructor"] == "CosineAnnealingLR(optimizer, T_max=10)"
+
+    result = run("show", "--scheduler", "cosine", "--min-lr", "1e-6", "--epochs", "6", "--json")
+
+    document = json.loads(result.stdout)
+    assert document["constructor"] == "CosineAnnealingLR(optimizer, T_max=6, eta_min=1e-06)"
+    expected = torch_rates(lambda o: S.CosineAnnealingLR(o, T_max=6, eta_min=1e-6), 1e-3, 6)
+    assert [row["lr"] for row in document["rows"]] == expected
 
 
 def test_the_default_scheduler_is_unchanged(run) -> None:
@@ -159,7 +171,7 @@ def test_a_config_file_names_a_short_name_and_its_params(run, tmp_path: Path) ->
     result = run("show", "--config", str(path), "--param", "gamma=0.1", "--csv", "-")
     assert csv_rates(result.stdout) == torch_rates(lambda o: S.StepLR(o, 4, 0.1), 1e-2, 12)
     result = run("show", "--config", str(path), "--scheduler", "cosine", "--csv", "-")
-    expected = torch_rates(lambda o: S.CosineAnnealingLR(o, T_max=12, eta_min=1e-5), 1e-2, 12)
+    expected = torch_rates(lambda o: S.CosineAnnealingLR(o, T_max=12), 1e-2, 12)
     assert csv_rates(result.stdout) == expected
 
 
@@ -188,8 +200,8 @@ def test_a_config_file_alone_never_imports_a_class(run, tmp_path: Path, spy_modu
 
     result = run("show", "--config", str(path), "--csv", "out.csv")
 
-    line = one_line_error(result, f"--config {path}: scheduler spy_sched:Spy is an import path")
-    assert line.endswith("pass --scheduler spy_sched:Spy")
+    line = one_line_error(result, f"--config {path}: scheduler names spy_sched:Spy;")
+    assert line.endswith("pass --allow-import spy_sched")
     assert not spy_module.exists()  # its code never ran
     assert not (tmp_path / "out.csv").exists()
     # Named on the command line, the same class is planned.
@@ -208,8 +220,8 @@ def test_a_compare_spec_file_alone_never_imports_a_class(
 
     result = run("compare", str(path), "lr=1e-3")
 
-    line = one_line_error(result, f"SPEC 1 '{path}': {path}: scheduler spy_sched:Spy is an")
-    assert line.endswith("pass scheduler=spy_sched:Spy in the SPEC")
+    line = one_line_error(result, f"SPEC 1 '{path}': {path}: scheduler names spy_sched:Spy;")
+    assert line.endswith("pass --allow-import spy_sched")
     assert not spy_module.exists()
     result = run("compare", f"{path},scheduler=spy_sched:Spy,param.step_size=4", "lr=1e-3",
                  "--csv", "-")  # fmt: skip
@@ -233,7 +245,7 @@ def test_compare_specs_name_schedulers_and_params(run) -> None:
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert list(rows[0]) == ["epoch", "cos", "steps", "default"]
-    cos = torch_rates(lambda o: S.CosineAnnealingLR(o, T_max=25, eta_min=1e-5), 1e-3, 25)
+    cos = torch_rates(lambda o: S.CosineAnnealingLR(o, T_max=25), 1e-3, 25)
     steps = torch_rates(lambda o: S.MultiStepLR(o, [5, 15], 0.5), 1e-3, 25)
     assert [float(row["cos"]) for row in rows] == cos
     assert [float(row["steps"]) for row in rows] == steps
@@ -251,7 +263,7 @@ def test_compare_tables_name_each_scheduler(run) -> None:
     result = run("compare", "scheduler=cosine,label=cos", "lr=1e-3,label=wc")
     lines = result.stdout.splitlines()
     assert lines[0] == "Comparing 2 schedules  (stepped per epoch)"
-    assert " ".join(lines[1].split()) == "cos cosine lr=0.001 min_lr=1e-05 epochs=25"
+    assert " ".join(lines[1].split()) == "cos cosine lr=0.001 epochs=25"
     assert " ".join(lines[2].split()) == "wc warmup_cos lr=0.001 min_lr=1e-05 warmup=3 epochs=25"
 
 
@@ -282,8 +294,8 @@ def test_check_reports_the_shape_of_another_scheduler(run) -> None:
     assert document["scheduler"] == "CosineAnnealingLR"
     assert document["sources"]["scheduler"] == "--scheduler"
     assert document["findings"][0]["code"] == "rises-again"
-    # CosineAnnealingLR's eta_min comes from min_lr; it has no warm-up setting.
-    assert document["sources"]["min_lr"] == "default"
+    # CosineAnnealingLR's eta_min keeps torch's default; it has no warm-up setting.
+    assert "min_lr" not in document["sources"]
     assert "warmup_epochs" not in document["sources"]
     assert "warmup_epochs" not in document["config"]
 
@@ -336,7 +348,7 @@ def test_tune_refuses_a_config_naming_another_scheduler(run, tmp_path: Path) -> 
         (["--scheduler", "cosin"], "--scheduler: unknown scheduler 'cosin' (did you mean cosine?)"),
         (["--scheduler", "not a name"], "unknown scheduler 'not a name'"),
         (["--scheduler", "nosuchmodule_xyz:Cls"], "--scheduler nosuchmodule_xyz:Cls: no module"),
-        (["--scheduler", "torch.optim:SGD"], "SGD is a class, not a subclass of"),
+        (["--scheduler", "torch.optim:SGD"], "SGD is a class, neither a subclass of"),
         (["--scheduler", "step"], "StepLR needs step_size: give --param step_size=VALUE; its"),
         (["--scheduler", "step", "--param", "size=3"], "StepLR takes no argument 'size'"),
         (["--scheduler", "step", "--param", "step_size"], "--param 'step_size': give KEY=VALUE"),

@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from lrplan.analysis.findings import findings, sort_findings
+from lrplan.analysis.findings import default_scheduler_warning, findings, sort_findings
 from lrplan.analysis.summary import Insight, Summary, summarize
 from lrplan.core.config import ScheduleConfig
 from lrplan.core.planner import Schedule, plan
@@ -75,6 +75,8 @@ def run_check(
     given: dict[str, Any],
     config_file: str | None = None,
     optimizer: str | None = None,
+    sources: dict[str, str] | None = None,
+    default_scheduler: bool = False,
 ) -> CheckReport:
     """Plan ``settings`` and collect every finding.
 
@@ -84,7 +86,12 @@ def run_check(
         given: the options given on the command line (None values: not given).
         config_file: the file's path, for the report.
         optimizer: ``--optimizer``; overrides the name the config gives.
+        sources: where each value of the plan came from, as the inputs found it
+            (:class:`lrplan.inputs.settings.Settings`); it completes the report's own.
+        default_scheduler: the config names no scheduler and lrplan planned its default:
+            a warning, so that ``check`` fails.
     """
+    provided = sources or {}
     schedule = plan(settings)
     summary = summarize(schedule)
 
@@ -119,6 +126,7 @@ def run_check(
             trainer_epochs_source = found.trainer_epochs_source
             if trainer_epochs <= 0:  # Lightning's -1: no limit of epochs
                 trainer_epochs = trainer_epochs_source = None
+    sources.update({key: value for key, value in provided.items() if key in sources or "." in key})
     name = found.optimizer if found is not None else None
     if optimizer is not None and not optimizer.strip():
         raise LrplanError("invalid --optimizer: it is empty; give a name such as adamw or sgd")
@@ -139,8 +147,10 @@ def run_check(
         if config_file is not None
         else {}
     )
+    extra = [default_scheduler_warning(str(config_file))] if default_scheduler else []
     found_all = sort_findings(
-        findings(
+        extra
+        + findings(
             schedule,
             summary,
             optimizer=name,

@@ -23,6 +23,7 @@ from lrplan.errors import LrplanError
 
 if TYPE_CHECKING:
     from lrplan.core.config import ScheduleConfig
+    from lrplan.inputs.settings import Settings
     from lrplan.inputs.training_config import ConfigValues
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -117,9 +118,10 @@ ConfigOption = Annotated[
     typer.Option(
         "--config",
         metavar="FILE.yaml",
-        help="YAML training config with lr, min_lr, warmup_epochs, epochs, at its top level"
-        " or in sections (see --config-key); other keys are ignored. Options given on the"
-        " command line override it.",
+        help="YAML (or JSON) training config: the scheduler it names (Lightning CLI"
+        " class_path, Hydra _target_, torchtune _component_, a name with kwargs) with its"
+        " arguments, the optimizer's lr and the trainer's length; or WarmupCosLR's lr, min_lr,"
+        " warmup_epochs, epochs. Options given on the command line override it.",
         rich_help_panel=SCHEDULE_PANEL,
     ),
 ]
@@ -183,8 +185,8 @@ SchedulerOption = Annotated[
         metavar="NAME|MODULE:CLASS",
         help="The scheduler to plan: warmup_cos (WarmupCosLR, the default), a torch built-in"
         " by short name such as cosine, onecycle or step ('lrplan schedulers' lists them), or"
-        " any LRScheduler subclass as package.module:ClassName (your own training code"
-        " included; importing it runs its module).",
+        " any LRScheduler subclass or function that returns one as package.module:Name"
+        " (your own training code included; importing it runs its module).",
         show_default=False,
         rich_help_panel=SCHEDULE_PANEL,
     ),
@@ -203,6 +205,61 @@ ParamOption = Annotated[
 ]
 
 
+AllowImportOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--allow-import",
+        metavar="MODULE",
+        help="Let lrplan import MODULE when --config names a scheduler in it (importing runs"
+        " its code). torch, transformers, timm, torchtune, lightning and deepspeed need no"
+        " permission. Repeatable.",
+        show_default=False,
+        rich_help_panel=SCHEDULE_PANEL,
+    ),
+]
+DatasetSizeOption = Annotated[
+    int | None,
+    typer.Option(
+        "--dataset-size",
+        parser=parse_whole,
+        help="Training samples in one epoch: with the batch size, --accumulate and --devices"
+        " (or the config's), lrplan counts the optimizer steps of an epoch, as Lightning"
+        " (or torchtune's recipes) do.",
+        show_default=False,
+        rich_help_panel=SCHEDULE_PANEL,
+    ),
+]
+BatchSizeOption = Annotated[
+    int | None,
+    typer.Option(
+        "--batch-size",
+        parser=parse_whole,
+        help="Batch size on one device, with --dataset-size. [default: the config's]",
+        show_default=False,
+        rich_help_panel=SCHEDULE_PANEL,
+    ),
+]
+AccumulateOption = Annotated[
+    int | None,
+    typer.Option(
+        "--accumulate",
+        parser=parse_whole,
+        help="Batches per optimizer step (gradient accumulation), with --dataset-size."
+        " [default: the config's, else 1]",
+        show_default=False,
+        rich_help_panel=SCHEDULE_PANEL,
+    ),
+]
+DevicesOption = Annotated[
+    int | None,
+    typer.Option(
+        "--devices",
+        parser=parse_whole,
+        help="Devices the data is split over, with --dataset-size. [default: the config's, else 1]",
+        show_default=False,
+        rich_help_panel=SCHEDULE_PANEL,
+    ),
+]
 ShowAllOption = Annotated[
     bool, typer.Option("--all", help="Show every row, not only the head and tail.")
 ]
@@ -227,6 +284,11 @@ class ScheduleOptions:
     sets: list[str] | None = None
     scheduler: str | None = None
     params: list[str] | None = None
+    allow_import: list[str] | None = None
+    dataset_size: int | None = None
+    batch_size: int | None = None
+    accumulate: int | None = None
+    devices: int | None = None
 
     def given(self) -> dict[str, Any]:
         """The settings the options give, by config key (None: not given), ``--scheduler``
@@ -249,10 +311,28 @@ class ScheduleOptions:
     def load(self) -> tuple[ScheduleConfig, ConfigValues | None]:
         """Defaults, then ``--config`` (its ``--config-key`` section, after ``--set``), then
         the options; and what was read from the file."""
-        from lrplan.inputs.settings import load_settings
+        settings = self.resolve()
+        return settings.config, settings.found
 
-        return load_settings(
-            self.config, self.given(), config_key=self.config_key, sets=self.sets or ()
+    def resolve(self) -> Settings:
+        """:meth:`load`, with where each value came from."""
+        from lrplan.inputs.settings import RunOptions, resolve_settings
+
+        for name, value in (
+            ("--dataset-size", self.dataset_size),
+            ("--batch-size", self.batch_size),
+            ("--accumulate", self.accumulate),
+            ("--devices", self.devices),
+        ):
+            if value is not None and value < 1:
+                raise LrplanError(f"invalid {name}: {value} is not 1 or more; give e.g. 8")
+        return resolve_settings(
+            self.config,
+            self.given(),
+            config_key=self.config_key,
+            sets=self.sets or (),
+            allow_import=tuple(self.allow_import or ()),
+            run=RunOptions(self.dataset_size, self.batch_size, self.accumulate, self.devices),
         )
 
     def settings(self) -> ScheduleConfig:
@@ -298,9 +378,14 @@ _SCHEDULE_PARAMETERS: dict[str, Any] = {
     "sets": SetOption,
     "scheduler": SchedulerOption,
     "params": ParamOption,
+    "allow_import": AllowImportOption,
+    "dataset_size": DatasetSizeOption,
+    "batch_size": BatchSizeOption,
+    "accumulate": AccumulateOption,
+    "devices": DevicesOption,
 }
 #: The options of commands that plan WarmupCosLR only (tune, equivalent, diagnose).
-WARMUP_COS_ONLY = ("scheduler", "params")
+WARMUP_COS_ONLY = ("scheduler", "params", "allow_import")
 
 
 def with_schedule(*, scheduler: bool = True) -> Callable[[F], F]:

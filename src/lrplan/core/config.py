@@ -28,6 +28,10 @@ from lrplan.optim.checks import ScheduleArgumentError, check_warmup_cos_args
 Interval = Literal["epoch", "step"]
 
 
+#: WarmupCosLR's floor when none is given; it belongs to WarmupCosLR alone.
+DEFAULT_MIN_LR = 1e-5
+
+
 INTERVALS: tuple[Interval, ...] = ("epoch", "step")
 
 
@@ -67,11 +71,13 @@ class ScheduleConfig:
     (lists are stored as tuples, so that the config stays hashable). ``lr`` is the
     optimizer's base rate and ``epochs`` the planned length for every scheduler; ``min_lr``
     and ``warmup_epochs`` matter only to schedulers that use them
-    (:func:`lrplan.core.schedulers.uses`).
+    (:func:`lrplan.core.schedulers.uses`). ``min_lr=None`` means "not given": WarmupCosLR
+    plans :data:`DEFAULT_MIN_LR`, a torch built-in keeps torch's own default for its floor
+    (``CosineAnnealingLR``'s ``eta_min=0``).
     """
 
     lr: float = 1e-3
-    min_lr: float = 1e-5
+    min_lr: float | None = None
     warmup_epochs: int = 3
     epochs: int = 25
     interval: Interval = "epoch"
@@ -87,6 +93,8 @@ class ScheduleConfig:
     def __post_init__(self) -> None:
         self._check_scheduler()
         warmup_cos = self.scheduler in WARMUP_COS_KINDS
+        if warmup_cos and self.min_lr is None:
+            object.__setattr__(self, "min_lr", DEFAULT_MIN_LR)
         if (
             warmup_cos
             and is_whole(self.warmup_epochs)
@@ -104,14 +112,16 @@ class ScheduleConfig:
                 check_warmup_cos_args(self.min_lr, self.lr, self.warmup_epochs, self.epochs)
             else:
                 # The same checks of lr and epochs; min_lr only where the scheduler uses it.
-                floor = self.min_lr if "min_lr" in keys_used(self.scheduler) else 0.0
+                used = "min_lr" in keys_used(self.scheduler) and self.min_lr is not None
+                floor = self.min_lr if used else 0.0
                 check_warmup_cos_args(floor, self.lr, 0, self.epochs)
         except ScheduleArgumentError as error:
             raise ConfigValueError(error.param, str(error)) from None
         if self.lr > MAX_LR:
             raise ConfigValueError("lr", f"lr={self.lr!r} is above {MAX_LR:g}")
         # -0.0 is a valid floor but reads oddly everywhere it is shown.
-        object.__setattr__(self, "min_lr", self.min_lr + 0.0)
+        if self.min_lr is not None:
+            object.__setattr__(self, "min_lr", self.min_lr + 0.0)
         if self.interval not in INTERVALS:
             raise ConfigValueError("interval", f"interval={self.interval!r} is not an interval")
         if not is_whole(self.steps_per_epoch) or self.steps_per_epoch < 1:
@@ -239,7 +249,7 @@ class ScheduleConfig:
             del data["max_steps"]
         used = keys_used(self.scheduler)
         for key in ("min_lr", "warmup_epochs"):
-            if key not in used:
+            if key not in used or data[key] is None:
                 del data[key]
         return data
 
@@ -270,7 +280,7 @@ def describe(config: ScheduleConfig) -> str:
 def _describe_other(config: ScheduleConfig) -> str:
     used = keys_used(config.scheduler)
     parts = [config.scheduler, f"lr={config.lr:g}"]
-    if "min_lr" in used:
+    if "min_lr" in used and config.min_lr is not None:
         parts.append(f"min_lr={config.min_lr:g}")
     if "warmup_epochs" in used:
         parts.append(f"warmup={config.warmup_epochs}")

@@ -1,9 +1,11 @@
 """Building the scheduler a ScheduleConfig names: its class, its arguments, the call.
 
-WarmupCosLR, a torch built-in from :mod:`lrplan.core.registry`, or any ``LRScheduler``
-subclass by import path (importing it runs the user's code, so :mod:`lrplan.inputs` lets
-only the command line name one). :func:`build` and :func:`check_arguments` import torch
-(and the named class) when called; everything else here is torch-free.
+WarmupCosLR, a torch built-in from :mod:`lrplan.core.registry`, or by import path any
+``LRScheduler`` subclass or factory function that returns a scheduler (``transformers``'
+``get_cosine_schedule_with_warmup``). Importing one runs its module's code, so
+:mod:`lrplan.inputs` decides which modules may be imported. :func:`build` and
+:func:`check_arguments` import torch (and the named class) when called; everything else here
+is torch-free.
 """
 
 from __future__ import annotations
@@ -43,11 +45,17 @@ def uses(config: ScheduleConfig) -> frozenset[str]:
 def constructor_kwargs(config: ScheduleConfig) -> dict[str, Any]:
     """The keyword arguments after the optimizer: the settings a built-in fills, lrplan's
     defaults, then the config's params (sequences passed as lists).
+
+    A setting that was not given (``min_lr=None``) fills nothing, so the argument keeps the
+    constructor's own default.
     """
     known = builtin(config.scheduler)
     kwargs: dict[str, Any] = {}
     if known is not None:
-        kwargs.update({argument: getattr(config, attr) for argument, attr in known.options})
+        for argument, attr in known.options:
+            value = getattr(config, attr)
+            if value is not None:
+                kwargs[argument] = value
         kwargs.update(known.defaults)
     kwargs.update({key: thaw(value) for key, value in config.params})
     return kwargs
@@ -87,11 +95,13 @@ def length_argument(config: ScheduleConfig) -> str | None:
     return known.length if known is not None else None
 
 
-def check_arguments(config: ScheduleConfig, where: str = "") -> None:
+def check_arguments(config: ScheduleConfig, where: str = "", *, named_at: bool = False) -> None:
     """Import ``config``'s class and check the arguments against its constructor.
 
     ``where`` starts every message (e.g. ``SPEC 2 'scheduler=step'``); arguments are named
-    in marks (``«param.step_size=VALUE»``), for each reader to word.
+    in marks (``«param.step_size=VALUE»``), for each reader to word. With ``named_at``,
+    ``where`` is the place that names the scheduler (a config's key path), and the messages
+    name it by that place rather than as the ``scheduler`` parameter.
 
     Raises:
         LrplanError: for a module that does not import, a name that is not an LRScheduler
@@ -105,7 +115,7 @@ def check_arguments(config: ScheduleConfig, where: str = "") -> None:
 
         frameworks.check(config, where)
         return
-    target = _load(config.scheduler, where)
+    target = _load(config.scheduler, where, named_at)
     _check_signature(config, target, where)
 
 
@@ -144,26 +154,30 @@ def build(
     if last_epoch is not None:
         kwargs["last_epoch"] = last_epoch
     if not wrap:
-        return frameworks.wrap(target(optimizer, **kwargs), config)
+        return frameworks.wrap(_checked_result(config, target(optimizer, **kwargs)), config)
     try:
-        scheduler = target(optimizer, **kwargs)
+        result = target(optimizer, **kwargs)
     except Exception as error:  # the scheduler's own code: any exception is a bad argument
         raise LrplanError(
             f"{call_text(config)} raised {type(error).__name__}: {first_line(error)}"
         ) from None
-    return frameworks.wrap(scheduler, config)
+    return frameworks.wrap(_checked_result(config, result), config)
 
 
 def _prefix(where: str) -> str:
     return f"{where}: " if where else ""
 
 
-def _load(name: str, where: str) -> Any:
-    """The callable ``name`` stands for: a built-in's target, or an imported LRScheduler class."""
+def _load(name: str, where: str, named_at: bool = False) -> Any:
+    """The callable ``name`` stands for: a built-in's target, or an imported scheduler class
+    or factory function."""
     known = builtin(name)
     if known is not None:
         return _import(known.target)
-    label = f"{where}: «scheduler={name}»" if where else f"«scheduler={name}»"
+    if named_at:
+        label = f"{where} = {name}"
+    else:
+        label = f"{where}: «scheduler={name}»" if where else f"«scheduler={name}»"
     return _import_user_class(name, label)
 
 
@@ -216,13 +230,43 @@ def _import_user_class(name: str, label: str) -> Any:
 
     if frameworks.accepts(found):
         return found
-    if not (isinstance(found, type) and issubclass(found, LRScheduler)):
-        kind = "class" if isinstance(found, type) else type(found).__name__
+    if isinstance(found, type) and issubclass(found, LRScheduler):
+        return found
+    if is_factory(found):
+        return found
+    kind = "class" if isinstance(found, type) else type(found).__name__
+    raise LrplanError(
+        f"{label}: {attribute} is a {kind}, neither a subclass of"
+        " torch.optim.lr_scheduler.LRScheduler nor a function that returns one; name a"
+        " scheduler class or factory function"
+    )
+
+
+def is_factory(target: Any) -> bool:
+    """True for a function (not a class) that may build a scheduler from an optimizer."""
+    import inspect
+
+    return inspect.isfunction(target) or inspect.ismethod(target) or inspect.isbuiltin(target)
+
+
+def _checked_result(config: ScheduleConfig, result: Any) -> Any:
+    """A factory's result, which must be a scheduler (an ``LRScheduler``), or a timm or
+    DeepSpeed scheduler (:func:`lrplan.core.frameworks.accepts`)."""
+    from torch.optim.lr_scheduler import LRScheduler
+
+    from lrplan.core import frameworks
+
+    if frameworks.accepts(type(result)):
+        return result
+    if not isinstance(result, LRScheduler):
         raise LrplanError(
-            f"{label}: {attribute} is a {kind}, not a subclass of"
-            " torch.optim.lr_scheduler.LRScheduler; name a scheduler class"
+            f"{call_text(config)} returned a {type(result).__name__}, not a"
+            " torch.optim.lr_scheduler.LRScheduler; name a function that returns a scheduler"
         )
-    return found
+    needs = _step_needs(type(result))
+    if needs:
+        raise LrplanError(_steps_with_text(type(result).__name__, needs, ""))
+    return result
 
 
 def signature_text(target: Any) -> str:
@@ -254,18 +298,9 @@ def _check_signature(config: ScheduleConfig, target: Any, where: str) -> None:
     prefix = _prefix(where)
     # timm's schedulers step with the epoch, given by its training loop (frameworks.timm).
     if isinstance(target, type) and not frameworks.accepts(target):
-        step = inspect.signature(target.step)  # type: ignore[attr-defined]
-        needs = [
-            p.name
-            for p in list(step.parameters.values())[1:]
-            if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-        ]
+        needs = _step_needs(target)
         if needs:
-            raise LrplanError(
-                f"{prefix}{target.__name__} steps with {', '.join(needs)}"
-                f" (step({', '.join(needs)})): it follows a value measured in training,"
-                " which lrplan cannot plan; choose a scheduler that steps without one"
-            )
+            raise LrplanError(_steps_with_text(target.__name__, needs, prefix))
     try:
         signature = inspect.signature(target)
     except (TypeError, ValueError):
@@ -297,3 +332,23 @@ def _check_signature(config: ScheduleConfig, target: Any, where: str) -> None:
             f"{prefix}{class_name(config)} needs {', '.join(missing)}: give {give}; its"
             f" signature: {shown}"
         )
+
+
+def _step_needs(scheduler_class: type) -> list[str]:
+    """The arguments ``step`` requires (ReduceLROnPlateau's ``metrics``); empty for most."""
+    import inspect
+
+    step = inspect.signature(scheduler_class.step)  # type: ignore[attr-defined]
+    return [
+        p.name
+        for p in list(step.parameters.values())[1:]
+        if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    ]
+
+
+def _steps_with_text(name: str, needs: list[str], prefix: str) -> str:
+    return (
+        f"{prefix}{name} steps with {', '.join(needs)} (step({', '.join(needs)})): it follows"
+        " a value measured in training, which lrplan cannot plan; choose a scheduler that"
+        " steps without one"
+    )

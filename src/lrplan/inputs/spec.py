@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Any
 from lrplan.core.config import VALID, ConfigValueError, ScheduleConfig
 from lrplan.core.registry import WARMUP_COS_KINDS
 from lrplan.errors import LrplanError, worded
-from lrplan.inputs.settings import KEYS, coerce, read_config_file, scheduler_settings, unused_keys
+from lrplan.inputs.settings import (
+    KEYS,
+    coerce,
+    fill_by_code,
+    length_from_config,
+    read_config_file,
+    scheduler_of,
+    unused_keys,
+)
 
 if TYPE_CHECKING:
     from lrplan.inputs.training_config import ConfigValues
@@ -148,24 +156,31 @@ def spec_config(
     path, settings = parse_spec(spec, where)
     values: dict[str, Any] = {}
     found: ConfigValues | None = None
-    if path is not None:
-        values, found = read_config_file(path, where=where)
-    values.update({key: value for key, value in (shared or {}).items() if value is not None})
     inline = dict(settings)
     named: dict[str, Any] = {
         key: inline.pop(key) for key in ("scheduler", "params") if key in inline
     }
     if "params" in named:
         named["params"] = tuple(named["params"].items())
-    values.update(inline)
-    chosen = scheduler_settings(
+    given = {key: value for key, value in (shared or {}).items() if value is not None}
+    given.update(inline)
+    if path is not None:
+        values, found = read_config_file(
+            path, where=where, skip=set(given), refuse="scheduler" not in named
+        )
+    values.update(given)
+    sources: dict[str, str] = {}
+    chosen, _ = scheduler_of(
         found,
         f"{where}: {path}",
         named,
+        (),
+        sources,
         lambda name: f"scheduler={name} in the SPEC",
-        "scheduler_params",
     )
     values.update(chosen)
+    if found is not None:
+        length_from_config(found, f"{where}: {path}", values, sources, chosen)
     if "label" not in values:
         values["label"] = path.stem if path is not None and not settings else spec.strip()
     if values.get("interval") == "step" and "steps_per_epoch" not in values:
@@ -173,6 +188,8 @@ def spec_config(
             f"{where}: interval=step needs steps_per_epoch=N (or --steps-per-epoch N for"
             " every SPEC): the number of optimizer steps in one epoch"
         )
+    if found is not None and found.named is not None and "scheduler" not in named:
+        fill_by_code(found, values, sources)
     try:
         config = ScheduleConfig(**values)
     except ConfigValueError as error:

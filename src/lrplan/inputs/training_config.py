@@ -13,10 +13,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lrplan.errors import LrplanError, first_line
+from lrplan.inputs.dialects import (
+    NamedScheduler,
+    classless_section,
+    find_scheduler,
+    is_warmup_cos,
+    refusal,
+)
 
 #: Sections searched for the schedule keys when no ``--config-key`` is given, at any depth.
 SECTION_NAMES = ("optim", "optimizer", "scheduler", "lr_scheduler", "training")
@@ -45,6 +52,38 @@ Path_ = tuple[Any, ...]
 
 
 @dataclass(frozen=True)
+class Unreadable:
+    """A value lrplan could not read (an interpolation it cannot resolve, two values that
+    disagree): ``message`` is the one-line error, raised only if nothing overrides it."""
+
+    message: str
+
+
+#: Keys whose value is the batch size on one device, the gradient accumulation and the number
+#: of devices, by the dotted path a config holds them at (searched in this order).
+RUN_KEYS = {
+    "batch_size": (
+        "batch_size",
+        "per_device_train_batch_size",
+        "micro_batch_size",
+        "train_batch_size",
+        "data.batch_size",
+        "data.init_args.batch_size",
+        "data.init_args.train_batch_size",
+        "datamodule.batch_size",
+        "dataloader.batch_size",
+    ),
+    "accumulate": (
+        "gradient_accumulation_steps",
+        "trainer.accumulate_grad_batches",
+        "accumulate_grad_batches",
+        "update_freq",
+    ),
+    "devices": ("trainer.devices", "devices", "world_size", "distributed_world_size"),
+}
+
+
+@dataclass(frozen=True)
 class ConfigValues:
     """What lrplan read from a config file.
 
@@ -65,6 +104,17 @@ class ConfigValues:
     #: The trainer's ``max_epochs`` (Lightning), wherever the file has one, and its path.
     trainer_epochs: Any = None
     trainer_epochs_source: str | None = None
+    #: The scheduler a dialect names (:mod:`lrplan.inputs.dialects`), its arguments read
+    #: (values resolved, or :class:`Unreadable`) with their key paths, and its interval.
+    named: NamedScheduler | None = None
+    arguments: dict[str, Any] = field(default_factory=dict)
+    argument_sources: dict[str, str] = field(default_factory=dict)
+    interval: Any = None
+    interval_source: str | None = None
+    #: Why lrplan cannot plan the schedule the file sets up (one line), or None.
+    refusal: str | None = None
+    #: Batch size, accumulation and devices the file gives: name -> (value, key path).
+    run: dict[str, tuple[Any, str]] = field(default_factory=dict)
 
 
 def dotted(path: Path_) -> str:
@@ -137,7 +187,18 @@ def read_config(
             places = places[:1]  # the named section first, then the top level
         if places:
             read += places
-            values[key], sources[key] = _agree(resolver, key, places, where)
+            try:
+                values[key], sources[key] = _agree(resolver, key, places, where)
+            except LrplanError as error:
+                values[key], sources[key] = Unreadable(str(error)), dotted(places[0])
+    if "lr" not in values and config_key is None and "learning_rate" in document:
+        values["lr"], sources["lr"] = _read(resolver, ("learning_rate",)), "learning_rate"
+        read.append(("learning_rate",))
+    if "lr" not in values:
+        place = _optimizer_lr(document)
+        if place is not None:
+            read.append(place)
+            values["lr"], sources["lr"] = _read(resolver, place), dotted(place)
 
     # The optimizer is named in its own section, wherever the schedule's keys are.
     everywhere = [*candidates, *(path for path in _sections(document) if path not in candidates)]
@@ -183,6 +244,40 @@ def read_config(
             read.append((SCHEDULER_PARAMS_KEY, name))
             scheduler_params[str(name)] = resolver.value((SCHEDULER_PARAMS_KEY, name))
 
+    named = find_scheduler(document) if config_key is None else _named_in(document, config_key)
+    arguments: dict[str, Any] = {}
+    argument_sources: dict[str, str] = {}
+    interval = interval_source = None
+    why_not = None
+    if named is not None and not is_warmup_cos(named.name):
+        for name, place in named.arguments.items():
+            read.append(place)
+            arguments[name], argument_sources[name] = _read(resolver, place), dotted(place)
+        if named.interval is not None:
+            read.append(named.interval)
+            interval, interval_source = _read(resolver, named.interval), dotted(named.interval)
+    elif scheduler is None:
+        why_not = refusal(document, frozenset({*keys, "last_epoch", "name"}))
+        classless = classless_section(document)
+        if classless is not None:
+            for name, place in classless[1].items():
+                read.append(place)
+                arguments[name], argument_sources[name] = _read(resolver, place), dotted(place)
+    run: dict[str, tuple[Any, str]] = {}
+    for what, paths in RUN_KEYS.items():
+        for text in paths:
+            place = tuple(text.split("."))
+            value = _get(document, place)
+            if value is not None and not isinstance(value, Mapping):
+                read.append(place)
+                run[what] = (_read(resolver, place), text)
+                break
+    trainer_epochs = trainer_epochs_source = None
+    trainer_place = next(_find_key(document, TRAINER_EPOCHS_KEY), None)
+    if trainer_place is not None:
+        read.append(trainer_place)
+        trainer_epochs = _read(resolver, trainer_place)
+        trainer_epochs_source = dotted(trainer_place)
     for text, path in created:
         if path not in read:
             lrplan_reads = ", ".join(f"{key} from {source}" for key, source in sources.items())
@@ -191,7 +286,7 @@ def read_config(
                 f" there (it reads {lrplan_reads or 'no schedule key'}); check the spelling"
                 " of the path"
             )
-    if not values and scheduler is None:
+    if not values and scheduler is None and named is None and why_not is None:
         searched = (
             f"in {config_key} or at the top level"
             if config_key is not None
@@ -207,11 +302,6 @@ def read_config(
             f"{where}: none of {', '.join(keys)} found {searched}{hint};"
             " name the section that holds them with --config-key PATH"
         )
-    trainer_epochs = trainer_epochs_source = None
-    trainer_place = next(_find_key(document, TRAINER_EPOCHS_KEY), None)
-    if trainer_place is not None:
-        trainer_epochs = resolver.value(trainer_place)
-        trainer_epochs_source = dotted(trainer_place)
     return ConfigValues(
         values,
         sources,
@@ -223,6 +313,60 @@ def read_config(
         scheduler_params,
         trainer_epochs,
         trainer_epochs_source,
+        named,
+        arguments,
+        argument_sources,
+        interval,
+        interval_source,
+        why_not,
+        run,
+    )
+
+
+def _read(resolver: _Resolver, place: Path_) -> Any:
+    """The value at ``place``, or :class:`Unreadable` if it cannot be resolved."""
+    try:
+        return resolver.value(place)
+    except LrplanError as error:
+        return Unreadable(str(error))
+
+
+def _optimizer_lr(document: Mapping[Any, Any]) -> Path_ | None:
+    """The ``lr`` of an optimizer section anywhere (``model.init_args.optimizer_init``):
+    a section whose key names an optimizer and that names its class."""
+    stack: list[tuple[Path_, Any]] = [((), document)]
+    while stack:
+        path, node = stack.pop(0)
+        if not isinstance(node, Mapping) or len(path) >= MAX_DEPTH:
+            continue
+        if path and "optim" in str(path[-1]).lower():
+            for place in ((*path, "lr"), (*path, "init_args", "lr")):
+                if _has(document, place):
+                    return place
+        stack += [((*path, key), value) for key, value in node.items()]
+    return None
+
+
+def _named_in(document: Mapping[Any, Any], config_key: str) -> NamedScheduler | None:
+    """The scheduler named in the section ``config_key`` names (paths from the top level)."""
+    section = _get(document, tuple(config_key.split(".")))
+    if not isinstance(section, Mapping):
+        return None
+    named = find_scheduler({"scheduler": section})
+    if named is None:
+        return None
+    prefix = tuple(config_key.split("."))
+
+    def moved(path: Path_) -> Path_:
+        return (*prefix, *path[1:])
+
+    return NamedScheduler(
+        named.name,
+        dotted(moved(tuple(named.source.split(".")))),
+        named.dialect,
+        {name: moved(path) for name, path in named.arguments.items()},
+        moved(named.interval) if named.interval is not None else None,
+        named.filled_by_code,
     )
 
 

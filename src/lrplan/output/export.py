@@ -345,16 +345,20 @@ def schedule_json(
     found: Sequence[Insight],
     progress: Callable[[int], None] | None = None,
     command: str = "show",
+    *,
+    sources: Mapping[str, str] | None = None,
 ) -> Callable[[IO[str]], None]:
     """A producer for :func:`write_text`: :func:`schedule_document` written as it is made.
 
     The text is exactly ``json_writer(schedule_document(...))``'s, but the rows are written
     a chunk at a time instead of being built as one list of dicts first (about 300 bytes a
     row, 6 GB for the longest schedule lrplan plans). ``progress``, if given, is called with
-    the number of rows written so far, now and then.
+    the number of rows written so far, now and then. ``sources`` (where each value of the
+    plan came from, when a config was read) is written as ``"sources"``.
     """
+    extra = {"sources": dict(sources)} if sources is not None else {}
     head = json.dumps(
-        {**_document_head(schedule, summary, found, command), "rows": []},
+        {**_document_head(schedule, summary, found, command), **extra, "rows": []},
         indent=2,
         allow_nan=False,
     )

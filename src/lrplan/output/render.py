@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from rich.console import Console, Group
@@ -145,17 +145,28 @@ def floor_label(config: ScheduleConfig) -> str:
     return declared[0] if declared is not None else ""
 
 
-def heading(config: ScheduleConfig, source: str = "") -> Group:
+def heading(
+    config: ScheduleConfig, source: str = "", sources: Mapping[str, str] | None = None
+) -> Group:
     """``show``'s first line: the class, the unit and the settings; for a scheduler other
-    than WarmupCosLR also the constructor call lrplan makes and the optimizer's lr."""
+    than WarmupCosLR also the constructor call lrplan makes and the optimizer's lr; with
+    ``sources``, a line saying where each value came from."""
     from lrplan.core.registry import WARMUP_COS
     from lrplan.core.schedulers import call_text
 
     title = Text(f"{config.class_name} per {config.unit}: {config.name}{source}", style="bold")
-    if config.scheduler == WARMUP_COS:
-        return Group(title)
-    call = Text(f"{call_text(config)}, optimizer lr={config.lr:g}", style="dim")
-    return Group(title, call)
+    lines = [title]
+    if config.scheduler != WARMUP_COS:
+        lines.append(Text(f"{call_text(config)}, optimizer lr={config.lr:g}", style="dim"))
+    if sources:
+        lines.append(Text(f"from: {provenance(sources)}", style="dim"))
+    return Group(*lines)
+
+
+def provenance(sources: Mapping[str, str]) -> str:
+    """``scheduler ← lr_scheduler.class_path, lr ← optimizer.init_args.lr, ...``: where each
+    value of the plan came from (``default``: lrplan's own)."""
+    return ", ".join(f"{name.removeprefix('param.')} ← {where}" for name, where in sources.items())
 
 
 def insight_lines(found: Sequence[Insight]) -> Table | Text:
@@ -558,11 +569,12 @@ def print_schedule(
     show_all: bool = False,
     plot: bool = False,
     console: Console | None = None,
+    sources: Mapping[str, str] | None = None,
 ) -> None:
-    """What ``lrplan show`` prints: the heading, the table (with ``plot``, the chart), the
-    summary and the insights."""
+    """What ``lrplan show`` prints: the heading (with ``sources``, where each value came
+    from), the table (with ``plot``, the chart), the summary and the insights."""
     console = console or make_console()
-    console.print(heading(schedule.config, source))
+    console.print(heading(schedule.config, source, sources))
     console.print(schedule_table(schedule, summary, show_all=show_all, width=console.width))
     if plot:
         console.print(chart(schedule, width=console.width))

@@ -33,7 +33,8 @@ def check(
 
     Example: lrplan check --config examples/train_pluto.yaml
     """
-    settings, found = schedule.load()
+    resolved = schedule.resolve()
+    settings, found = resolved.config, resolved.found
 
     from lrplan.analysis.check import run_check
 
@@ -43,6 +44,8 @@ def check(
         given=schedule.given(),
         config_file=str(schedule.config) if schedule.config is not None else None,
         optimizer=optimizer,
+        sources=resolved.sources if schedule.config is not None else None,
+        default_scheduler=resolved.default_scheduler,
     )
     if json_out:
         from lrplan.inputs.settings import as_options

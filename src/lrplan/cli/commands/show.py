@@ -14,7 +14,8 @@ def show(schedule: ScheduleOptions, outputs: Outputs) -> None:
     Example: lrplan show --lr 1e-3 --min-lr 1e-5 --warmup-epochs 3 --epochs 25 --png lr.png
     """
     outputs.check()
-    settings = schedule.settings()
+    resolved = schedule.resolve()
+    settings = resolved.config
     outputs.check_rows(settings.rows)
 
     from lrplan.analysis.insights import insights
@@ -26,6 +27,11 @@ def show(schedule: ScheduleOptions, outputs: Outputs) -> None:
         planned = plan(settings, progress=progress)
     summary = summarize(planned)
     found = insights(planned, summary)
+    if resolved.default_scheduler:
+        from lrplan.analysis.findings import default_scheduler_warning
+
+        found = [default_scheduler_warning(str(schedule.config)), *found]
+    sources = resolved.sources if schedule.config is not None or schedule.sets else None
 
     from lrplan.output.export import STDOUT, schedule_csv, schedule_json, write_text
 
@@ -44,11 +50,21 @@ def show(schedule: ScheduleOptions, outputs: Outputs) -> None:
         wrote(outputs.png)
     if outputs.json:
         with progress_bar("writing JSON", settings.rows) as progress:
-            write_text("--json", STDOUT, schedule_json(planned, summary, found, progress))
+            write_text(
+                "--json", STDOUT, schedule_json(planned, summary, found, progress, sources=sources)
+            )
     if not outputs.terminal:
         return
 
     from lrplan.output.render import print_schedule
 
     source = f" (from {schedule.config})" if schedule.config is not None else ""
-    print_schedule(planned, summary, found, source, show_all=outputs.show_all, plot=outputs.plot)
+    print_schedule(
+        planned,
+        summary,
+        found,
+        source,
+        show_all=outputs.show_all,
+        plot=outputs.plot,
+        sources=sources,
+    )

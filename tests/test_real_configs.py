@@ -1,0 +1,317 @@
+"""Real training configs from public repositories (tests/data/configs/): lrplan plans what the
+run does, or says in one line why it cannot; never a silent default.
+
+MANIFEST.yaml holds each file's source and what the real run does, read from that project's
+code; LRPLAN.yaml what lrplan gives (and why, where the file alone does not hold a value).
+The expected rates come from the real scheduler class stepped by hand on a real optimizer, or
+from the formula, never from lrplan's output.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.formula import formula_lr
+
+DATA = Path(__file__).parent / "data" / "configs"
+MANIFEST = {entry["file"]: entry for entry in yaml.safe_load((DATA / "MANIFEST.yaml").read_text())}
+LRPLAN = yaml.safe_load((DATA / "LRPLAN.yaml").read_text())
+
+#: The dialects the configs are written in; each must be covered.
+DIALECTS = {
+    "warmup_cos",
+    "lightning_cli",
+    "lightning_cli_nested",
+    "hydra_target",
+    "hydra_partial",
+    "hydra_override",
+    "torchtune_component",
+    "name_kwargs",
+    "hf_training_args",
+    "timm_args",
+    "deepspeed",
+    "refuse",
+}
+
+
+def test_the_manifest_covers_every_config_and_dialect() -> None:
+    files = {path.name for path in DATA.iterdir() if path.name not in ("MANIFEST.yaml",
+                                                                        "LRPLAN.yaml")}  # fmt: skip
+    assert files == set(MANIFEST) == set(LRPLAN)
+    assert len(files) >= 25
+    assert {entry["dialect"] for entry in MANIFEST.values()} == DIALECTS
+    for entry in MANIFEST.values():
+        repo, _, rest = entry["source"].partition("@")
+        commit, _, path = rest.partition(":")
+        assert "/" in repo and len(commit) == 40 and path, entry["source"]
+
+
+def importable(module: str) -> bool:
+    """Whether ``module`` imports here (torchtune 0.6 is found but fails without torchao)."""
+    try:
+        importlib.import_module(module)
+    except Exception:  # any failure to import means lrplan cannot use it either
+        return False
+    return True
+
+
+def one_line_error(result: Any) -> str:
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("lrplan: error:")
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+def real_rates(name: str, arguments: dict[str, Any], lr: float, rows: int) -> list[float]:
+    """``name``'s class (or factory) stepped by hand on a real optimizer: the rate of each row."""
+    import torch
+
+    module, _, attribute = name.rpartition(".")
+    target = getattr(importlib.import_module(module), attribute)
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr)
+    scheduler = target(optimizer, **arguments)
+    rates = []
+    for _ in range(rows):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    return rates
+
+
+def expected_plan(name: str) -> dict[str, Any]:
+    """What the run does (MANIFEST), with LRPLAN's values where the file does not hold them."""
+    truth = MANIFEST[name]["expected"]
+    ours = LRPLAN[name]
+    arguments = {
+        key: value
+        for key, value in (truth["arguments"] or {}).items()
+        if not isinstance(value, str) and key != "last_epoch"
+    }
+    arguments.update(ours.get("arguments", {}))
+    return {
+        "scheduler": truth["scheduler"],
+        "arguments": arguments,
+        "lr": ours.get("lr", truth["lr"]),
+        "epochs": ours.get("epochs", (truth["length"] or {}).get("epochs")),
+        "interval": ours.get("interval", truth["interval"]),
+        "steps_per_epoch": ours.get("steps_per_epoch", 1),
+        "lr_key": truth["lr_key"],
+        "length_key": truth.get("length_key"),
+    }
+
+
+def check_plan(run: Any, path: Path, args: list[str], want: dict[str, Any]) -> None:
+    result = run("show", "--config", str(path), *args, "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    config = document["config"]
+    rows = want["epochs"] * want["steps_per_epoch"]
+    assert (config["lr"], config["epochs"], config["interval"]) == (
+        pytest.approx(want["lr"], rel=1e-12),
+        want["epochs"],
+        want["interval"],
+    )
+    assert config["steps_per_epoch"] == want["steps_per_epoch"]
+    planned = [row["lr"] for row in document["rows"]]
+    class_name = want["scheduler"].rpartition(".")[2]
+    if class_name == "WarmupCosLR":
+        assert document["scheduler"] == "WarmupCosLR"
+        arguments = want["arguments"]
+        expected = [
+            formula_lr(k, arguments["lr"], arguments["min_lr"], arguments["warmup_epochs"], rows)
+            for k in range(rows)
+        ]
+    else:
+        assert document["scheduler"] == class_name
+        # What the file (or an option) sets; arguments it leaves out keep the defaults of the
+        # constructor, as in the run (MANIFEST may list those defaults too).
+        params = config["params"]
+        assert params == {key: want["arguments"][key] for key in params}
+        expected = real_rates(want["scheduler"], want["arguments"], want["lr"], rows)
+    assert planned == pytest.approx(expected, rel=1e-12, abs=1e-300)
+    # Where each value came from: the config's key path, as the project's code reads it.
+    sources = document["sources"]
+    if want["lr_key"] and " " not in want["lr_key"] and "--lr" not in args:
+        assert sources["lr"] == want["lr_key"]
+    if want["length_key"] and " " not in want["length_key"] and "--epochs" not in args:
+        assert sources["epochs"] == want["length_key"]
+    if class_name != "WarmupCosLR":
+        assert all(f"param.{key}" in sources for key in config["params"])
+
+
+@pytest.mark.parametrize("name", sorted(LRPLAN))
+def test_each_real_config(run, tmp_path: Path, name: str) -> None:
+    ours = LRPLAN[name]
+    path = DATA / name
+    args = [str(arg) for arg in ours.get("args", [])]
+    if ours["outcome"] == "refuse":
+        out = tmp_path / "out.csv"
+        line = one_line_error(run("show", "--config", str(path), "--csv", str(out)))
+        assert ours["message"] in line
+        assert line.startswith(f"lrplan: error: --config {path}") or "ReduceLROnPlateau" in line
+        assert not out.exists()
+        needs = ours.get("then_needs")
+        if "then" in ours and (needs is None or importable(needs)):
+            result = run("show", "--config", str(path), *map(str, ours["then"]), "--json")
+            assert result.exit_code == 0, result.output
+        return
+    if ours["outcome"] == "default_warning":
+        result = run("check", "--config", str(path), *args, "--json")
+        assert result.exit_code == 1, result.output
+        document = json.loads(result.stdout)
+        assert document["scheduler"] == "WarmupCosLR"
+        codes = {(f["code"], f["level"]) for f in document["findings"]}
+        assert ("default-scheduler", "warning") in codes
+        assert document["sources"]["scheduler"] == "default"
+        truth = MANIFEST[name]["expected"]
+        assert document["config"]["lr"] == pytest.approx(float(truth["lr"]), rel=1e-12)
+        assert document["config"]["epochs"] == truth["length"]["epochs"]
+        assert document["sources"]["lr"] == truth["lr_key"]
+        shown = run("show", "--config", str(path), *args)
+        assert shown.exit_code == 0, shown.output
+        assert "lrplan's default, WarmupCosLR" in " ".join(shown.stdout.split())
+        return
+    want = expected_plan(name)
+    module = ours.get("needs_module")
+    if module is not None and not importable(module):
+        if not importable("transformers"):
+            pytest.skip(f"needs {module} or transformers")
+        line = one_line_error(run("show", "--config", str(path), *args))
+        assert module in line
+        args = [*args, "--set", ours["stand_in"]]
+        want["scheduler"] = "transformers.get_cosine_schedule_with_warmup"
+    check_plan(run, path, args, want)
+
+
+def test_a_refused_config_names_what_was_found_and_what_makes_it_plannable(run) -> None:
+    path = DATA / "fastervit__faster_vit_0_224_1k_timm_args.yaml"
+    line = one_line_error(run("show", "--config", str(path)))
+    assert "lrplan cannot plan it yet" in line
+    assert "name it with --scheduler and its arguments with --param" in line
+
+
+def test_the_class_left_to_the_code_is_named_on_the_command_line(run) -> None:
+    """torch-uncertainty fixes MultiStepLR in Python; its file holds only the arguments."""
+    path = DATA / "tu__resnet18_standard_noclasspath.yaml"
+    result = run(
+        "show", "--config", str(path), "--scheduler", "torch.optim.lr_scheduler.MultiStepLR",
+        "--json",
+    )  # fmt: skip
+    document = json.loads(result.stdout)
+    assert document["constructor"] == "MultiStepLR(optimizer, milestones=[25, 50], gamma=0.1)"
+    assert document["sources"]["param.milestones"] == "lr_scheduler.milestones"
+    assert document["sources"]["epochs"] == "trainer.max_epochs"
+    assert [row["lr"] for row in document["rows"]] == pytest.approx(
+        real_rates("torch.optim.lr_scheduler.MultiStepLR", {"milestones": [25, 50], "gamma": 0.1},
+                   0.05, 75), rel=1e-12)  # fmt: skip
+
+
+def test_steps_per_epoch_rounds_as_lightning(run, tmp_path: Path) -> None:
+    path = tmp_path / "train.yaml"
+    path.write_text(
+        "trainer: {max_epochs: 3, devices: 2, accumulate_grad_batches: 4}\n"
+        "data: {batch_size: 8}\n"
+        "optimizer: {class_path: torch.optim.SGD, init_args: {lr: 0.1}}\n"
+        "lr_scheduler: {class_path: torch.optim.lr_scheduler.LinearLR,"
+        " init_args: {total_iters: 30}}\n"
+    )
+
+    result = run("show", "--config", str(path), "--interval", "step", "--dataset-size", "1001",
+                 "--json")  # fmt: skip
+
+    document = json.loads(result.stdout)
+    # 1001 samples on 2 devices: 501 each, ceil(501 / 8) = 63 batches, ceil(63 / 4) = 16 steps.
+    assert document["config"]["steps_per_epoch"] == math.ceil(math.ceil(501 / 8) / 4) == 16
+    assert "ceil(batches / accumulate), as Lightning" in document["sources"]["steps_per_epoch"]
+    missing = one_line_error(run("show", "--config", str(path), "--interval", "step"))
+    assert "--steps-per-epoch N, or --dataset-size N" in missing
+
+
+def test_a_config_may_name_only_well_known_modules(run, tmp_path: Path) -> None:
+    path = tmp_path / "train.yaml"
+    path.write_text("lr_scheduler:\n  _target_: my_project.sched.Custom\n  T_max: 5\n")
+
+    line = one_line_error(run("show", "--config", str(path)))
+
+    assert "names my_project.sched:Custom" in line
+    assert line.endswith("pass --allow-import my_project")
+
+
+def test_partial_targets_and_factories(run, tmp_path: Path) -> None:
+    """Hydra's _partial_ scheduler, and a factory function named by _target_."""
+    path = tmp_path / "scheduler.yaml"
+    path.write_text(
+        "optimizer: {_target_: torch.optim.AdamW, lr: 3e-4, _partial_: true}\n"
+        "scheduler:\n  _target_: torch.optim.lr_scheduler.CosineAnnealingLR\n"
+        "  _partial_: true\n  T_max: 10\ntrainer: {max_epochs: 12}\n"
+    )
+    document = json.loads(run("show", "--config", str(path), "--json").stdout)
+    assert document["constructor"] == "CosineAnnealingLR(optimizer, T_max=10)"
+    assert [row["lr"] for row in document["rows"]] == pytest.approx(
+        real_rates("torch.optim.lr_scheduler.CosineAnnealingLR", {"T_max": 10}, 3e-4, 12),
+        rel=1e-12,
+    )
+    assert document["sources"]["scheduler"] == "scheduler._target_"
+    assert document["sources"]["epochs"] == "trainer.max_epochs"
+
+
+def test_options_override_values_lrplan_cannot_read(run, tmp_path: Path) -> None:
+    path = tmp_path / "train.yaml"
+    path.write_text(
+        "lr: null\nepochs: ${trainer.max_epochs}\n"
+        "lr_scheduler: {class_path: torch.optim.lr_scheduler.StepLR,"
+        " init_args: {step_size: '${nowhere}', gamma: [1]}}\n"
+    )
+    one_line_error(run("show", "--config", str(path)))
+
+    result = run("show", "--config", str(path), "--lr", "0.1", "--epochs", "6", "--param",
+                 "step_size=2", "--param", "gamma=0.5", "--json")  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["constructor"] == "StepLR(optimizer, step_size=2, gamma=0.5)"
+    assert document["sources"]["lr"] == "--lr"
+    assert document["sources"]["param.step_size"] == "--param"
+
+
+def test_compare_specs_plan_what_a_real_config_names(run) -> None:
+    path = DATA / "tu__muad_unet_standard_steplr.yaml"
+
+    result = run("compare", str(path), f"{path},param.step_size=20,label=faster", "--csv", "-")
+
+    assert result.exit_code == 0, result.output
+    rows = [line.split(",") for line in result.stdout.splitlines()[1:]]
+    steplr = "torch.optim.lr_scheduler.StepLR"
+    assert [float(row[1]) for row in rows] == real_rates(steplr, {"step_size": 40}, 1e-3, 100)
+    assert [float(row[2]) for row in rows] == real_rates(steplr, {"step_size": 20}, 1e-3, 100)
+    refused = run("compare", str(DATA / "fairseq__wav2vec_base_10h_tri_stage.yaml"), "lr=1e-3")
+    line = one_line_error(refused)
+    assert "tri_stage is fairseq's own scheduler" in line
+    assert line.endswith("param.KEY=VALUE in the SPEC")
+
+
+def test_other_schedulers_of_a_config_are_not_the_learning_rates(run, tmp_path: Path) -> None:
+    """nuPlan configs name a data_augmentation_scheduler: not a learning-rate scheduler."""
+    path = tmp_path / "train.yaml"
+    path.write_text(
+        "lr: 1e-3\nwarmup_epochs: 2\nepochs: 10\nmin_lr: 1e-6\n"
+        "data_augmentation_scheduler:\n"
+        "  _target_: nuplan.StepwiseAugmentationProbabilityScheduler\n"
+    )
+
+    document = json.loads(run("show", "--config", str(path), "--json").stdout)
+
+    assert document["scheduler"] == "WarmupCosLR"
+    assert [row["lr"] for row in document["rows"]] == pytest.approx(
+        [formula_lr(k, 1e-3, 1e-6, 2, 10) for k in range(10)], rel=1e-12
+    )
