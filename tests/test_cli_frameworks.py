@@ -115,3 +115,57 @@ def test_resume_refuses_framework_schedules(run, args: list[str]) -> None:
     result = run("resume", "--at", "5", "--epochs", "10", *args)
     assert result.exit_code == 2
     assert "is resumed by" in result.stderr and result.stderr.count("\n") == 1
+
+
+CONFIGS = __import__("pathlib").Path(__file__).parent / "data" / "configs"
+
+
+def test_a_spec_plans_a_framework_config(run) -> None:
+    """A compare SPEC naming TrainingArguments plans Trainer's schedule; steps per epoch from the
+    SPEC (a SPEC has no dataset size)."""
+    path = CONFIGS / "llamafactory__llama3_lora_sft.yaml"
+    result = run(
+        "compare",
+        f"{path},steps_per_epoch=137,label=file",
+        "scheduler=hf:cosine,lr=1e-4,epochs=3,param.num_warmup_steps=42,label=by-hand",
+        "--interval",
+        "step",
+        "--steps-per-epoch",
+        "137",
+        "--csv",
+        "-",
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "epoch,step,file,by-hand" and len(lines) == 1 + 411
+    assert all(line.split(",")[2] == line.split(",")[3] for line in lines[1:])
+
+
+def test_show_a_training_arguments_file_with_its_deepspeed_config(run, tmp_path) -> None:
+    (tmp_path / "ds.json").write_text(
+        (CONFIGS / "transformers__ds_config_zero2_auto.json").read_text()
+    )
+    config = tmp_path / "args.yaml"
+    config.write_text(
+        "learning_rate: 3.0e-5\nnum_train_epochs: 2\nper_device_train_batch_size: 4\n"
+        "warmup_steps: 0.1\ndeepspeed: ds.json\n"
+    )
+    result = run("show", "--config", str(config), "--dataset-size", "400", "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["config"]["scheduler"] == "deepspeed:WarmupLR"
+    assert document["config"]["params"] == {
+        "warmup_min_lr": 0,
+        "warmup_max_lr": 3e-5,
+        "warmup_num_steps": 20,
+    }
+    assert document["sources"]["param.warmup_num_steps"].startswith("auto: max(1, warmup_steps")
+    codes = [insight["code"] for insight in document["insights"]]
+    assert "deepspeed-log-warmup" in codes
+
+
+def test_options_that_a_framework_config_does_not_use_are_refused(run) -> None:
+    path = CONFIGS / "llamafactory__llama3_lora_sft.yaml"
+    result = run("show", "--config", str(path), "--dataset-size", "100", "--min-lr", "1e-6")
+    assert result.exit_code == 2
+    assert "--min-lr does not apply to --config" in result.stderr

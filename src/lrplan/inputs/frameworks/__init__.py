@@ -11,7 +11,7 @@ framework computes itself (Trainer's steps, timm's run length) are computed by
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,15 +38,14 @@ class Run:
 
 @dataclass(frozen=True)
 class FrameworkSettings:
-    """A framework config's schedule: ScheduleConfig's keyword arguments (``values``), where
+    """A framework config's schedule: ScheduleConfig's keyword arguments (``values``) and where
     each came from (``sources``: ``lr``, ``epochs``, ``steps_per_epoch``, ``max_steps``,
-    ``scheduler`` and ``param.NAME``, each a key path, an option, a computation or a default),
-    and ``notes`` on how the framework computes what the file does not say."""
+    ``scheduler`` and ``param.NAME``, each a key path, an option, a computation or a
+    default)."""
 
     framework: str
     values: dict[str, Any]
     sources: dict[str, str]
-    notes: tuple[str, ...] = field(default=())
 
     def config(self) -> ScheduleConfig:
         from lrplan.core.config import ScheduleConfig
@@ -67,7 +66,14 @@ DEEPSPEED = "deepspeed"
 
 
 def framework_of(document: Mapping[Any, Any]) -> str | None:
-    """``hf``, ``timm`` or ``deepspeed`` when the document is such a config, else None."""
+    """``hf``, ``timm`` or ``deepspeed`` when the document is such a config, else None.
+
+    Hugging Face: ``lr_scheduler_type``, or ``learning_rate`` with Trainer's length or batch
+    keys, or axolotl's ``lr_scheduler: cosine``; timm: ``sched``; DeepSpeed: a ``scheduler``
+    block with a ``type`` (and no class key of the dialects)."""
+    from lrplan.inputs.dialects import HF_TYPES
+    from lrplan.inputs.frameworks.hf import AXOLOTL_OWN
+
     scheduler = document.get("scheduler")
     if (
         isinstance(scheduler, Mapping)
@@ -81,9 +87,7 @@ def framework_of(document: Mapping[Any, Any]) -> str | None:
         or ("learning_rate" in document and any(key in document for key in trainer_keys))
         or (
             isinstance(document.get("lr_scheduler"), str)
-            and ("micro_batch_size" in document or "num_epochs" in document)
-            and "lr_scheduler_kwargs" not in document
-            and not document["lr_scheduler"][:1].isupper()
+            and document["lr_scheduler"].lower() in (*HF_TYPES, *AXOLOTL_OWN)
         )
     ):
         return HF
@@ -152,3 +156,37 @@ def number(value: Any, where: str, *, whole: bool = False, minimum: float | None
         floor = f" of {minimum:g} or more" if minimum is not None else ""
         raise LrplanError(f"{where}: {value!r} is not valid; give {kind}{floor}")
     return value
+
+
+def apply_options(
+    found: FrameworkSettings,
+    given: Mapping[str, Any],
+    params: Mapping[str, Any] | None,
+    where: str,
+    naming: Mapping[str, str],
+) -> FrameworkSettings:
+    """``found`` with the command line's (or a SPEC's) ``params`` set over the framework's, and
+    the interval's source. Options that a framework's schedule does not use (``min_lr``,
+    ``warmup_epochs``, an ``interval`` other than its trainer's) are refused in one line;
+    ``naming`` spells each as the reader writes it (``--min-lr``)."""
+    for key in ("min_lr", "warmup_epochs", "interval"):
+        if key == "interval" and given.get(key) == found.values.get("interval"):
+            continue
+        if key in given:
+            raise LrplanError(
+                f"{naming.get(key, key)} does not apply to {where}: its schedule is"
+                f" {found.framework}'s own, built and stepped as it does; drop it, and give the"
+                " framework's arguments in the config, or as the scheduler's params"
+            )
+    values = dict(found.values)
+    sources = dict(found.sources)
+    if params:
+        values["params"] = {**values.get("params", {}), **dict(params)}
+        for name in dict(params):
+            sources[f"param.{name}"] = naming.get("params", "--param")
+    per = "optimizer step" if values.get("interval") == "step" else "epoch"
+    sources["interval"] = f"{found.framework} steps it per {per}"
+    order = ["scheduler", *(key for key in sources if key.startswith("param.")), "lr", "epochs"]
+    ordered = {key: sources[key] for key in order if key in sources}
+    ordered.update({key: value for key, value in sources.items() if key not in ordered})
+    return FrameworkSettings(found.framework, values, ordered)

@@ -101,7 +101,7 @@ def read_deepspeed(document: Mapping[Any, Any], where: str, run: Run) -> Framewo
             f"{where}: {kind} has no length in the config (the training script sets it): give"
             " --epochs N and --steps-per-epoch N (optimizer steps)"
         )
-    return FrameworkSettings("DeepSpeed", values, sources, _notes(kind, params, lr))
+    return FrameworkSettings("DeepSpeed", values, sources)
 
 
 def from_trainer(
@@ -113,7 +113,6 @@ def from_trainer(
     warmup: int,
     steps: TrainerSteps,
     sources: dict[str, str],
-    notes: list[str],
 ) -> FrameworkSettings:
     """The DeepSpeed schedule a Trainer run gets: the block's ``"auto"`` values filled from
     TrainingArguments, and numbers that disagree with them refused as Trainer refuses them."""
@@ -127,7 +126,7 @@ def from_trainer(
     }
     must_match = ("warmup_max_lr", "warmup_num_steps", "total_num_steps")
     out_sources = {key: value for key, value in sources.items() if not key.startswith("param.")}
-    out_sources["scheduler"] = f"{where}: scheduler.type"
+    out_sources["scheduler"] = f"{where}: scheduler.type (it replaces lr_scheduler_type)"
     for key, value in params.items():
         if value == AUTO and key in filled:
             params[key], out_sources[f"param.{key}"] = filled[key]
@@ -159,32 +158,4 @@ def from_trainer(
     }
     if steps.ends_inside_last_epoch:
         values["max_steps"] = total
-    notes = [*notes, "the DeepSpeed config's scheduler replaces lr_scheduler_type"]
-    return FrameworkSettings(
-        "Hugging Face Trainer with DeepSpeed",
-        values,
-        out_sources,
-        (*notes, *_notes(kind, params, lr)),
-    )
-
-
-def _notes(kind: str, params: Mapping[str, Any], lr: float) -> tuple[str, ...]:
-    """DeepSpeed's traps in this block, said where the plan is shown."""
-    notes = []
-    if (
-        kind in ("WarmupLR", "WarmupDecayLR", "WarmupCosineLR")
-        and params.get("warmup_type", "log") == "log"
-    ):
-        notes.append(
-            f"{kind} warms up on a log curve (warmup_type defaults to 'log'): half the peak"
-            " after about the square root of warmup_num_steps steps"
-        )
-    if kind in ("WarmupLR", "WarmupDecayLR"):
-        peak = params.get("warmup_max_lr", None if kind == "WarmupLR" else 0.001)
-        if peak is not None and peak != lr:
-            said = "given" if "warmup_max_lr" in params else "its default"
-            notes.append(
-                f"{kind} peaks at warmup_max_lr={peak!r} ({said}), not at the optimizer's"
-                f" lr={lr!r}: warmup_max_lr overrides it"
-            )
-    return tuple(notes)
+    return FrameworkSettings("Hugging Face Trainer with DeepSpeed", values, out_sources)

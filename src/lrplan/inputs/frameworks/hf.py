@@ -84,7 +84,6 @@ def read_training_arguments(
         options["num_train_epochs"] = (run.epochs, "--epochs")
     keys = _Keys(document, where, options)
     sources: dict[str, str] = {}
-    notes: list[str] = []
 
     kind, kind_source = keys.get("lr_scheduler_type")
     if not isinstance(kind, str):
@@ -178,11 +177,8 @@ def read_training_arguments(
         if ratio_value >= 1:
             raise LrplanError(f"{where}: warmup_ratio: {ratio_value!r} is not below 1")
         warmup = warmup_steps(ratio_value, total)
+        # Releases before 5 read warmup_ratio; 5 reads the same ratio as warmup_steps.
         sources["param.num_warmup_steps"] = f"{ratio_source}: ceil({total} × {ratio_value:g})"
-        notes.append(
-            "warmup_ratio is read as transformers before 5 read it (5 folds it into a fractional"
-            " warmup_steps, the same number of steps)"
-        )
     else:
         warmup = 0
         sources["param.num_warmup_steps"] = warmup_source
@@ -205,7 +201,6 @@ def read_training_arguments(
                 warmup=warmup,
                 steps=steps,
                 sources=sources,
-                notes=notes,
             )
 
     values: dict[str, Any] = {
@@ -218,7 +213,7 @@ def read_training_arguments(
     }
     if steps.ends_inside_last_epoch:
         values["max_steps"] = total
-    return FrameworkSettings("Hugging Face Trainer", values, sources, tuple(notes))
+    return FrameworkSettings("Hugging Face Trainer", values, sources)
 
 
 def _scheduler_kwargs(document: Mapping[Any, Any], where: str) -> dict[str, Any]:
