@@ -232,7 +232,7 @@ def _framework_config(
     from lrplan.inputs.settings import read_yaml_mapping
 
     place = f"{where}: {path}"
-    document = read_yaml_mapping(path, place)
+    document = read_yaml_mapping(path, where)
     if framework_of(document) is None:
         return None
     given = {key: value for key, value in given.items() if key != "label"}
