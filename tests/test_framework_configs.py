@@ -334,3 +334,30 @@ def test_options_override_the_configs_rate_and_epochs() -> None:
     timm = read_framework({"sched": "cosine", "epochs": 30, "lr": 0.5}, "x", Run(lr=0.1, epochs=10))
     assert (timm.config().lr, timm.config().epochs) == (0.1, 10)
     assert timm.sources["lr"] == "--lr"
+
+
+@pytest.mark.parametrize(
+    ("document", "expected"),
+    [
+        ({"learning_rate": 1e-3, "max_steps": 10, "lr_scheduler_type": "linear"}, "hf"),
+        ({"learning_rate": 1e-3, "num_train_epochs": 3}, "hf"),
+        ({"lr_scheduler": "cosine", "num_epochs": 4}, "hf"),
+        # A Lightning config with a learning_rate key names its own scheduler: not Trainer's.
+        (
+            {
+                "learning_rate": 1e-3,
+                "num_train_epochs": 3,
+                "lr_scheduler": {"class_path": "torch.optim.lr_scheduler.StepLR"},
+            },
+            None,
+        ),
+        ({"sched": "cosine", "epochs": 10}, "timm"),
+        ({"sched": "cosine"}, None),
+        ({"scheduler": {"type": "WarmupLR", "params": {}}}, "deepspeed"),
+        ({"scheduler": {"_target_": "torch.optim.lr_scheduler.StepLR", "type": "x"}}, None),
+    ],
+)
+def test_which_framework_a_config_belongs_to(
+    document: dict[str, Any], expected: str | None
+) -> None:
+    assert framework_of(document) == expected

@@ -57,7 +57,10 @@ HF_TYPES = frozenset(
 
 #: Why a framework's config is refused here: lrplan plans it from the whole file
 #: (:mod:`lrplan.inputs.frameworks`), not from a section of it.
-NOT_YET = "lrplan plans it from the whole file, as the framework reads it: drop --config-key"
+NOT_YET = (
+    "lrplan plans it from a whole file of the framework's own arguments, not from a section"
+    " of it"
+)
 
 Path_ = tuple[Any, ...]
 

@@ -68,11 +68,14 @@ DEEPSPEED = "deepspeed"
 def framework_of(document: Mapping[Any, Any]) -> str | None:
     """``hf``, ``timm`` or ``deepspeed`` when the document is such a config, else None.
 
-    Hugging Face: ``lr_scheduler_type``, or ``learning_rate`` with Trainer's length or batch
-    keys, or axolotl's ``lr_scheduler: cosine``; timm: ``sched``; DeepSpeed: a ``scheduler``
-    block with a ``type`` (and no class key of the dialects)."""
-    from lrplan.inputs.dialects import HF_TYPES
+    Hugging Face: ``lr_scheduler_type``; axolotl's ``lr_scheduler: cosine``; or
+    ``learning_rate`` with TrainingArguments' own length or batch keys in a file that names no
+    scheduler in another dialect (a class path, ``_target_``, ...). timm: ``sched`` beside
+    another of train.py's arguments. DeepSpeed: a ``scheduler`` block with a ``type`` and no
+    class key."""
+    from lrplan.inputs.dialects import HF_TYPES, find_scheduler
     from lrplan.inputs.frameworks.hf import AXOLOTL_OWN
+    from lrplan.inputs.frameworks.timm import DEFAULTS as TIMM_ARGUMENTS
 
     scheduler = document.get("scheduler")
     if (
@@ -81,17 +84,21 @@ def framework_of(document: Mapping[Any, Any]) -> str | None:
         and not any(key in scheduler for key in ("class_path", "_target_", "_component_"))
     ):
         return DEEPSPEED
-    trainer_keys = ("per_device_train_batch_size", "num_train_epochs", "max_steps", "deepspeed")
+    if "lr_scheduler_type" in document:
+        return HF
+    named = document.get("lr_scheduler")
+    if isinstance(named, str) and named.lower() in (*HF_TYPES, *AXOLOTL_OWN):
+        return HF
+    trainer_keys = ("per_device_train_batch_size", "num_train_epochs", "deepspeed")
     if (
-        "lr_scheduler_type" in document
-        or ("learning_rate" in document and any(key in document for key in trainer_keys))
-        or (
-            isinstance(document.get("lr_scheduler"), str)
-            and document["lr_scheduler"].lower() in (*HF_TYPES, *AXOLOTL_OWN)
-        )
+        "learning_rate" in document
+        and any(key in document for key in trainer_keys)
+        and find_scheduler(document) is None
     ):
         return HF
-    if isinstance(document.get("sched"), str):
+    if isinstance(document.get("sched"), str) and any(
+        key in document for key in TIMM_ARGUMENTS if key != "sched"
+    ):
         return TIMM
     return None
 
