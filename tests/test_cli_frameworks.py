@@ -169,3 +169,30 @@ def test_options_that_a_framework_config_does_not_use_are_refused(run) -> None:
     result = run("show", "--config", str(path), "--dataset-size", "100", "--min-lr", "1e-6")
     assert result.exit_code == 2
     assert "--min-lr does not apply to --config" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("lr_scheduler_type: cosine\nlearning_rate: fast\nmax_steps: 10\n", "'fast' is not valid"),
+        ("lr_scheduler_type: cosine\nwarmup_steps: -1\nmax_steps: 10\n", "-1 is not valid"),
+        ("lr_scheduler_type: cosine\nmax_steps: 2.5\n", "2.5 is not valid"),
+        ("lr_scheduler_type: cosine\nlr_scheduler_kwargs: '{oops'\nmax_steps: 9\n", "not a JSON"),
+        ("sched: cosine\nepochs: -3\n", "-3 is not valid"),
+        (
+            '{"optimizer": {"params": {"lr": 0.001}},'
+            ' "scheduler": {"type": "WarmupDecayLR", "params": {"total_num_steps": 0}}}',
+            "0 is not valid",
+        ),
+        ('{"scheduler": {"type": "WarmupCosineLR", "params": {}}}', "no optimizer.params.lr"),
+    ],
+)
+def test_bad_values_in_framework_configs_are_one_line(
+    run, tmp_path, text: str, expected: str
+) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(text)
+    result = run("show", "--config", str(path))
+    assert result.exit_code == 2, result.output
+    assert expected in result.stderr and result.stderr.count("\n") == 1
+    assert "Traceback" not in result.output

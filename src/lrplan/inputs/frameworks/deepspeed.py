@@ -68,6 +68,10 @@ def read_deepspeed(document: Mapping[Any, Any], where: str, run: Run) -> Framewo
     elif "warmup_max_lr" in params:
         lr = number(params["warmup_max_lr"], f"{where}: scheduler.params.warmup_max_lr")
         sources["lr"] = "scheduler.params.warmup_max_lr (no optimizer.params.lr)"
+    elif kind == "WarmupDecayLR":
+        # Its warmup_max_lr defaults to 0.001 whatever the optimizer's lr.
+        lr = 0.001
+        sources["lr"] = "WarmupDecayLR's warmup_max_lr default (no optimizer.params.lr)"
     else:
         raise LrplanError(
             f"{where}: no optimizer.params.lr, and {kind} starts from the optimizer's lr; give"
