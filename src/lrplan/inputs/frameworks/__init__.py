@@ -53,11 +53,7 @@ class FrameworkSettings:
         return ScheduleConfig(**self.values)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "framework": self.framework,
-            "sources": dict(self.sources),
-            "notes": list(self.notes),
-        }
+        return {"framework": self.framework, "sources": dict(self.sources)}
 
 
 HF = "hf"
