@@ -33,12 +33,25 @@ def rolling_median(values: Sequence[float], size: int) -> list[float]:
     ]
 
 
-def noise(values: Sequence[float], smoothed: Sequence[float]) -> float:
-    """The noise around the rolling median: a standard deviation from the median absolute
-    residual, so that a few spikes do not inflate it."""
-    return MAD_TO_SIGMA * statistics.median(
-        abs(value - level) for value, level in zip(values, smoothed, strict=True)
-    )
+def noise(values: Sequence[float]) -> float:
+    """The noise of a curve: a standard deviation from the median absolute difference of
+    neighbouring points (divided by √2, two noisy points per difference). Neighbours differ
+    little through a trend, and the median lets a few spikes pass."""
+    if len(values) < 2:
+        return 0.0
+    differences = [abs(b - a) for a, b in zip(values, values[1:], strict=False)]
+    return MAD_TO_SIGMA * statistics.median(differences) / math.sqrt(2)
+
+
+def affine_fit(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float]:
+    """How well a straight line in ``xs`` explains ``ys``: (R², the slope's sign)."""
+    x_mean, y_mean = statistics.fmean(xs), statistics.fmean(ys)
+    sxx = math.fsum((x - x_mean) ** 2 for x in xs)
+    syy = math.fsum((y - y_mean) ** 2 for y in ys)
+    sxy = math.fsum((x - x_mean) * (y - y_mean) for x, y in zip(xs, ys, strict=True))
+    if not sxx or not syy:
+        return 0.0, 0.0
+    return sxy * sxy / (sxx * syy), math.copysign(1.0, sxy)
 
 
 def theil_sen(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float]:

@@ -9,13 +9,17 @@ one spike or one lucky batch decides nothing. The first rule that holds names th
    learning rate (not a loss to minimise); or noise larger than the loss itself.
 3. ``diverging``: a sustained rise. Over the last :data:`TAIL_SHARE` of the run the loss (its
    median) sits :data:`DIVERGE_RISE` times or more above the lowest level it had reached, or
-   :data:`RISE_ABOVE_START` or more above where it started, or back at its start after a real
-   fall. A spike that comes back down is a note, not a divergence.
+   the rolling median rose that far over its lowest level so far at any point (several
+   points blew up together, even if they came back), or the tail sits
+   :data:`RISE_ABOVE_START` or more above where the loss started, or back at its start after
+   a real fall. A spike that comes back down is a note, not a divergence.
 4. ``not-learning``: the lowest level is less than :data:`NOT_LEARNING_FALL` below the start,
    or within :data:`NOISE_MULTIPLE` times the noise of it (when that is under
    :data:`NOT_LEARNING_MAX_FALL`): the loss never moved.
 5. ``slow``: averaged over the run, the loss had made less than :data:`SLOW_PROGRESS` of its
    fall from its start to its end (for a fall like ``exp(-t/τ)``: τ over a third of the run).
+   Unless the loss fell with the rate (a straight line in the annealed rate explains
+   :data:`TRACKS_RATE` of it): it sits at the level the rate allows, ``healthy``.
 6. ``plateau``: over the tail the loss sits less than :data:`PLATEAU_FALL` below the lowest
    level before the tail, and a Theil–Sen line through the tail falls less than
    :data:`PLATEAU_SLOPE`: it stopped improving. Unless the rate had annealed below
@@ -32,7 +36,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from lrplan.analysis.diagnose.curve import noise, relative, rolling_median, theil_sen, window
+from lrplan.analysis.diagnose.curve import (
+    affine_fit,
+    noise,
+    relative,
+    rolling_median,
+    theil_sen,
+    window,
+)
 from lrplan.inputs.logs import TrainingLog, names_lr
 
 DIVERGING = "diverging"
@@ -68,6 +79,9 @@ SLOW_PROGRESS = 2 / 3
 PLATEAU_FALL = 0.01
 #: ... and whose robust line falls less than this share has stopped improving.
 PLATEAU_SLOPE = 0.02
+#: A loss that a straight line in the (annealed) rate explains this well falls with the rate:
+#: it sits at the level the rate allows, and is not slow however gradual its fall.
+TRACKS_RATE = 0.98
 #: A flat stretch that starts while the rate is at this share of its peak or more is stuck;
 #: one that starts below it converged as the rate annealed.
 HIGH_LR_SHARE = 0.5
@@ -212,16 +226,18 @@ def read_loss(
 
     size = window(count)
     smoothed = rolling_median(values, size)
-    sigma = noise(values, smoothed)
+    sigma = noise(values)
     head = values[: max(2, size // 2 + 1)]
     start = statistics.median(head)
     tail_size = max(3, math.ceil(count * TAIL_SHARE))
     tail_first = count - tail_size
     end = statistics.median(values[tail_first:])
-    if sigma > abs(end) and sigma > 0:
+    tail_noise = noise(values[tail_first:])
+    if tail_noise > abs(end) and tail_noise > 0:
         return _unjudgeable(
             f"the loss jumps by more than its own size from point to point (noise ±"
-            f"{_loss(sigma)} around a level of {_loss(end)}): no curve to read"
+            f"{_loss(tail_noise)} around a level of {_loss(end)} over the last"
+            f" {TAIL_SHARE * 100:g}%): no curve to read"
         )
     low_at = min(range(count), key=smoothed.__getitem__)
     lowest = smoothed[low_at]
@@ -253,6 +269,22 @@ def read_loss(
             rise=rise,
             rise_at=tail_first,
             **{**common, "low_at": before_low_at},
+        )
+    # A rise of the rolling median, not of one point: a stretch of several points blew up.
+    excursion = _excursion(smoothed)
+    if excursion is not None:
+        ratio, peak_at, from_at = excursion
+        return LossReading(
+            DIVERGING,
+            (
+                f"the loss (a rolling median of {size}, so not one spike) rose to"
+                f" {ratio:.1f}× its lowest level so far: {_loss(smoothed[from_at])} at"
+                f" {where(from_at)}, {_loss(smoothed[peak_at])} at {where(peak_at)} (the rule:"
+                f" {DIVERGE_RISE:g}× or more); it ended at {_loss(end)}",
+            ),
+            rise=ratio,
+            rise_at=peak_at,
+            **{**common, "low_at": from_at},
         )
     fall = relative(start - lowest, start)
     if relative(end - start, start) >= RISE_ABOVE_START:
@@ -312,6 +344,19 @@ def read_loss(
         f" {_loss(start)} to {_loss(end)}, halfway by {where(halfway_at)}"
         f" ({share * 100:.0f}% into the run)"
     )
+    follows = _follows_rate(smoothed, rate_at)
+    if progress < SLOW_PROGRESS and follows is not None:
+        return LossReading(
+            HEALTHY,
+            (
+                made,
+                f"but it fell with the rate: a straight line in the learning rate explains"
+                f" {follows * 100:.0f}% of the loss's variation (the rule: {TRACKS_RATE * 100:g}%"
+                " or more, the rate annealed below half its peak): the loss sits at the level"
+                " the rate allows, converging as the rate anneals",
+            ),
+            **common,
+        )
     if progress < SLOW_PROGRESS:
         return LossReading(
             SLOW,
@@ -443,11 +488,47 @@ def _progress(log: TrainingLog, smoothed: list[float], start: float, end: float)
     return total / span
 
 
+def _follows_rate(
+    smoothed: list[float], rate_at: Callable[[int], RateThere | None] | None
+) -> float | None:
+    """The R² of the smoothed loss against the rate, when the loss falls with it that closely
+    (:data:`TRACKS_RATE`) and the rate annealed below :data:`HIGH_LR_SHARE` of its peak;
+    None otherwise (or without a rate)."""
+    if rate_at is None:
+        return None
+    there = [rate_at(index) for index in range(len(smoothed))]
+    if any(point is None for point in there):
+        return None
+    rates = [point.rate for point in there if point is not None]
+    last = there[-1]
+    assert last is not None
+    if last.peak <= 0 or last.rate >= HIGH_LR_SHARE * last.peak:
+        return None
+    r_squared, sign = affine_fit(rates, smoothed)
+    return r_squared if sign > 0 and r_squared >= TRACKS_RATE else None
+
+
 def _flat_from(smoothed: list[float], end: float, sigma: float) -> int:
     """Where the smoothed loss first came within the band around its final level (the larger of
     :data:`PLATEAU_FALL` of it and twice the noise) and the flat stretch began."""
     band = max(PLATEAU_FALL * abs(end), 2 * sigma)
     return next((i for i, level in enumerate(smoothed) if level <= end + band), len(smoothed) - 1)
+
+
+def _excursion(smoothed: list[float]) -> tuple[float, int, int] | None:
+    """The largest rise of the smoothed loss over its lowest level so far, when it reaches
+    :data:`DIVERGE_RISE`: (the ratio, where, the low's index); None otherwise."""
+    if min(smoothed) <= 0:
+        return None
+    best: tuple[float, int, int] | None = None
+    low_at = 0
+    for index in range(1, len(smoothed)):
+        ratio = smoothed[index] / smoothed[low_at]
+        if ratio >= DIVERGE_RISE and (best is None or ratio > best[0]):
+            best = (ratio, index, low_at)
+        if smoothed[index] < smoothed[low_at]:
+            low_at = index
+    return best
 
 
 def _spikes(log: TrainingLog, values: list[float], smoothed: list[float]) -> tuple[str, ...]:

@@ -91,8 +91,8 @@ def _read(path: Path, stream, wanted: tuple[str | None, str | None]) -> Table:  
                 continue
             if len(cells) > width:
                 raise LrplanError(
-                    f"{path}: line {consumed + reader.line_num} has {len(cells)} cells but the header"
-                    f" {width}, so the columns do not line up; {WHAT}"
+                    f"{path}: line {consumed + reader.line_num} has {len(cells)} cells but the"
+                    f" header {width}, so the columns do not line up; {WHAT}"
                 )
             # A short row (a file cut off while written) has its last cells blank.
             count = len(cells)

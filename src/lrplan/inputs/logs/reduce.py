@@ -27,7 +27,7 @@ FEW_EPOCHS = 10
 #: million-step log is checked against its plan in bounded memory.
 MAX_LR_POINTS = 20_000
 #: A guessed loss column with fewer values than this comes after one with more.
-CURVE_VALUES = 6
+CURVE_VALUES = 2
 _BLANK = -1
 
 
@@ -129,8 +129,8 @@ def _choose_loss(table: Table, chosen: str | None) -> ColumnChoice:
             )
         return ColumnChoice(chosen, False, tuple(name for name in candidates if name != chosen))
     # A loss column the logger declared but never filled is no guess at all, and one
-    # filled a few times (a loss logged once at the end) is a worse guess than a curve.
-    counts = {name: len(table.columns.get(name, Column())) for name in candidates}
+    # filled once (a loss logged at the end only) is a worse guess than a curve.
+    counts = {name: _filled_cells(table, name) for name in candidates}
     filled = [name for name in candidates if counts[name]]
     filled.sort(key=lambda name: counts[name] < CURVE_VALUES)
     if not filled:
@@ -140,6 +140,12 @@ def _choose_loss(table: Table, chosen: str | None) -> ColumnChoice:
             " column of the training loss"
         )
     return ColumnChoice(filled[0], True, tuple(name for name in candidates if name != filled[0]))
+
+
+def _filled_cells(table: Table, name: str) -> int:
+    """How many cells of a column are filled, a cell that is not a number included."""
+    column = table.columns.get(name, Column())
+    return len(column) + (column.bad is not None)
 
 
 def _choose_lr(table: Table, chosen: str | None) -> ColumnChoice | None:
@@ -166,7 +172,7 @@ def _positions(table: Table, name: str | None) -> array | None:
     for row, value in zip(column.rows, column.values, strict=True):
         if not (math.isfinite(value) and value.is_integer() and value >= 0):
             raise LrplanError(
-                f"{table.path}: {table.line_of(row)}: {name} {value!r} is not a whole number;"
+                f"{table.path}: {table.line_of(row)}: {name} '{value:g}' is not a whole number;"
                 f" {table.what}"
             )
         found[row] = int(value)
@@ -230,7 +236,7 @@ def _logged_lrs(
     for index, (row, value) in enumerate(zip(column.rows, column.values, strict=True)):
         if not math.isfinite(value) or value < 0:
             raise LrplanError(
-                f"{table.path}: {table.line_of(row)}: {lr.name} {value!r} is not a learning"
+                f"{table.path}: {table.line_of(row)}: {lr.name} '{value:g}' is not a learning"
                 " rate; give --lr-column the column of the logged learning rate"
             )
         if index % every:

@@ -36,8 +36,8 @@ def read_event_files(paths: Sequence[Path]) -> Table:
     """
     first = paths[0]
     try:
-        from tensorboard.backend.event_processing.event_file_loader import RawEventFileLoader
         from google.protobuf.message import DecodeError
+        from tensorboard.backend.event_processing.event_file_loader import RawEventFileLoader
         from tensorboard.compat.proto import event_pb2
     except ImportError:
         raise LrplanError(
