@@ -172,9 +172,12 @@ def diagnose(log: TrainingLog, config: ScheduleConfig | None) -> Diagnosis:
         lr_note = (
             "no plan given, so the logged rate is the plan: give --config (or --lr, --epochs,"
             " ...) to check the run against the plan it was meant to follow"
-            if log.lrs
-            else None
         )
+        if log.lr is None:
+            lr_note = (
+                "the log has no learning-rate column, so the rate the run used is unknown"
+                " (Lightning: add LearningRateMonitor; or --lr-column NAME)"
+            )
     else:
         checked = check_lr(log, config)
         lr_check = checked if isinstance(checked, LrCheck) else None

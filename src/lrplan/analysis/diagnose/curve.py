@@ -7,6 +7,7 @@ call every such run diverging.
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 from collections.abc import Sequence
@@ -39,7 +40,7 @@ def noise(values: Sequence[float]) -> float:
     little through a trend, and the median lets a few spikes pass."""
     if len(values) < 2:
         return 0.0
-    differences = [abs(b - a) for a, b in zip(values, values[1:], strict=False)]
+    differences = [abs(b - a) for a, b in itertools.pairwise(values)]
     return MAD_TO_SIGMA * statistics.median(differences) / math.sqrt(2)
 
 

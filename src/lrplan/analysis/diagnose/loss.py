@@ -232,12 +232,11 @@ def read_loss(
     tail_size = max(3, math.ceil(count * TAIL_SHARE))
     tail_first = count - tail_size
     end = statistics.median(values[tail_first:])
-    tail_noise = noise(values[tail_first:])
-    if tail_noise > abs(end) and tail_noise > 0:
+    level = statistics.median(values)
+    if sigma > abs(level) and sigma > 0:
         return _unjudgeable(
             f"the loss jumps by more than its own size from point to point (noise ±"
-            f"{_loss(tail_noise)} around a level of {_loss(end)} over the last"
-            f" {TAIL_SHARE * 100:g}%): no curve to read"
+            f"{_loss(sigma)} around a typical level of {_loss(level)}): no curve to read"
         )
     low_at = min(range(count), key=smoothed.__getitem__)
     lowest = smoothed[low_at]

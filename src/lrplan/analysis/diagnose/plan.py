@@ -94,10 +94,12 @@ def infer_plan(log: TrainingLog) -> InferredPlan:
     peak, floor = _figures(peak), min(_figures(min(after)), _figures(peak))
     warmup_rows = peak_at + 1 if rates[0][1] < peak * (1 - SAME_VALUE) else 0
     steps = log.steps_per_epoch if unit == "step" else None
+    last_row, last_rate = rates[-1]
+    floor = _fitted_floor(peak, floor, warmup_rows, length, steps, last_row, last_rate)
     config = _config(peak, floor, warmup_rows, length, steps)
     facts = [
         f"no plan given: inferred from the logged rate ({log.lr.name if log.lr else 'lr'}):"
-        f" peak {peak:.3e} at {unit} {peak_at}, floor {floor:.3e},"
+        f" peak {peak:.3e} at {unit} {peak_at}, floor (min_lr) {floor:.3e},"
         f" warm-up {warmup_rows} {unit}s, length {length} {unit}s",
     ]
     if first_row > 0:
@@ -153,6 +155,34 @@ def _length(log: TrainingLog, unit: str, rates: list[tuple[int, float]]) -> int:
         return log.planned_steps
     last_step = max([row for row, _ in rates] + [log.positions[-1] + log.steps_per_point - 1])
     return last_step + 1
+
+
+def _fitted_floor(
+    peak: float,
+    lowest: float,
+    warmup_rows: int,
+    length: int,
+    steps: int | None,
+    last_row: int,
+    last_rate: float,
+) -> float:
+    """The ``min_lr`` whose real WarmupCosLR gives the last logged rate at its row.
+
+    A cosine's last trained rate lies above its floor, so the lowest logged rate is not the
+    floor. WarmupCosLR's rate at a row is affine in ``min_lr``: planning it with two floors
+    and interpolating finds the one that gives the logged rate. ``lowest`` when that fails
+    (a row past the plan, a floor out of range)."""
+    low, high = _config(peak, 0.0, warmup_rows, length, steps), _config(
+        peak, peak / 2, warmup_rows, length, steps
+    )
+    if low is None or high is None or last_row >= low.rows:
+        return lowest
+    at_low = planned_rates(low, last_row + 1)[last_row]
+    at_high = planned_rates(high, last_row + 1)[last_row]
+    if math.isclose(at_low, at_high):
+        return lowest
+    fitted = peak / 2 * (last_rate - at_low) / (at_high - at_low)
+    return _figures(fitted) if 0 <= fitted <= lowest * (1 + SAME_VALUE) else lowest
 
 
 def _config(

@@ -42,8 +42,8 @@ LOG_FILES = (METRICS_FILE, TRAINER_STATE, TIMM_SUMMARY)
 SEARCH_DEPTH = 3
 _CHECKPOINT = re.compile(r"checkpoint-(\d+)$")
 _FOUND = (
-    "a metrics.csv (Lightning's CSVLogger), a trainer_state.json (Hugging Face), a summary.csv"
-    " (timm) or events.out.tfevents.* files (TensorBoard)"
+    "metrics.csv (Lightning's CSVLogger), trainer_state.json (Hugging Face), summary.csv"
+    " (timm) or events.out.tfevents.* (TensorBoard)"
 )
 
 
@@ -129,7 +129,10 @@ def _in_folder(folder: Path) -> list[Path]:
             raise LrplanError(
                 f"{folder}: holds {len(found)} training logs ({shown}); give one of them"
             )
-    raise LrplanError(f"{folder}: is a folder without a training log: no {_FOUND} in it")
+    raise LrplanError(
+        f"{folder}: is a folder without a training log: no {_FOUND} in it or"
+        f" {SEARCH_DEPTH} levels below"
+    )
 
 
 def _logs_in(place: Path) -> list[list[Path]]:
