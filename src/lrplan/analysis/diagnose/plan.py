@@ -172,8 +172,9 @@ def _fitted_floor(
     floor. WarmupCosLR's rate at a row is affine in ``min_lr``: planning it with two floors
     and interpolating finds the one that gives the logged rate. ``lowest`` when that fails
     (a row past the plan, a floor out of range)."""
-    low, high = _config(peak, 0.0, warmup_rows, length, steps), _config(
-        peak, peak / 2, warmup_rows, length, steps
+    low, high = (
+        _config(peak, 0.0, warmup_rows, length, steps),
+        _config(peak, peak / 2, warmup_rows, length, steps),
     )
     if low is None or high is None or last_row >= low.rows:
         return lowest
