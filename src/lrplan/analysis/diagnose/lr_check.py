@@ -128,12 +128,24 @@ def plan_rows(log: TrainingLog, config: ScheduleConfig) -> Callable[[LoggedLr], 
     return row
 
 
+#: The last plan made, by config: the rate check and the table of a long log ask for the same
+#: million steps, and planning them twice would double diagnose's time.
+_LAST_PLAN: dict[ScheduleConfig, list[float]] = {}
+
+
 def planned_rates(config: ScheduleConfig, rows: int) -> list[float]:
-    """The real scheduler's rates for ``rows`` rows: training, then on past the end."""
+    """The real scheduler's rates for ``rows`` rows: training, then on past the end (the
+    training rows for ``rows=0``)."""
     from lrplan.core.planner import plan
 
-    schedule = plan(config, beyond=max(0, rows - config.rows))
-    return [*schedule.lrs, *schedule.beyond][:rows] if rows else list(schedule.lrs)
+    wanted = max(rows, config.rows)
+    known = _LAST_PLAN.get(config)
+    if known is None or len(known) < wanted:
+        schedule = plan(config, beyond=max(0, rows - config.rows))
+        known = [*schedule.lrs, *schedule.beyond]
+        _LAST_PLAN.clear()
+        _LAST_PLAN[config] = known
+    return known[: rows or config.rows]
 
 
 def check_lr(log: TrainingLog, config: ScheduleConfig) -> LrCheck | str:

@@ -153,6 +153,8 @@ def _length(log: TrainingLog, unit: str, rates: list[tuple[int, float]]) -> int:
         return last + 1
     if log.planned_steps:
         return log.planned_steps
+    if log.unit == "epoch" and log.steps_per_epoch:
+        return (log.positions[-1] + 1) * log.steps_per_epoch
     last_step = max([row for row, _ in rates] + [log.positions[-1] + log.steps_per_point - 1])
     return last_step + 1
 
@@ -169,20 +171,17 @@ def _fitted_floor(
     """The ``min_lr`` whose real WarmupCosLR gives the last logged rate at its row.
 
     A cosine's last trained rate lies above its floor, so the lowest logged rate is not the
-    floor. WarmupCosLR's rate at a row is affine in ``min_lr``: planning it with two floors
-    and interpolating finds the one that gives the logged rate. ``lowest`` when that fails
-    (a row past the plan, a floor out of range)."""
-    low, high = (
-        _config(peak, 0.0, warmup_rows, length, steps),
-        _config(peak, peak / 2, warmup_rows, length, steps),
-    )
-    if low is None or high is None or last_row >= low.rows:
+    floor. WarmupCosLR's rate at a row is ``min_lr + (lr - min_lr) × c`` for a ``c`` that
+    does not depend on ``min_lr``: one plan with ``min_lr=0`` gives ``c`` at the last row,
+    and the floor that gives the logged rate follows. ``lowest`` when that fails (a row past
+    the plan, a floor out of range)."""
+    bare = _config(peak, 0.0, warmup_rows, length, steps)
+    if bare is None or last_row >= bare.rows:
         return lowest
-    at_low = planned_rates(low, last_row + 1)[last_row]
-    at_high = planned_rates(high, last_row + 1)[last_row]
-    if math.isclose(at_low, at_high):
+    share = planned_rates(bare, last_row + 1)[last_row] / peak
+    if share >= 1:
         return lowest
-    fitted = peak / 2 * (last_rate - at_low) / (at_high - at_low)
+    fitted = (last_rate - peak * share) / (1 - share)
     return _figures(fitted) if 0 <= fitted <= lowest * (1 + SAME_VALUE) else lowest
 
 

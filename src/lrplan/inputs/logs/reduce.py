@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 import statistics
 from array import array
 from collections.abc import Iterator
@@ -72,11 +73,12 @@ def reduce_table(table: Table, loss_column: str | None, lr_column: str | None) -
                 f"read per logged step: {loss.name} was logged at {step_count} steps over"
                 f" {epoch_count} epoch{'s' if epoch_count != 1 else ''}"
             )
-    for row in losses.rows:
-        if where[row] == _BLANK:
-            raise LrplanError(
-                f"{path}: {table.line_of(row)}: a {loss.name} value without {unit}; {what}"
-            )
+    if _BLANK in where:
+        for row in losses.rows:
+            if where[row] == _BLANK:
+                raise LrplanError(
+                    f"{path}: {table.line_of(row)}: a {loss.name} value without {unit}; {what}"
+                )
     positions, means = _means(losses, where)
     if not positions:
         raise LrplanError(f"{path}: column {loss.name} has no values; give --loss-column NAME")
@@ -168,15 +170,23 @@ def _positions(table: Table, name: str | None) -> array | None:
     if name is None:
         return None
     column = table.columns[name].checked(table.path, name, table.what)
+    values = column.values
+    if values and not (min(values) >= 0 and all(map(float.is_integer, values))):
+        index = next(i for i, value in enumerate(values) if not _whole(value))
+        raise LrplanError(
+            f"{table.path}: {table.line_of(column.rows[index])}: {name} '{values[index]:g}' is"
+            f" not a whole number; {table.what}"
+        )
+    if len(column) == table.rows:  # every row filled: the rows are 0, 1, 2, ...
+        return array("q", map(int, values))
     found = array("q", [_BLANK]) * table.rows
-    for row, value in zip(column.rows, column.values, strict=True):
-        if not (math.isfinite(value) and value.is_integer() and value >= 0):
-            raise LrplanError(
-                f"{table.path}: {table.line_of(row)}: {name} '{value:g}' is not a whole number;"
-                f" {table.what}"
-            )
+    for row, value in zip(column.rows, values, strict=True):
         found[row] = int(value)
     return found
+
+
+def _whole(value: float) -> bool:
+    return value >= 0 and value.is_integer()
 
 
 def _fill(epochs: array) -> None:
@@ -185,6 +195,8 @@ def _fill(epochs: array) -> None:
     LearningRateMonitor logs at the start of an epoch, before any row of that epoch, and
     writes no epoch; the next row with an epoch is that epoch's.
     """
+    if _BLANK not in epochs:
+        return
     following = _BLANK
     for index in range(len(epochs) - 1, -1, -1):
         if epochs[index] == _BLANK:
@@ -201,17 +213,17 @@ def _fill(epochs: array) -> None:
 
 def _means(column: Column, where: array) -> tuple[list[int], list[float]]:
     """The positions that hold a value, in order, and the mean value at each."""
-    pairs: Iterator[tuple[int, float]] = (
-        (where[row], value) for row, value in zip(column.rows, column.values, strict=True)
-    )
     placed = [where[row] for row in column.rows]
-    if any(later < earlier for earlier, later in itertools.pairwise(placed)):
+    values = column.values
+    if all(map(operator.lt, placed, itertools.islice(placed, 1, None))):
+        return placed, list(values)  # one value per position, in order: a log of steps
+    pairs: Iterator[tuple[int, float]] = zip(placed, values, strict=True)
+    if not all(map(operator.le, placed, itertools.islice(placed, 1, None))):
         order = sorted(range(len(placed)), key=placed.__getitem__)
-        pairs = ((placed[index], column.values[index]) for index in order)
-    del placed
+        pairs = ((placed[index], values[index]) for index in order)
     positions: list[int] = []
     means: list[float] = []
-    for position, group in itertools.groupby(pairs, key=lambda pair: pair[0]):
+    for position, group in itertools.groupby(pairs, key=operator.itemgetter(0)):
         positions.append(position)
         means.append(_mean([value for _, value in group]))
     return positions, means
@@ -232,15 +244,15 @@ def _logged_lrs(
         return [], 1
     column = table.columns[lr.name].checked(table.path, lr.name, table.what)
     every = max(1, math.ceil(len(column) / MAX_LR_POINTS))
+    values = column.values
+    if not all(value >= 0 and math.isfinite(value) for value in values):
+        index = next(i for i, v in enumerate(values) if not (v >= 0 and math.isfinite(v)))
+        raise LrplanError(
+            f"{table.path}: {table.line_of(column.rows[index])}: {lr.name} '{values[index]:g}'"
+            " is not a learning rate; give --lr-column the column of the logged learning rate"
+        )
     found = []
-    for index, (row, value) in enumerate(zip(column.rows, column.values, strict=True)):
-        if not math.isfinite(value) or value < 0:
-            raise LrplanError(
-                f"{table.path}: {table.line_of(row)}: {lr.name} '{value:g}' is not a learning"
-                " rate; give --lr-column the column of the logged learning rate"
-            )
-        if index % every:
-            continue
+    for row, value in zip(column.rows[::every], values[::every], strict=True):
         epoch = epochs[row] if epochs is not None else _BLANK
         step = steps[row] if steps is not None else _BLANK
         found.append(
@@ -252,10 +264,10 @@ def _logged_lrs(
 def _steps_per_epoch(epochs: array, steps: array) -> int | None:
     """The optimizer steps of one epoch: how far the last step logged in an epoch moves from
     one epoch to the next (the most common such distance); None without steps."""
-    last: dict[int, int] = {}
-    for epoch, step in zip(epochs, steps, strict=True):
-        if epoch != _BLANK and step != _BLANK:
-            last[epoch] = max(step, last.get(epoch, step))
+    # The last row of an epoch holds its last step (steps grow through a log).
+    last = dict(zip(epochs, steps, strict=True))
+    last.pop(_BLANK, None)
+    last = {epoch: step for epoch, step in last.items() if step != _BLANK}
     ordered = sorted(last)
     gaps = [
         last[following] - last[epoch]
