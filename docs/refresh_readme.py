@@ -41,7 +41,7 @@ def refreshed(readme: str) -> str:
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         # Links, so that commands read the examples and write the README's figures in place.
-        for name in ("examples", "docs"):
+        for name in ("examples", "docs", "tests"):
             (folder / name).symlink_to(ROOT / name)
         return BLOCK.sub(lambda m: f"```console\n{run_block(m.group(1), folder)}```", readme)
 

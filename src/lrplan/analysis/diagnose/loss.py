@@ -340,8 +340,8 @@ def read_loss(
     common.update(halfway_at=halfway_at, halfway_share=share, progress=progress)
     made = (
         f"averaged over the run the loss had made {progress * 100:.0f}% of its fall from"
-        f" {_loss(start)} to {_loss(end)}, halfway by {where(halfway_at)}"
-        f" ({share * 100:.0f}% into the run)"
+        f" {_loss(start)} (the median of its first {len(head)} points) to {_loss(end)},"
+        f" halfway by {where(halfway_at)} ({share * 100:.0f}% into the run)"
     )
     follows = _follows_rate(smoothed, rate_at)
     if progress < SLOW_PROGRESS and follows is not None:

@@ -38,6 +38,8 @@ TRAINER_STATE = "trainer_state.json"
 TIMM_SUMMARY = "summary.csv"
 #: The files a run folder is searched for, in this order of preference.
 LOG_FILES = (METRICS_FILE, TRAINER_STATE, TIMM_SUMMARY)
+#: The suffixes of files read as CSV (a log with no suffix too).
+CSV_SUFFIXES = ("", ".csv", ".tsv", ".txt", ".log")
 #: How deep below a folder its logs are looked for (lightning_logs/version_0/metrics.csv).
 SEARCH_DEPTH = 3
 _CHECKPOINT = re.compile(r"checkpoint-(\d+)$")
@@ -78,6 +80,12 @@ def read_table(path: Path, wanted: tuple[str | None, str | None] = (None, None))
         return read_trainer_state(first)
     from lrplan.inputs.logs.csv_table import read_csv_table
 
+    if first.suffix.lower() not in CSV_SUFFIXES:
+        raise LrplanError(
+            f"{first}: is not a format lrplan reads ({first.suffix} file): give a training"
+            f" log: {_FOUND}, a TensorBoard or W&B CSV export, or any CSV with an epoch or step"
+            " column and a loss column"
+        )
     return read_csv_table(first, wanted)
 
 

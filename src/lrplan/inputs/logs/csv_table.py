@@ -95,6 +95,7 @@ def _read(path: Path, stream, wanted: tuple[str | None, str | None]) -> Table:  
     width = len(names)
     row = 0
     chunk: list[list[str]] = []
+    chunk_last: list[str] = []
     try:
         for cells in reader:
             if not any(cells) or (len(cells) == 1 and not cells[0].strip()):
@@ -105,6 +106,7 @@ def _read(path: Path, stream, wanted: tuple[str | None, str | None]) -> Table:  
                     f" header {width}, so the columns do not line up; {WHAT}"
                 )
             chunk.append(cells)
+            chunk_last = cells
             lines.append(consumed + reader.line_num)
             if len(chunk) == CHUNK_ROWS:
                 _parse(chunk, row, indexed, lines)
@@ -118,6 +120,12 @@ def _read(path: Path, stream, wanted: tuple[str | None, str | None]) -> Table:  
         ) from None
     if not row:
         raise LrplanError(f"{path}: has a header but no rows; {WHAT}")
+    notes = []
+    if len(chunk_last) < width:
+        notes.append(
+            f"the last row has {len(chunk_last)} of {width} cells: the file was cut off while"
+            " written, and is read up to there"
+        )
     table = Table(
         path=path,
         kind=kind,
@@ -128,6 +136,7 @@ def _read(path: Path, stream, wanted: tuple[str | None, str | None]) -> Table:  
         epoch=find_column(names, EPOCH_COLUMNS),
         step=find_column(names, STEP_COLUMNS),
         lines=lines,
+        notes=notes,
     )
     if metric is not None:
         table.metric = metric
