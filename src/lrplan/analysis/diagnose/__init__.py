@@ -169,7 +169,7 @@ def diagnose(log: TrainingLog, config: ScheduleConfig | None) -> Diagnosis:
         inferred = infer_plan(log)
         config = inferred.config
         lr_check = None
-        lr_note = (
+        lr_note: str | None = (
             "no plan given, so the logged rate is the plan: give --config (or --lr, --epochs,"
             " ...) to check the run against the plan it was meant to follow"
         )
@@ -221,7 +221,7 @@ def _rows(log: TrainingLog, config: ScheduleConfig | None) -> tuple[Row, ...]:
         (logged for logged in log.lrs if logged.step is not None),
         key=lambda logged: logged.step or 0,
     )
-    steps = [logged.step for logged in step_lrs]
+    steps = [logged.step or 0 for logged in step_lrs]
     found: list[tuple[int, float, LoggedLr | None]] = []
     for index, position in enumerate(log.positions):
         logged: LoggedLr | None
@@ -230,7 +230,7 @@ def _rows(log: TrainingLog, config: ScheduleConfig | None) -> tuple[Row, ...]:
         else:
             following = log.positions[index + 1] if index + 1 < len(log.positions) else math.inf
             at = bisect.bisect_left(steps, position)
-            inside = at < len(steps) and (steps[at] or 0) < following
+            inside = at < len(steps) and steps[at] < following
             logged = step_lrs[at] if inside else None
         found.append((position, log.losses[index], logged))
 
