@@ -20,8 +20,8 @@ from lrplan.inputs.logs import read_log
 
 DATA = Path(__file__).resolve().parent / "data" / "logs"
 LABELS = yaml.safe_load((DATA / "LABELS.yaml").read_text(encoding="utf-8"))
-#: The agreement reached (50 of 51); a change of the rules must not lower it.
-AGREEMENT = 50 / 51
+#: The agreement reached (53 of 54); a change of the rules must not lower it.
+AGREEMENT = 53 / 54
 #: The disagreements the README's limits explain.
 KNOWN = {"lightning__KevinTseng-0430_20260512_RL_DQN-and-its-variants__v0.csv": "diverging"}
 
