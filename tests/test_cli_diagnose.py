@@ -292,3 +292,34 @@ def test_a_missing_log_argument_is_a_usage_error(run) -> None:
     assert result.stderr.strip().splitlines() == [
         "lrplan: error: LOG is required (see 'root diagnose --help')"
     ]
+
+
+def test_without_a_rate_or_a_plan_only_the_logs_length_is_tuned(run) -> None:
+    log = Path(__file__).parent / "data" / "logs"
+    name = "timm__GrantPerkins_CSWin-Transformer__20231001-191140.csv"
+    document = json.loads(run("diagnose", str(log / name), "--json").stdout)
+    assert document["symptom"] == "plateau"
+    assert document["config"] is None and document["tune"] is None
+    assert document["length_changes"] == ["epochs 60 → 120"]
+    flat = " ".join(run("diagnose", str(log / name)).stdout.split())
+    assert "for this run: epochs 60 → 120 (the log's own length)" in flat
+    assert "there are no values to tune" in flat
+
+
+@pytest.mark.parametrize(
+    ("content", "symptom"),
+    [
+        (b"epoch,train_loss\n0,nan\n1,nan\n", "diverging"),
+        (b"epoch,loss\n0,1\n1,0.5\n", "unjudgeable"),
+    ],
+)
+def test_a_nan_log_diverges_and_a_short_one_cannot_be_judged(
+    run, tmp_path: Path, content: bytes, symptom: str
+) -> None:
+    path = tmp_path / "metrics.csv"
+    path.write_bytes(content)
+    result = run("diagnose", str(path), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["symptom"] == symptom
+    shown = run("diagnose", str(path))
+    assert f"symptom   {symptom}" in shown.stdout

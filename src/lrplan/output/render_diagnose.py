@@ -232,6 +232,8 @@ def print_diagnosis(
         guide = find_symptom(symptom)
         console.print(f"lrplan tune {symptom}: the guide's remedy", style="bold")
         console.print(f"rule  {guide.rule}", soft_wrap=True)
+        for change in found.length_changes:
+            console.print(f"      for this run: {change} (the log's own length)", soft_wrap=True)
         console.print(f"why   {guide.reason}", soft_wrap=True)
         console.print(
             "The run logged no learning rate and no plan was given, so there are no values to"

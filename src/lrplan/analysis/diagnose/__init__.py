@@ -102,7 +102,8 @@ class Diagnosis:
     """A log read: the symptom, the learning-rate check, and the guide's remedy if any.
 
     ``config`` is the plan: the one given, else the one inferred from the logged rate
-    (``inferred`` says so), else None (no plan given, no rate logged).
+    (``inferred`` says so), else None (no plan given, no rate logged). ``length_changes``
+    are then the remedy's changes of the run's length, the one value the log gives.
     """
 
     log: TrainingLog
@@ -113,6 +114,7 @@ class Diagnosis:
     remedy: Remedy | None
     rows: tuple[Row, ...] = field(default=())
     inferred: InferredPlan | None = None
+    length_changes: tuple[str, ...] = ()
 
     @property
     def symptom(self) -> str:
@@ -130,6 +132,7 @@ class Diagnosis:
             "reading": self.reading.to_dict(self.log),
             "lr_check": self.lr_check.to_dict() if self.lr_check is not None else None,
             "lr_note": self.lr_note,
+            "length_changes": list(self.length_changes),
             "rules": {
                 "tail_share": TAIL_SHARE,
                 "min_points": MIN_POINTS,
@@ -186,9 +189,26 @@ def diagnose(log: TrainingLog, config: ScheduleConfig | None) -> Diagnosis:
     reading = read_loss(log, _rate_at(log, rows, config if inferred is None else None))
     rows = _marked(rows, reading, lr_check, log)
     found = None
+    length_changes: tuple[str, ...] = ()
     if reading.symptom in TUNABLE and config is not None:
         found = remedy(reading.symptom, config)
-    return Diagnosis(log, config, reading, lr_check, lr_note, found, rows, inferred)
+    elif reading.symptom in TUNABLE and inferred is not None and inferred.unit == "epoch":
+        length_changes = _length_changes(reading.symptom, inferred.length)
+    return Diagnosis(log, config, reading, lr_check, lr_note, found, rows, inferred, length_changes)
+
+
+def _length_changes(symptom: str, epochs: int) -> tuple[str, ...]:
+    """What the guide's remedy does to the run's own length, when that is all that is known:
+    its changes of ``epochs`` (a plateau's doubling), applied to the log's epochs."""
+    from lrplan.analysis.tuning import remedy
+    from lrplan.errors import LrplanError
+
+    try:
+        # Only the length is the run's; the other values are placeholders, never shown.
+        found = remedy(symptom, ScheduleConfig(lr=1.0, min_lr=0.0, warmup_epochs=0, epochs=epochs))
+    except LrplanError:
+        return ()
+    return tuple(change for change in found.changes if change.startswith("epochs "))
 
 
 def _rate_at(log: TrainingLog, rows: tuple[Row, ...], config: ScheduleConfig | None) -> Any:
