@@ -15,6 +15,11 @@ highest peak resident memory (RSS) of each, and the goal:
                                                   peak RSS no higher than the loop's
     1M steps png  the same schedule,            the "1M steps csv" lrplan run: at most 2 s more
                     --png a.png instead
+    diagnose 1M   lrplan diagnose metrics.csv   floor_diagnose.py: lrplan show planning the
+                    (1,000,000 rows, one per      same steps to a CSV, then reading the log
+                    step) with the same plan      with csv.reader; at most 1.5×, and a peak RSS
+                                                  at most the floor's + 2× the log's size
+                  (make_metrics.py writes the log once, untimed, before the rounds)
 
 Run it from a clone with lrplan installed (``pip install -e .``)::
 
@@ -77,6 +82,10 @@ class Case:
     goal: float
     extra_seconds: bool = False  # the goal is lrplan - floor <= goal seconds, not a ratio
     memory_goal: float | None = None  # peak RSS of lrplan / floor at most this
+    # peak RSS of lrplan at most the floor's plus this many times the size of this file
+    memory_file: tuple[str, float] | None = None
+    setup: list[str] | None = None  # run once, untimed, before the rounds
+    file_mib: float = 0.0  # the size of memory_file, once setup wrote it
     rounds: int = 7
     rounds_quick: int = 3
 
@@ -90,6 +99,11 @@ class Case:
         if self.memory_goal is not None:
             ok = ok and self.lrplan.peak_mib <= self.memory_goal * self.floor.peak_mib
         goal = f"≤ {self.goal:g}×" + (" and RSS ≤ floor" if self.memory_goal else "")
+        if self.memory_file is not None:
+            _, multiple = self.memory_file
+            allowed = self.floor.peak_mib + multiple * self.file_mib
+            ok = ok and self.lrplan.peak_mib <= allowed
+            goal += f" and RSS ≤ floor + {multiple:g}× {self.file_mib:.0f} MiB log"
         return f"{ratio:.2f}×", goal, ok
 
 
@@ -108,6 +122,10 @@ def cases(quick: bool) -> list[Case]:
     steps = f"{int(epochs) * 1000:,}"
     long_schedule = ["show", "--epochs", epochs, "--steps-per-epoch", "1000", "--interval", "step"]
     long_csv = Command(f"lrplan, {steps} steps to CSV", [*lrplan, *long_schedule, "--csv", "a.csv"])
+    # The diagnose case: the log's own plan, given as options; its floor plans it with show.
+    plan = ["--lr", "1e-3", "--min-lr", "1e-5", "--warmup-epochs", "3", "--epochs", epochs]
+    plan += ["--interval", "step", "--steps-per-epoch", "1000"]
+    show = ["show", *plan]
     return [
         Case(
             "--help",
@@ -147,6 +165,18 @@ def cases(quick: bool) -> list[Case]:
             goal=2.0,
             extra_seconds=True,
             rounds=5,
+        ),
+        Case(
+            f"diagnose {steps} rows",
+            Command(f"lrplan diagnose, {steps} rows", [*lrplan, "diagnose", "metrics.csv", *plan]),
+            Command(
+                "lrplan show + csv.reader",
+                [python, str(HERE / "floor_diagnose.py"), "metrics.csv", "b.csv", *lrplan, *show],
+            ),
+            goal=1.5,
+            memory_file=("metrics.csv", 2.0),
+            setup=[python, str(HERE / "make_metrics.py"), "1000", epochs, "metrics.csv"],
+            rounds=3,
         ),
     ]
 
@@ -227,6 +257,11 @@ def main() -> int:
     print(f"machine: {machine()}")
     print(f"load average before: {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
     with tempfile.TemporaryDirectory(prefix="lrplan-bench-") as folder:
+        for case in all_cases:
+            if case.setup is not None:
+                subprocess.run(case.setup, cwd=folder, env=env, check=True, capture_output=True)
+            if case.memory_file is not None:
+                case.file_mib = (Path(folder) / case.memory_file[0]).stat().st_size / 2**20
         for rounds, commands in groups.items():
             for command in commands:  # warm-up, untimed: page cache, compiled modules
                 run_once(command, Path(folder), env)

@@ -1,324 +1,27 @@
-"""Read a training log like someone who tunes schedules: name the symptom, check the rate.
+"""Check the learning rate a log holds against the plan, and name the likely cause where they part.
 
-:func:`read_loss` applies the rules below to the loss curve of a :class:`TrainingLog` and
-names one of ``diverging``, ``slow``, ``plateau`` or ``healthy``, the first whose rule holds:
-
-1. ``diverging``: the loss became NaN or infinite, or rose to :data:`DIVERGE_RISE` times
-   its lowest value so far, or ended above where it started after having fallen.
-2. ``slow``: the loss never fell, or took until :data:`SLOW_HALFWAY_SHARE` of the run or
-   later to fall halfway from its first value to its last.
-3. ``plateau``: over the last :data:`TAIL_SHARE` of the run, the loss fell less than
-   :data:`PLATEAU_FALL` (a least-squares line through those points, from its start to its
-   end, relative to its start), or rose.
-4. ``healthy``: none of these.
-
-:func:`check_lr` compares the learning rates a log holds with the planned schedule, finds
-the first epoch (or step) where they part, and names the likely cause by replaying the usual
-mistakes with the real scheduler (:func:`lrplan.core.planner.plan`, :func:`lrplan.analysis.resume.
-simulate_resume`); a cause is named only when its replay matches every logged rate.
-
-Every learning rate here comes from the logs or from the real scheduler; nothing recomputes
-the formula.
+:func:`check_lr` compares the logged rates with the planned schedule, finds the first epoch (or
+step) where they part, and names the likely cause by replaying the usual mistakes with the real
+scheduler (:func:`lrplan.core.planner.plan`, :func:`lrplan.analysis.resume.simulate_resume`); a
+cause is named only when its replay matches every logged rate. Every rate here comes from the
+log or from the real scheduler; nothing recomputes the formula.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 from lrplan.analysis.summary import fmt_lr
 from lrplan.core.config import ScheduleConfig
 from lrplan.errors import LrplanError
 from lrplan.inputs.logs import LoggedLr, TrainingLog
 
-if TYPE_CHECKING:
-    from lrplan.analysis.tuning import Remedy
-
-HEALTHY = "healthy"
-#: Every name :func:`read_loss` gives, in the order its rules are tried.
-SYMPTOM_NAMES = ("diverging", "slow", "plateau", HEALTHY)
-
-#: The share of the run, at its end, whose trend tells a plateau from a healthy run.
-TAIL_SHARE = 0.3
-#: The fewest points (epochs) a loss curve needs before slow, plateau and healthy can be
-#: told apart; NaN and a rise count as diverging in a log of any length.
-MIN_POINTS = 5
-#: A loss this many times its lowest value so far has diverged, even if it comes back.
-DIVERGE_RISE = 2.0
-#: A loss that needs this share of the run or more to fall halfway is slow.
-SLOW_HALFWAY_SHARE = 0.25
-#: Over the tail, a loss that falls less than this share of its level has stopped improving.
-PLATEAU_FALL = 0.02
 #: A logged learning rate within this relative distance of the planned one follows the plan
 #: (logs round; a real departure differs by far more).
 LR_TOLERANCE = 0.01
-
-
-# --- the loss -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Trend:
-    """A least-squares line through the loss over the points ``first`` to ``last`` (indices).
-
-    ``change`` is the line's rise from its start to its end relative to its start (negative:
-    the loss falls); ``per_epoch`` the same per epoch, for a log with epochs.
-    """
-
-    first: int
-    last: int
-    start: float
-    end: float
-    change: float
-    per_epoch: float | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "first_index": self.first,
-            "last_index": self.last,
-            "fitted_start": self.start,
-            "fitted_end": self.end,
-            "change": self.change,
-            "change_per_epoch": self.per_epoch,
-        }
-
-
-@dataclass(frozen=True)
-class LossReading:
-    """The symptom the loss curve shows, why (one sentence per figure), and the figures.
-
-    Indices point into the log's positions. ``rise`` is the largest ratio of a loss to the
-    lowest loss before it, reached at ``rise_at`` over the low at ``low_at``; ``halfway_at``
-    is where the loss first fell halfway from its first value to its last, ``halfway_share``
-    how far into the run that is (0 to 1).
-    """
-
-    symptom: str
-    evidence: tuple[str, ...]
-    nonfinite_at: int | None = None
-    rise: float | None = None
-    rise_at: int | None = None
-    low_at: int | None = None
-    halfway_at: int | None = None
-    halfway_share: float | None = None
-    tail: Trend | None = None
-
-    def to_dict(self, log: TrainingLog) -> dict[str, Any]:
-        def at(index: int | None) -> int | None:
-            return None if index is None else log.positions[index]
-
-        return {
-            "symptom": self.symptom,
-            "evidence": list(self.evidence),
-            f"nonfinite_at_{log.unit}": at(self.nonfinite_at),
-            "rise": self.rise,
-            f"rise_at_{log.unit}": at(self.rise_at),
-            f"low_at_{log.unit}": at(self.low_at),
-            f"halfway_at_{log.unit}": at(self.halfway_at),
-            "halfway_share": self.halfway_share,
-            "tail": self.tail.to_dict() if self.tail is not None else None,
-        }
-
-
-def read_loss(log: TrainingLog, lr_at: Callable[[int], str | None] | None = None) -> LossReading:
-    """Name the symptom of ``log``'s loss curve with the rules of this module.
-
-    ``lr_at(index)`` may describe the learning rate at a point (for the plateau's evidence).
-
-    Raises:
-        LrplanError: for a curve too short to judge (fewer than :data:`MIN_POINTS` points)
-            that shows no divergence.
-    """
-    losses = log.losses
-    where = log.where
-
-    nonfinite_at = next((i for i, loss in enumerate(losses) if not math.isfinite(loss)), None)
-    # Before a NaN, only the finite losses: NaN compares with nothing.
-    rise, rise_at, low_at = _largest_rise(losses[:nonfinite_at])
-    risen = rise is not None and rise >= DIVERGE_RISE
-    rise_text = ""
-    if risen:
-        assert rise_at is not None and low_at is not None
-        rise_text = (
-            f"the loss rose to {rise:.1f}× its lowest value so far: {_loss(losses[low_at])}"
-            f" at {where(low_at)}, {_loss(losses[rise_at])} at {where(rise_at)}"
-            f" (the rule: {DIVERGE_RISE:g}× or more)"
-        )
-    if nonfinite_at is not None:
-        bad = losses[nonfinite_at]
-        evidence = [
-            f"the loss became {'NaN' if math.isnan(bad) else 'infinite'} at {where(nonfinite_at)}"
-        ]
-        if nonfinite_at:
-            low = min(range(nonfinite_at), key=lambda i: losses[i])
-            evidence[0] += f", after falling to {_loss(losses[low])} at {where(low)}"
-        if risen:
-            evidence.append(f"before that, {rise_text}")
-        return LossReading(
-            "diverging",
-            tuple(evidence),
-            nonfinite_at=nonfinite_at,
-            rise=rise,
-            rise_at=rise_at,
-            low_at=low_at,
-        )
-    if risen:
-        return LossReading(
-            "diverging", (rise_text, _ending(log)), rise=rise, rise_at=rise_at, low_at=low_at
-        )
-
-    if len(losses) < MIN_POINTS:
-        count = f"{len(losses)} {log.unit}{'s' if len(losses) != 1 else ''}"
-        raise LrplanError(
-            f"{log.path}: the loss has {count}; diagnose needs {MIN_POINTS} or more to tell"
-            " slow, plateau and healthy apart"
-        )
-    tail = fit_tail(log)
-    first, last = losses[0], losses[-1]
-    end = len(losses) - 1
-
-    def named(symptom: str, *evidence: str, halfway_at: int | None = None) -> LossReading:
-        share = None
-        if halfway_at is not None:
-            span = log.positions[-1] - log.positions[0]
-            share = (log.positions[halfway_at] - log.positions[0]) / span
-        return LossReading(
-            symptom,
-            evidence,
-            rise=rise,
-            rise_at=rise_at,
-            low_at=low_at,
-            halfway_at=halfway_at,
-            halfway_share=share,
-            tail=tail,
-        )
-
-    if last >= first:
-        lowest = min(range(len(losses)), key=lambda i: losses[i])
-        if losses[lowest] < first * (1 - PLATEAU_FALL):
-            return named(
-                "diverging",
-                f"the loss fell to {_loss(losses[lowest])} at {where(lowest)}, then climbed"
-                f" back to {_loss(last)} at {where(end)}, above the {_loss(first)} it"
-                " started at",
-            )
-        return named(
-            "slow",
-            f"the loss never fell: {_loss(first)} at {where(0)}, {_loss(last)} at {where(end)}",
-        )
-
-    halfway_at = next(i for i, loss in enumerate(losses) if loss <= first - (first - last) / 2)
-    reading = named(HEALTHY, halfway_at=halfway_at)
-    share = reading.halfway_share
-    assert share is not None
-    halfway = (
-        f"halfway from {_loss(first)} to {_loss(last)} by {where(halfway_at)},"
-        f" {share * 100:.0f}% into the run"
-    )
-    tail_text = _tail_text(log, tail)
-
-    if share >= SLOW_HALFWAY_SHARE:
-        return named(
-            "slow",
-            f"the loss took until {where(halfway_at)}, {share * 100:.0f}% into the run, to"
-            f" fall halfway from {_loss(first)} to {_loss(last)}"
-            f" (the rule: {SLOW_HALFWAY_SHARE * 100:.0f}% or later)",
-            tail_text,
-            halfway_at=halfway_at,
-        )
-    if tail.change > -PLATEAU_FALL:
-        evidence = [
-            f"{tail_text}: it stopped improving (the rule: a fall under {PLATEAU_FALL * 100:g}%)"
-        ]
-        described = lr_at(tail.first) if lr_at is not None else None
-        if described:
-            evidence.append(f"while the learning rate was still {described}")
-        evidence.append(f"it had fallen {halfway}")
-        return named("plateau", *evidence, halfway_at=halfway_at)
-    return named(
-        HEALTHY,
-        f"the loss fell {halfway}",
-        f"{tail_text}: still improving as the rate anneals",
-        _no_rise(rise),
-        halfway_at=halfway_at,
-    )
-
-
-def fit_tail(log: TrainingLog) -> Trend:
-    """The least-squares line through the loss over the last :data:`TAIL_SHARE` of the points
-    (at least two)."""
-    count = len(log.losses)
-    size = max(2, math.ceil(count * TAIL_SHARE))
-    first = count - size
-    xs = [float(position) for position in log.positions[first:]]
-    ys = list(log.losses[first:])
-    x_mean = math.fsum(xs) / size
-    y_mean = math.fsum(ys) / size
-    spread = math.fsum((x - x_mean) ** 2 for x in xs)
-    slope = math.fsum((x - x_mean) * (y - y_mean) for x, y in zip(xs, ys, strict=True)) / spread
-    start = y_mean + slope * (xs[0] - x_mean)
-    end = y_mean + slope * (xs[-1] - x_mean)
-    # Relative to the line's start; a line starting at 0 is measured against its end.
-    change = (end - start) / (abs(start) or abs(end) or 1.0)
-    per_epoch = None
-    if log.unit == "epoch":
-        per_epoch = change / (xs[-1] - xs[0])
-    return Trend(first, count - 1, start, end, change, per_epoch)
-
-
-def _largest_rise(losses: Sequence[float]) -> tuple[float | None, int | None, int | None]:
-    """The largest ``losses[i] / min(losses[:i])``, its ``i`` and the low's index.
-
-    Only for a positive loss: a ratio to a loss of 0 or below says nothing.
-    """
-    best: tuple[float | None, int | None, int | None] = (None, None, None)
-    low_at = 0
-    for index in range(1, len(losses)):
-        low = losses[low_at]
-        if low > 0:
-            ratio = losses[index] / low
-            if best[0] is None or ratio > best[0]:
-                best = (ratio, index, low_at)
-        if losses[index] < low:
-            low_at = index
-    return best
-
-
-def _tail_text(log: TrainingLog, tail: Trend) -> str:
-    share = f"{TAIL_SHARE * 100:g}%"
-    span = f"{log.unit}s {log.positions[tail.first]}–{log.positions[tail.last]}"
-    text = f"over the last {share} of the run ({span}) the loss "
-    if tail.change < 0:
-        text += f"fell {-tail.change * 100:.1f}%"
-    else:
-        text += f"changed {_signed(tail.change)}"
-    if tail.per_epoch is not None:
-        text += f" ({_signed(tail.per_epoch)} per epoch)"
-    return text
-
-
-def _signed(fraction: float) -> str:
-    return f"{fraction * 100:+.1f}%"
-
-
-def _ending(log: TrainingLog) -> str:
-    last = len(log.losses) - 1
-    return f"at {log.where(last)}, its last, the loss was {_loss(log.losses[last])}"
-
-
-def _no_rise(rise: float | None) -> str:
-    if rise is None or rise <= 1:
-        return "it never rose above its lowest value so far"
-    return f"it never rose above {rise:.2f}× its lowest value so far"
-
-
-def _loss(value: float) -> str:
-    return f"{value:.4g}"
-
-
-# --- the learning rate --------------------------------------------------------------------------
 
 STEP_INTERVAL = "step-interval"
 EPOCH_INTERVAL = "epoch-interval"
@@ -425,12 +128,24 @@ def plan_rows(log: TrainingLog, config: ScheduleConfig) -> Callable[[LoggedLr], 
     return row
 
 
+#: The last plan made, by config: the rate check and the table of a long log ask for the same
+#: million steps, and planning them twice would double diagnose's time.
+_LAST_PLAN: dict[ScheduleConfig, list[float]] = {}
+
+
 def planned_rates(config: ScheduleConfig, rows: int) -> list[float]:
-    """The real scheduler's rates for ``rows`` rows: training, then on past the end."""
+    """The real scheduler's rates for ``rows`` rows: training, then on past the end (the
+    training rows for ``rows=0``)."""
     from lrplan.core.planner import plan
 
-    schedule = plan(config, beyond=max(0, rows - config.rows))
-    return [*schedule.lrs, *schedule.beyond][:rows] if rows else list(schedule.lrs)
+    wanted = max(rows, config.rows)
+    known = _LAST_PLAN.get(config)
+    if known is None or len(known) < wanted:
+        schedule = plan(config, beyond=max(0, rows - config.rows))
+        known = [*schedule.lrs, *schedule.beyond]
+        _LAST_PLAN.clear()
+        _LAST_PLAN[config] = known
+    return known[: rows or config.rows]
 
 
 def check_lr(log: TrainingLog, config: ScheduleConfig) -> LrCheck | str:
@@ -769,154 +484,3 @@ def _lazy(produce: Callable[[], Any]) -> Callable[[], Any]:
         return box[0]
 
     return get
-
-
-# --- the whole diagnosis ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Row:
-    """One point of the log for the table: its loss, and the logged and planned rates."""
-
-    position: int
-    loss: float
-    logged_lr: float | None
-    planned_lr: float | None
-    marks: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Diagnosis:
-    """A log read: the symptom, the learning-rate check, and the guide's remedy if any."""
-
-    log: TrainingLog
-    config: ScheduleConfig
-    reading: LossReading
-    lr_check: LrCheck | None
-    lr_note: str | None
-    remedy: Remedy | None
-    rows: tuple[Row, ...] = field(default=())
-
-    @property
-    def symptom(self) -> str:
-        return self.reading.symptom
-
-    def to_dict(self) -> dict[str, Any]:
-        unit = self.log.unit
-        return {
-            "symptom": self.symptom,
-            "evidence": list(self.reading.evidence),
-            "log": self.log.to_dict(),
-            "reading": self.reading.to_dict(self.log),
-            "lr_check": self.lr_check.to_dict() if self.lr_check is not None else None,
-            "lr_note": self.lr_note,
-            "rules": {
-                "tail_share": TAIL_SHARE,
-                "min_points": MIN_POINTS,
-                "diverge_rise": DIVERGE_RISE,
-                "slow_halfway_share": SLOW_HALFWAY_SHARE,
-                "plateau_fall": PLATEAU_FALL,
-                "lr_tolerance": LR_TOLERANCE,
-            },
-            "rows": [
-                {
-                    unit: row.position,
-                    "loss": row.loss if math.isfinite(row.loss) else str(row.loss),
-                    "logged_lr": row.logged_lr,
-                    "planned_lr": row.planned_lr,
-                    "marks": list(row.marks),
-                }
-                for row in self.rows
-            ],
-        }
-
-
-def diagnose(log: TrainingLog, config: ScheduleConfig) -> Diagnosis:
-    """Read ``log``'s loss, check its learning rate against ``config``'s plan, and look up
-    the tuning guide's remedy for the symptom (none for ``healthy``)."""
-    from lrplan.analysis.tuning import remedy
-
-    checked = check_lr(log, config)
-    lr_check = checked if isinstance(checked, LrCheck) else None
-    lr_note = checked if isinstance(checked, str) else None
-    rows = _rows(log, config, lr_check)
-    logged = {row.position: row.logged_lr for row in rows}
-    planned = {row.position: row.planned_lr for row in rows}
-
-    def lr_at(index: int) -> str | None:
-        position = log.positions[index]
-        rate = logged.get(position)
-        source = "logged"
-        if rate is None:
-            rate, source = planned.get(position), "planned"
-        if rate is None:
-            return None
-        text = f"{fmt_lr(rate)} at {log.unit} {position} ({source}), {rate / config.lr * 100:.0f}%"
-        text += " of the planned peak"
-        if config.min_lr > 0:
-            text += f" and {_times(rate / config.min_lr)} min_lr"
-        return text
-
-    reading = read_loss(log, lr_at)
-    rows = _marked(rows, reading, lr_check, log)
-    found = remedy(reading.symptom, config) if reading.symptom != HEALTHY else None
-    return Diagnosis(log, config, reading, lr_check, lr_note, found, rows)
-
-
-def _rows(log: TrainingLog, config: ScheduleConfig, lr_check: LrCheck | None) -> tuple[Row, ...]:
-    """One row per point of the loss curve, with the logged and planned rates there."""
-    firsts = log.first_lr_by_epoch()
-    planned: list[float] = []
-    if log.unit == "epoch" or config.interval == "step":
-        last = log.positions[-1]
-        needed = (last + 1) * (config.steps_per_epoch if log.unit == "epoch" else 1)
-        planned = planned_rates(config, needed)
-    rows = []
-    step_lrs = sorted(
-        ((logged.step, logged.lr) for logged in log.lrs if logged.step is not None),
-        key=lambda pair: pair[0],
-    )
-    for index, position in enumerate(log.positions):
-        if log.unit == "epoch":
-            found = firsts.get(position)
-            logged_lr = found.lr if found is not None else None
-            row = position * (config.steps_per_epoch if config.interval == "step" else 1)
-            planned_lr = planned[row] if row < len(planned) else None
-        else:
-            following = log.positions[index + 1] if index + 1 < len(log.positions) else math.inf
-            inside = [lr for step, lr in step_lrs if position <= step < following]
-            logged_lr = inside[0] if inside else None
-            planned_lr = planned[position] if position < len(planned) else None
-        rows.append(Row(position, log.losses[index], logged_lr, planned_lr))
-    return tuple(rows)
-
-
-def _marked(
-    rows: tuple[Row, ...], reading: LossReading, lr_check: LrCheck | None, log: TrainingLog
-) -> tuple[Row, ...]:
-    marks: dict[int, list[str]] = {}
-
-    def mark(index: int | None, text: str) -> None:
-        if index is not None:
-            marks.setdefault(index, []).append(text)
-
-    if reading.nonfinite_at is not None:
-        mark(
-            reading.nonfinite_at,
-            "loss NaN" if math.isnan(log.losses[reading.nonfinite_at]) else "loss inf",
-        )
-    if reading.rise is not None and reading.rise >= DIVERGE_RISE:
-        mark(reading.low_at, "lowest so far")
-        mark(reading.rise_at, f"{reading.rise:.1f}× that")
-    if reading.halfway_at is not None and reading.symptom in ("slow", HEALTHY, "plateau"):
-        mark(reading.halfway_at, "halfway")
-    if reading.tail is not None and reading.symptom in ("plateau", HEALTHY, "slow"):
-        mark(reading.tail.first, "tail starts")
-    departure = lr_check.departure if lr_check is not None else None
-    epoch = departure.logged.epoch if departure is not None else None
-    if epoch is not None and log.unit == "epoch" and epoch in log.positions:
-        mark(log.positions.index(epoch), "lr departs")
-    return tuple(
-        Row(row.position, row.loss, row.logged_lr, row.planned_lr, tuple(marks.get(index, ())))
-        for index, row in enumerate(rows)
-    )
