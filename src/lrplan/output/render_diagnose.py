@@ -20,7 +20,7 @@ from lrplan.analysis.diagnose import (
     TUNABLE,
     UNJUDGEABLE,
     Diagnosis,
-    same_rate,
+    follows_plan,
 )
 from lrplan.analysis.summary import fmt_lr
 from lrplan.core.config import describe
@@ -177,7 +177,7 @@ def rows_table(diagnosis: Diagnosis, show_all: bool = False) -> Group:
         if (
             logged_lr is not None
             and planned_lr is not None
-            and not same_rate(logged_lr, planned_lr)
+            and not follows_plan(logged_lr, planned_lr)
         ):
             logged.stylize("yellow")
         cells: list[str | Text] = []

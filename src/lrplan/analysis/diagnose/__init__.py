@@ -42,8 +42,8 @@ from lrplan.analysis.diagnose.lr_check import (
     LrCheck,
     LrPoint,
     check_lr,
+    follows_plan,
     planned_rates,
-    same_rate,
 )
 from lrplan.analysis.diagnose.plan import InferredPlan, infer_plan
 from lrplan.core.config import ScheduleConfig
@@ -69,22 +69,22 @@ __all__ = [
     "UNJUDGEABLE",
     "Diagnosis",
     "InferredPlan",
+    "LogRow",
     "LossReading",
     "LrCheck",
     "LrPoint",
-    "Row",
     "Trend",
     "check_lr",
     "diagnose",
     "fit_tail",
+    "follows_plan",
     "infer_plan",
     "read_loss",
-    "same_rate",
 ]
 
 
 @dataclass(frozen=True)
-class Row:
+class LogRow:
     """One point of the log for the table: its loss, the rate logged there (at ``lr_step``,
     the step it was logged at, in a log read per step) and the planned rate of that same
     epoch or step."""
@@ -112,7 +112,7 @@ class Diagnosis:
     lr_check: LrCheck | None
     lr_note: str | None
     remedy: Remedy | None
-    rows: tuple[Row, ...] = field(default=())
+    rows: tuple[LogRow, ...] = field(default=())
     inferred: InferredPlan | None = None
     length_changes: tuple[str, ...] = ()
 
@@ -211,7 +211,7 @@ def _length_changes(symptom: str, epochs: int) -> tuple[str, ...]:
     return tuple(change for change in found.changes if change.startswith("epochs "))
 
 
-def _rate_at(log: TrainingLog, rows: tuple[Row, ...], config: ScheduleConfig | None) -> Any:
+def _rate_at(log: TrainingLog, rows: tuple[LogRow, ...], config: ScheduleConfig | None) -> Any:
     """``rate_at(index)`` for the loss rules: the logged rate there (the last one logged at
     or before that point) against the largest logged; else the planned rate against the
     plan's peak; None when neither is known."""
@@ -233,7 +233,7 @@ def _rate_at(log: TrainingLog, rows: tuple[Row, ...], config: ScheduleConfig | N
     return rate_at
 
 
-def _rows(log: TrainingLog, config: ScheduleConfig | None) -> tuple[Row, ...]:
+def _rows(log: TrainingLog, config: ScheduleConfig | None) -> tuple[LogRow, ...]:
     """One row per point of the loss curve, with the rate logged there and the planned rate
     of the same epoch or step (none without a given plan)."""
     firsts = log.first_lr_by_epoch()
@@ -266,7 +266,7 @@ def _rows(log: TrainingLog, config: ScheduleConfig | None) -> tuple[Row, ...]:
     for (position, loss, logged), row in zip(found, rows_needed, strict=True):
         planned_lr = planned[row] if row is not None and row < len(planned) else None
         rows.append(
-            Row(
+            LogRow(
                 position,
                 loss,
                 logged.lr if logged is not None else None,
@@ -294,8 +294,8 @@ def _plan_row(
 
 
 def _marked(
-    rows: tuple[Row, ...], reading: LossReading, lr_check: LrCheck | None, log: TrainingLog
-) -> tuple[Row, ...]:
+    rows: tuple[LogRow, ...], reading: LossReading, lr_check: LrCheck | None, log: TrainingLog
+) -> tuple[LogRow, ...]:
     marks: dict[int, list[str]] = {}
 
     def mark(index: int | None, text: str) -> None:
@@ -323,7 +323,7 @@ def _marked(
         index = max((i for i, p in enumerate(log.positions) if p <= step), default=None)
         mark(index, "lr departs")
     return tuple(
-        Row(
+        LogRow(
             row.position,
             row.loss,
             row.logged_lr,

@@ -59,7 +59,7 @@ class LrPoint:
 
     @property
     def matches(self) -> bool:
-        return same_rate(self.logged.lr, self.planned)
+        return follows_plan(self.logged.lr, self.planned)
 
 
 @dataclass(frozen=True)
@@ -108,8 +108,9 @@ class LrCheck:
         }
 
 
-def same_rate(logged: float, planned: float) -> bool:
-    """True when a logged rate is the planned one, within :data:`LR_TOLERANCE`."""
+def follows_plan(logged: float, planned: float) -> bool:
+    """True when a logged rate is the planned one, within :data:`LR_TOLERANCE`: logs round,
+    so this is far looser than :func:`lrplan.core.rates.same_rate`, the planner's own."""
     return math.isclose(logged, planned, rel_tol=LR_TOLERANCE, abs_tol=1e-12)
 
 
@@ -216,7 +217,7 @@ def _find_cause(
 def _all_match(points: Sequence[LrPoint], predictor: Predictor) -> bool:
     for point in points:
         expected = predictor(point)
-        if expected is None or not same_rate(point.logged.lr, expected):
+        if expected is None or not follows_plan(point.logged.lr, expected):
             return False
     return True
 
@@ -364,7 +365,7 @@ def _suspects(
             )
         )
     peak = max(logged.lr for logged in log.lrs)
-    if not same_rate(peak, config.lr) and config.min_lr <= peak:
+    if not follows_plan(peak, config.lr) and config.min_lr <= peak:
         suspects.append(
             (
                 PEAK,
@@ -458,7 +459,7 @@ def _warmup_guesses(log: TrainingLog, config: ScheduleConfig) -> list[int]:
     if not by_epoch:
         return []
     peak = max(logged.lr for logged in by_epoch.values())
-    reached = min(epoch for epoch, logged in by_epoch.items() if same_rate(logged.lr, peak))
+    reached = min(epoch for epoch, logged in by_epoch.items() if follows_plan(logged.lr, peak))
     # WarmupCosLR reaches the peak in the warm-up's last epoch, warmup_epochs - 1.
     guesses = [reached + 1] if reached > 0 else [0, 1]
     return [
