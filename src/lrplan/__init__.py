@@ -5,22 +5,22 @@ Public API::
     from lrplan import WarmupCosLR            # the scheduler, for training code
     from lrplan import ScheduleConfig, plan   # plan a schedule without training
 
-Importing ``lrplan`` imports nothing heavy; torch is imported when ``WarmupCosLR`` or
-``plan`` is first used.
+Importing ``lrplan`` imports nothing of its own: every name is loaded when first used
+(torch when ``WarmupCosLR`` or ``plan`` is), since the ``lrplan`` command, ``--help`` included,
+imports this package before anything else.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lrplan.core.config import ScheduleConfig
-from lrplan.errors import LrplanError
-from lrplan.inputs.settings import build_config
-
 if TYPE_CHECKING:
     from lrplan.analysis.insights import insights
     from lrplan.analysis.summary import Insight, Summary, summarize
+    from lrplan.core.config import ScheduleConfig
     from lrplan.core.planner import Schedule, plan
+    from lrplan.errors import LrplanError
+    from lrplan.inputs.settings import build_config
     from lrplan.optim import WarmupCosLR
 
 from lrplan._version import __version__
@@ -40,6 +40,9 @@ __all__ = [
 ]
 
 _LAZY = {
+    "ScheduleConfig": "lrplan.core.config",
+    "LrplanError": "lrplan.errors",
+    "build_config": "lrplan.inputs.settings",
     "WarmupCosLR": "lrplan.optim",
     "plan": "lrplan.core.planner",
     "Schedule": "lrplan.core.planner",

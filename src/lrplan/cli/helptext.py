@@ -144,4 +144,5 @@ def _panel(title: str, rows: list[tuple[str, str, str]]) -> RenderableType:
             cells.append(Text(metavar))
         cells.append(Text(help_text))
         table.add_row(*cells)
-    return Panel(table, title=title, title_align="left", border_style="dim", box=ROUNDED)
+    # A Text title: a str would be parsed as markup, which imports rich's emoji table.
+    return Panel(table, title=Text(title), title_align="left", border_style="dim", box=ROUNDED)
