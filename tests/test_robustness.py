@@ -224,6 +224,17 @@ def test_a_schedule_too_long_to_plan_is_refused_with_the_limit(run, args: list[s
 # --- Ctrl-C on a real process, as a user presses it ------------------------------------------
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    """In the child: SIGINT does what it does for a command a user runs in a terminal.
+
+    A process started in the background by a shell without job control (``pytest &``, a
+    script's ``cmd &``) starts with SIGINT ignored, and so do its children: Python then
+    installs no KeyboardInterrupt handler, and lrplan, rightly, goes on. The test ran that
+    way now and then, and waited for the whole 20-million-step plan.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _interrupt_when(args: list[str], folder: Path, shown: bytes) -> tuple[int, str]:
     """Run lrplan with stderr on a terminal; send SIGINT once ``shown`` appears there.
 
@@ -238,6 +249,7 @@ def _interrupt_when(args: list[str], folder: Path, shown: bytes) -> tuple[int, s
         stdout=subprocess.DEVNULL,
         stderr=follower,
         env={**os.environ, "COLUMNS": "100"},
+        preexec_fn=_ctrl_c_as_in_a_terminal,
     )
     os.close(follower)
     seen = b""
