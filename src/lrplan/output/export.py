@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from lrplan.errors import LrplanError
+from lrplan.output import STDOUT
 
 if TYPE_CHECKING:
     from lrplan.analysis.compare import Comparison
@@ -28,8 +29,6 @@ if TYPE_CHECKING:
 #: document is made by :func:`envelope` (``command`` everywhere, ``lrplan_version`` in
 #: ``schedulers``), and diagnose's ``scheduler`` is the plan's class.
 SCHEMA_VERSION = 2
-
-STDOUT = "-"
 
 #: Rows written (and progress reported) at a time by the CSV and JSON writers.
 CHUNK_ROWS = 1 << 16
