@@ -1,7 +1,8 @@
-"""Re-run every ``$ lrplan ...`` command in README.md's console blocks and paste its real output.
+"""Re-run every ``$ lrplan ...`` command in the console blocks of README.md and of the
+documentation's pages (docs/**/*.md), and paste its real output.
 
-    python docs/refresh_readme.py          # rewrite README.md in place
-    python docs/refresh_readme.py --check  # exit 1 if README.md is out of date
+    python docs/refresh_readme.py          # rewrite the files in place
+    python docs/refresh_readme.py --check  # exit 1 if any is out of date
 
 Commands run in a scratch folder holding links to examples/ and docs/, at 100 columns, with
 NO_COLOR, so the output is what a user sees in a plain 100-column terminal.
@@ -46,16 +47,27 @@ def refreshed(readme: str) -> str:
         return BLOCK.sub(lambda m: f"```console\n{run_block(m.group(1), folder)}```", readme)
 
 
+def pages() -> list[Path]:
+    """README.md and every page of the documentation, in a fixed order."""
+    return [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+
+
 def main() -> int:
-    path = ROOT / "README.md"
-    current = path.read_text(encoding="utf-8")
-    fresh = refreshed(current)
-    if "--check" in sys.argv:
-        if fresh != current:
-            print("README.md is out of date: run python docs/refresh_readme.py", file=sys.stderr)
-            return 1
-        return 0
-    path.write_text(fresh, encoding="utf-8")
+    stale = []
+    for path in pages():
+        current = path.read_text(encoding="utf-8")
+        if "```console" not in current:
+            continue
+        fresh = refreshed(current)
+        if fresh == current:
+            continue
+        stale.append(path.relative_to(ROOT))
+        if "--check" not in sys.argv:
+            path.write_text(fresh, encoding="utf-8")
+    if stale and "--check" in sys.argv:
+        names = ", ".join(str(name) for name in stale)
+        print(f"{names}: out of date; run python docs/refresh_readme.py", file=sys.stderr)
+        return 1
     return 0
 
 

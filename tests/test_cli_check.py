@@ -128,7 +128,9 @@ def test_json_document(run) -> None:
     assert document["sources"]["epochs"] == "--epochs"
     assert document["sources"]["lr"] == "default"
     assert document["findings"][0]["code"] == "looks-like-steps"
-    assert all(set(f) == {"code", "level", "message", "fix"} for f in document["findings"])
+    assert all(
+        set(f) == {"code", "level", "message", "fix", "changes"} for f in document["findings"]
+    )
 
 
 def test_json_of_a_passing_check(run) -> None:

@@ -121,14 +121,17 @@ def test_long_comparisons_show_the_head_the_tail_and_where_each_ends(run) -> Non
     assert sorted(lr_rows(full.stdout)) == list(range(50))
 
 
-def test_insights_of_every_candidate_are_shown(run) -> None:
+def test_insights_of_every_candidate_are_shown_and_shared_ones_once(run) -> None:
     result = run("compare", "label=base", "warmup_epochs=1,label=short warm-up")
     assert result.exit_code == 0, result.output
     flat = " ".join(result.stdout.split())
-    base_part, short_part = flat.split(" short warm-up note ")[-2:]
-    assert "held for 2 epochs" in base_part
-    assert "there is no warm-up at all" not in base_part
+    shared_part, short_part = flat.split(" all 2 candidates ")[1].split(" short warm-up warning ")
+    # Both hold the peak for 2 epochs: said once, in the first candidate's numbers.
+    assert shared_part.count("held for 2 epochs") == 1
+    assert "in base's numbers; the others' differ only in theirs" in shared_part
+    assert "there is no warm-up at all" not in shared_part
     assert "there is no warm-up at all" in short_part
+    assert "held for 2 epochs" not in short_part
 
 
 def test_the_candidates_are_described_above_the_table(run) -> None:

@@ -152,7 +152,8 @@ def test_json_is_one_document_with_schema(run) -> None:
         "floor-not-reached",
         "rises-past-end",
     }
-    assert all(set(i) == {"code", "level", "message", "fix"} for i in document["insights"])
+    keys = {"code", "level", "message", "fix", "changes"}
+    assert all(set(i) == keys for i in document["insights"])
 
 
 def test_csv_file_reads_back_to_the_same_numbers(run, tmp_path: Path) -> None:

@@ -64,3 +64,24 @@ def test_a_spec_words_constructor_arguments_as_it_writes_them() -> None:
     assert message.startswith("SPEC 1 'scheduler=cosine,param.last_epoch=3': ")
     assert "param.last_epoch is not an argument to give" in message
     assert "--param" not in message
+
+
+def test_an_insight_speaks_arguments_to_python_and_options_to_the_cli() -> None:
+    from lrplan import insights, plan
+
+    (no_warmup,) = [
+        i for i in insights(plan(ScheduleConfig(warmup_epochs=1))) if i.code == "no-warmup"
+    ]
+
+    assert no_warmup.fix.startswith("Use warmup_epochs=2 or more for a real ramp")
+    assert no_warmup.changes == (("warmup_epochs", 2),)
+    _, cli_fix = no_warmup.worded(as_options)
+    assert cli_fix.startswith("Use --warmup-epochs 2 or more for a real ramp")
+    assert no_warmup.to_dict(as_options)["changes"] == [{"parameter": "warmup_epochs", "value": 2}]
+
+
+def test_a_plain_lrplan_error_with_marks_is_worded_too() -> None:
+    error = LrplanError("give «interval=step» «steps_per_epoch=N»")
+
+    assert str(error) == "give interval=step steps_per_epoch=N"
+    assert error.message(as_options) == "give --interval step --steps-per-epoch N"

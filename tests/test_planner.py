@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from lrplan.core.config import ScheduleConfig
-from lrplan.core.planner import COSINE, WARMUP, plan
+from lrplan.core.planner import plan
+from lrplan.core.rates import COSINE, WARMUP
 from lrplan.optim import WarmupCosLR
 from tests.formula import formula_lr
 

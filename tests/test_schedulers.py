@@ -332,7 +332,7 @@ def test_a_class_taking_any_keyword_gets_the_params(user_module: str) -> None:
         ("{m}:HalfCosin", {}, "(did you mean HalfCosine?)"),
         ("{m}:NOT_A_CLASS", {}, "is a int, not a subclass of torch.optim.lr_scheduler.LRScheduler"),
         ("{m}:NotAScheduler", {}, "is a class, not a subclass"),
-        ("{m}:HalfCosine", {"hold": 3}, "HalfCosine needs length: give --param length=VALUE"),
+        ("{m}:HalfCosine", {"hold": 3}, "HalfCosine needs length: give length=VALUE"),
         ("{m}:HalfCosine", {"hold": 3, "length": 2, "lenght": 1}, "takes no argument 'lenght'"),
         ("torch.optim.lr_scheduler:ReduceLROnPlateau", {}, "ReduceLROnPlateau steps with metrics"),
     ],
@@ -359,8 +359,13 @@ def test_the_constructors_signature_is_shown(user_module: str) -> None:
         check_arguments(config)
 
     assert str(raised.value) == (
-        "StepLR needs step_size: give --param step_size=VALUE; its signature:"
+        "StepLR needs step_size: give step_size=VALUE; its signature:"
         " StepLR(optimizer, step_size, gamma=0.1, last_epoch=-1)"
+    )
+    from lrplan.inputs.settings import as_options
+
+    assert raised.value.message(as_options).startswith(
+        "StepLR needs step_size: give --param step_size=VALUE; its signature:"
     )
 
 

@@ -14,7 +14,8 @@ import pytest
 from lrplan.analysis.insights import insights
 from lrplan.analysis.summary import Insight, fmt_lr, summarize
 from lrplan.core.config import ScheduleConfig
-from lrplan.core.planner import DECAY, HOLD, RESTART, RISE, plan, shape_phase
+from lrplan.core.planner import plan
+from lrplan.core.rates import DECAY, HOLD, RESTART, RISE, shape_phase
 
 
 def found(**settings: Any) -> dict[str, Insight]:
@@ -24,6 +25,14 @@ def found(**settings: Any) -> dict[str, Insight]:
 
 def flat(insight: Insight) -> str:
     return " ".join(f"{insight.message} fix: {insight.fix}".split())
+
+
+def flat_cli(insight: Insight) -> str:
+    """The insight as the command line words it: parameters as options."""
+    from lrplan.inputs.settings import as_options
+
+    message, fix = insight.worded(as_options)
+    return " ".join(f"{message} fix: {fix}".split())
 
 
 @pytest.mark.parametrize(
@@ -71,7 +80,8 @@ def test_a_cosine_ends_above_its_floor_and_rises_past_the_end() -> None:
     text = flat(codes["floor-not-reached"])
     assert f"The last trained epoch (24) runs at {fmt_lr(last)}" in text
     assert "eta_min is reached only at epoch 25, which is never trained" in text
-    assert "--param T_max=24" in text
+    assert "build CosineAnnealingLR with T_max=24 while training 25 epochs" in text
+    assert "with --param T_max=24 while" in flat_cli(codes["floor-not-reached"])
     # Five epochs past the end (a fifth of 25), the cosine has climbed back.
     climbed = 1e-5 + 0.5 * (1e-3 - 1e-5) * (1 + math.cos(math.pi * 30 / 25))
     assert f"epoch 30 would run at {fmt_lr(climbed)}" in flat(codes["rises-past-end"])
@@ -116,7 +126,9 @@ def test_restarts_say_where_and_how_to_end_at_a_cycle_bottom() -> None:
         f"The rate restarts 2 times, jumping back up at epochs 10, 20 (at epoch 10 from"
         f" {fmt_lr(bottom)} to 1.000e-03). Training ends partway down a cycle"
     )
-    assert "train --epochs 30" in text
+    assert "train epochs=30" in text
+    assert "train --epochs 30" in flat_cli(codes["restarts"])
+    assert codes["restarts"].changes == (("epochs", 30),)
     # Warm restarts never stay at eta_min: no "ends above its floor".
     assert "floor-not-reached" not in codes
 
@@ -147,7 +159,8 @@ def test_a_decay_that_settles_after_training_ends_above_its_floor() -> None:
         f"The last trained epoch (9) runs at {fmt_lr(1e-3 * 0.19)}; after training the rate"
         f" goes on falling to {fmt_lr(1e-4)} at epoch 10, which is never trained."
     )
-    assert "--param total_iters=9" in text
+    assert "build LinearLR with total_iters=9 while" in text
+    assert "--param total_iters=9" in flat_cli(codes["floor-not-reached"])
 
 
 def test_a_decay_to_zero_needs_no_fix() -> None:

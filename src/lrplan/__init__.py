@@ -14,20 +14,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from lrplan._version import __version__
+
 if TYPE_CHECKING:
     from lrplan.analysis.insights import insights
     from lrplan.analysis.summary import Insight, Summary, summarize
     from lrplan.core.config import ScheduleConfig
     from lrplan.core.planner import Schedule, plan
-    from lrplan.errors import LrplanError
+    from lrplan.errors import LrplanError, ParameterError
     from lrplan.inputs.settings import build_config
     from lrplan.optim import WarmupCosLR
-
-from lrplan._version import __version__
 
 __all__ = [
     "Insight",
     "LrplanError",
+    "ParameterError",
     "Schedule",
     "ScheduleConfig",
     "Summary",
@@ -42,14 +43,15 @@ __all__ = [
 _LAZY = {
     "ScheduleConfig": "lrplan.core.config",
     "LrplanError": "lrplan.errors",
+    "ParameterError": "lrplan.errors",
     "build_config": "lrplan.inputs.settings",
     "WarmupCosLR": "lrplan.optim",
     "plan": "lrplan.core.planner",
     "Schedule": "lrplan.core.planner",
-    "Insight": "lrplan.analysis.insights",
-    "Summary": "lrplan.analysis.insights",
+    "Insight": "lrplan.analysis.summary",
+    "Summary": "lrplan.analysis.summary",
     "insights": "lrplan.analysis.insights",
-    "summarize": "lrplan.analysis.insights",
+    "summarize": "lrplan.analysis.summary",
 }
 
 

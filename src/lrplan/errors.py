@@ -37,11 +37,30 @@ def worded(text: str, naming: Naming = as_arguments) -> str:
     return MARK.sub(lambda match: naming(match[1], match[2]), text)
 
 
+def first_line(error: BaseException, default: str | None = None) -> str:
+    """The first line of an exception's message (a KeyError's quotes removed); ``default``
+    (the exception's type name unless given) when it has none."""
+    text = str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)
+    lines = text.strip().splitlines()
+    if lines:
+        return lines[0]
+    return type(error).__name__ if default is None else default
+
+
 class LrplanError(Exception):
     """A user-fixable problem: a bad value, config file or output path.
 
-    The message is one line that names the parameter (or file) and says what would be valid.
+    The message is one line that names the parameter (or file) and says what would be valid;
+    it may name parameters in marks, which ``str()`` spells for Python callers and
+    :meth:`message` for another reader.
     """
+
+    def message(self, naming: Naming = as_arguments) -> str:
+        """The message, with parameters spelled by ``naming``."""
+        return worded(str(self.args[0]) if self.args else "", naming)
+
+    def __str__(self) -> str:
+        return self.message()
 
 
 class ParameterError(LrplanError):
@@ -62,7 +81,9 @@ class ParameterError(LrplanError):
         self.headed = headed
         super().__init__(self.message())
 
-    def message(self, naming: Naming = as_arguments, where: str | None = None) -> str:
+    def message(  # type: ignore[override]
+        self, naming: Naming = as_arguments, where: str | None = None
+    ) -> str:
         """``invalid <where>: <problem>; <fix>``; ``where`` defaults to the parameter's name."""
         said = f"{worded(self.problem, naming)}; {worded(self.fix, naming)}"
         if not self.headed and where is None:

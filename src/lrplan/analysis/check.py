@@ -15,7 +15,7 @@ from lrplan.analysis.findings import findings, sort_findings
 from lrplan.analysis.summary import Insight, Summary, summarize
 from lrplan.core.config import ScheduleConfig
 from lrplan.core.planner import Schedule, plan
-from lrplan.errors import LrplanError
+from lrplan.errors import LrplanError, Naming, as_arguments
 from lrplan.inputs.settings import KEYS, OPTION_OF_KEY, coerce
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ class CheckReport:
             return f"check passed: no errors or warnings, {parts[2]}"
         return f"check failed: {', '.join(parts)} (exit code {self.exit_code})"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, naming: Naming = as_arguments) -> dict[str, Any]:
         return {
             "passed": self.exit_code == PASSED,
             "exit_code": self.exit_code,
@@ -64,7 +64,7 @@ class CheckReport:
             "sources": self.sources,
             "optimizer": self.optimizer,
             "optimizer_source": self.optimizer_source,
-            "findings": [finding.to_dict() for finding in self.findings],
+            "findings": [finding.to_dict(naming) for finding in self.findings],
         }
 
 

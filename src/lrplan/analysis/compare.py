@@ -211,7 +211,7 @@ def check_candidates(configs: Sequence[ScheduleConfig]) -> None:
             raise LrplanError(
                 f"{first.name!r} is stepped {_stepping(first)} but {config.name!r}"
                 f" {_stepping(config)}: compare schedules stepped the same way; give"
-                " --interval step --steps-per-epoch N to step them all per step"
+                " «interval=step» «steps_per_epoch=N» to step them all per step"
             )
 
 

@@ -118,7 +118,7 @@ def findings(
                 "note",
                 f"The config does not set {', '.join(defaulted)}; lrplan planned with its"
                 f" defaults {used}, which may not be what the training code uses.",
-                f"Add them to the config, name the section that holds them with --config-key,"
+                f"Add them to the config, name the section that holds them with «config_key»,"
                 f" or give them: {options}.",
             )
         )
@@ -132,10 +132,10 @@ def _warmup_findings(schedule: Schedule) -> list[Insight]:
     if share > WARMUP_SHARE_WARNING:
         suggestion = round(config.epochs / 10)
         fix = (
-            f"Warm up for about a tenth of training (--warmup-epochs {suggestion}), or train"
+            f"Warm up for about a tenth of training («warmup_epochs={suggestion}»), or train"
             " longer."
             if suggestion >= 2
-            else f"With {config.epochs} epochs, use --warmup-epochs 0 (a pure cosine) or"
+            else f"With {config.epochs} epochs, use «warmup_epochs=0» (a pure cosine) or"
             " train longer."
         )
         found.append(
@@ -146,6 +146,7 @@ def _warmup_findings(schedule: Schedule) -> list[Insight]:
                 f" ({share:.0%} of training): the cosine has only"
                 f" {config.epochs - config.warmup_epochs} epochs to decay from the peak.",
                 fix,
+                (("warmup_epochs", suggestion if suggestion >= 2 else 0),),
             )
         )
     return found
@@ -168,11 +169,11 @@ def _unit_findings(schedule: Schedule) -> list[Insight]:
                 "looks-like-steps",
                 "warning",
                 f"{' and '.join(step_like)} look like optimizer-step counts, but with"
-                " --interval epoch the scheduler steps once per epoch: this plans"
+                " «interval=epoch» the scheduler steps once per epoch: this plans"
                 f" {config.epochs:,} epochs.",
                 "If they count optimizer steps, the scheduler must step per optimizer step"
-                ' (Lightning\'s "interval": "step"): plan it with --interval step'
-                " --steps-per-epoch N and epochs in epochs. If they are epochs, ignore this.",
+                ' (Lightning\'s "interval": "step"): plan it with «interval=step»'
+                " «steps_per_epoch=N» and epochs in epochs. If they are epochs, ignore this.",
             )
         )
     elif step_like:
@@ -182,11 +183,12 @@ def _unit_findings(schedule: Schedule) -> list[Insight]:
                 "looks-like-steps",
                 "warning",
                 f"{' and '.join(step_like)} look like optimizer-step counts, but lrplan's"
-                " --epochs and --warmup-epochs count epochs even with --interval step:"
+                " «epochs» and «warmup_epochs» count epochs even with «interval=step»:"
                 f" × {config.steps_per_epoch} steps per epoch this plans {config.rows:,}"
                 " optimizer steps.",
-                f"Give them in epochs: e.g. --epochs {in_epochs} if {config.epochs:,} is the"
+                f"Give them in epochs: e.g. «epochs={in_epochs}» if {config.epochs:,} is the"
                 " run's step count.",
+                (("epochs", in_epochs),),
             )
         )
     return found
@@ -203,7 +205,7 @@ def _optimizer_findings(schedule: Schedule, optimizer: str, source: str | None) 
                 "note",
                 f"The optimizer is {named}; lrplan knows the usual peak rates of"
                 f" {', '.join(OPTIMIZER_LR_RANGES)} only, so it did not check lr against it.",
-                "Nothing to fix. --optimizer NAME checks lr against a known optimizer's range.",
+                "Nothing to fix. «optimizer=NAME» checks lr against a known optimizer's range.",
             )
         ]
     low, high = OPTIMIZER_LR_RANGES[key]
@@ -214,8 +216,9 @@ def _optimizer_findings(schedule: Schedule, optimizer: str, source: str | None) 
             f"The peak lr {fmt_lr(lr)} is unusually high for {named}: its peaks usually lie"
             f" between {low:g} and {high:g}."
         )
+        suggested = high
         fix = (
-            f"Check the exponent, and lower --lr to {high:g} or less; if you scaled lr for a"
+            f"Check the exponent, and lower «lr» to {high:g} or less; if you scaled lr for a"
             " large batch on purpose, a longer warm-up helps (the tuning guide's fix for"
             " diverging training)."
         )
@@ -224,8 +227,9 @@ def _optimizer_findings(schedule: Schedule, optimizer: str, source: str | None) 
             f"The peak lr {fmt_lr(lr)} is unusually low for {named}: its peaks usually lie"
             f" between {low:g} and {high:g}, and training this low is slow."
         )
-        fix = f"Check the exponent, and raise --lr to {low:g} or more."
-    return [Insight("lr-unusual-for-optimizer", "warning", message, fix)]
+        suggested = low
+        fix = f"Check the exponent, and raise «lr» to {low:g} or more."
+    return [Insight("lr-unusual-for-optimizer", "warning", message, fix, (("lr", suggested),))]
 
 
 def _last_epoch_findings(

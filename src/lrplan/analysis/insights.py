@@ -42,7 +42,7 @@ def insights(schedule: Schedule, summary: Summary | None = None) -> list[Insight
                 "warning",
                 f"min_lr equals lr ({fmt_lr(config.lr)}): after the warm-up the learning rate"
                 " never decays.",
-                "Lower --min-lr (e.g. to lr / 100) for a cosine decay, or keep it if a constant"
+                "Lower «min_lr» (e.g. to lr / 100) for a cosine decay, or keep it if a constant"
                 " rate is what you want.",
             )
         )
@@ -57,7 +57,7 @@ def insights(schedule: Schedule, summary: Summary | None = None) -> list[Insight
                 f" ({span(unit, summary.peak_at)}): the warm-up's last {unit} already reaches"
                 f" lr and the cosine starts from it.",
                 f"WarmupCosLR always holds the peak for {held} {unit}s, whatever the warm-up"
-                " length; if that is too long at the full rate, lower --lr.",
+                " length; if that is too long at the full rate, lower «lr».",
             )
         )
 
@@ -68,8 +68,9 @@ def insights(schedule: Schedule, summary: Summary | None = None) -> list[Insight
                 "warning",
                 "warmup_epochs=1 warms up in one epoch that already runs at the full lr:"
                 " there is no warm-up at all.",
-                "Use --warmup-epochs 2 or more for a real ramp, or 0 to say plainly that"
+                "Use «warmup_epochs=2» or more for a real ramp, or 0 to say plainly that"
                 " there is none.",
+                (("warmup_epochs", 2),),
             )
         )
     elif config.warmup_epochs == 0 and not constant:
@@ -79,7 +80,8 @@ def insights(schedule: Schedule, summary: Summary | None = None) -> list[Insight
                 "note",
                 "warmup_epochs=0: no warm-up, the first "
                 f"{unit} starts at the peak {fmt_lr(summary.peak_lr)} (a pure cosine).",
-                "Add --warmup-epochs 3 or so if early training is unstable at the peak.",
+                "Add «warmup_epochs=3» or so if early training is unstable at the peak.",
+                (("warmup_epochs", 3),),
             )
         )
 
@@ -169,7 +171,7 @@ def _warmup_below_floor(schedule: Schedule) -> list[Insight]:
                 f"{' and up' if len(below) > 1 else ''}, under the floor"
                 f" {fmt_lr(config.min_lr)}; min_lr bounds only the cosine.",
                 f"By design of WarmupCosLR. For a floor that holds from the start, lower"
-                f" --min-lr to at most {fmt_lr(warmup[0])}, the first {unit}'s rate.",
+                f" «min_lr» to at most {fmt_lr(warmup[0])}, the first {unit}'s rate.",
             )
         )
     return found
@@ -183,7 +185,7 @@ def _step_units(schedule: Schedule) -> list[Insight]:
             Insight(
                 "interval-step-units",
                 "note",
-                "With --interval step WarmupCosLR counts optimizer steps: build it with"
+                "With «interval=step» WarmupCosLR counts optimizer steps: build it with"
                 f" warmup_epochs={config.warmup_rows} and epochs={config.rows}"
                 f" (steps), not the epoch counts {config.warmup_epochs} and {config.epochs}."
                 f" Given those, it would end its warm-up after {config.warmup_epochs} steps"

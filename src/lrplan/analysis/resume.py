@@ -20,18 +20,17 @@ torch only when :func:`simulate_resume` runs.
 from __future__ import annotations
 
 import io
-import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lrplan.analysis.summary import SAME_RATE, fmt_lr
+from lrplan.analysis.summary import fmt_lr
 from lrplan.core.config import ScheduleConfig
 from lrplan.core.planner import Schedule, plan
+from lrplan.core.rates import same_rate
 from lrplan.core.registry import WARMUP_COS, WARMUP_COS_TORCH
-from lrplan.core.schedulers import first_line
-from lrplan.errors import LrplanError
+from lrplan.errors import LrplanError, first_line
 
 STATE_DICTS = "state-dicts"
 LAST_EPOCH = "last-epoch"
@@ -167,7 +166,7 @@ def simulate_resume(config: ScheduleConfig, at: int) -> ResumeReport:
 def _simulate(config: ScheduleConfig, at: int) -> ResumeReport:
     import torch
 
-    from lrplan.core.planner import _drive, planning_optimizer
+    from lrplan.core.planner import drive, planning_optimizer
     from lrplan.core.schedulers import build
 
     def make(opt: Any, last_epoch: int | None = None) -> Any:
@@ -181,7 +180,7 @@ def _simulate(config: ScheduleConfig, at: int) -> ResumeReport:
         return planning_optimizer(config.lr)
 
     def train(opt: Any, scheduler: Any, count: int) -> list[float]:
-        return list(_drive(opt, scheduler, count, None))
+        return list(drive(opt, scheduler, count, None))
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -256,7 +255,7 @@ def _simulate(config: ScheduleConfig, at: int) -> ResumeReport:
 def departs_at(reference: Sequence[float], lrs: Sequence[float]) -> int | None:
     """The first row where ``lrs`` differs from ``reference`` or stops; None if it never does."""
     for index, (expected, got) in enumerate(zip(reference, lrs, strict=False)):
-        if not math.isclose(expected, got, rel_tol=SAME_RATE, abs_tol=0.0):
+        if not same_rate(expected, got):
             return index
     return None if len(lrs) >= len(reference) else len(lrs)
 
@@ -344,7 +343,7 @@ def _explain(
         (
             index
             for index in range(departs + 1, len(lrs))
-            if math.isclose(lrs[index], reference[index], rel_tol=SAME_RATE)
+            if same_rate(lrs[index], reference[index])
         ),
         None,
     )

@@ -10,9 +10,11 @@ training runs past its end. Nothing here recomputes a learning rate.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from lrplan.analysis.summary import FLOOR_SLACK, SAME_RATE, Insight, Summary, fmt_lr, span
-from lrplan.core.planner import DECAY, RESTART, RISE, Schedule, same_rate, shape_phase
+from lrplan.analysis.summary import FLOOR_SLACK, Insight, Summary, fmt_lr, span
+from lrplan.core.planner import Schedule
+from lrplan.core.rates import DECAY, RESTART, RISE, SAME_RATE, same_rate, shape_phase
 from lrplan.core.schedulers import floor, length_argument
 
 #: A plateau worth describing lasts at least this many epochs.
@@ -60,7 +62,7 @@ def _constant(schedule: Schedule) -> Insight:
         f"The rate is {fmt_lr(schedule.lrs[0])} for all {len(schedule.lrs):,} {config.unit}s:"
         " it never changes.",
         "Keep it if a constant rate is what you want; for a decay choose a decaying scheduler"
-        " (--scheduler cosine, or the default warmup_cos).",
+        " («scheduler=cosine», or the default warmup_cos).",
     )
 
 
@@ -130,6 +132,7 @@ def _restarts(schedule: Schedule) -> list[Insight]:
         return []
     first = at[0]
     cycle_end = _next_restart(schedule)
+    changes: tuple[tuple[str, Any], ...] = ()
     if cycle_end == rows:
         ending = f"Training ends at the bottom of a cycle ({unit} {rows - 1})."
         fix = "By design of warm restarts. Plan with the epochs you will really train."
@@ -137,9 +140,10 @@ def _restarts(schedule: Schedule) -> list[Insight]:
         ending = f"Training ends partway down a cycle, at {fmt_lr(lrs[-1])}."
         fix = "Each restart sends the loss up for a while; that is the point of warm restarts."
         if cycle_end is not None and cycle_end % schedule.per_epoch == 0:
+            changes = (("epochs", cycle_end // schedule.per_epoch),)
             fix += (
                 f" To end training at the bottom of a cycle, train"
-                f" --epochs {cycle_end // schedule.per_epoch}."
+                f" «epochs={cycle_end // schedule.per_epoch}»."
             )
     times = "once" if len(at) == 1 else f"{len(at)} times"
     return [
@@ -149,6 +153,7 @@ def _restarts(schedule: Schedule) -> list[Insight]:
             f"The rate restarts {times}, jumping back up at {span(unit, at)} (at {unit}"
             f" {first} from {fmt_lr(lrs[first - 1])} to {fmt_lr(lrs[first])}). {ending}",
             fix,
+            changes,
         )
     ]
 
@@ -179,7 +184,7 @@ def _rises_again(schedule: Schedule) -> list[Insight]:
             if length is not None:
                 fix = (
                     f"If that is not what you want, make {length}={rows} (the {unit}s"
-                    f" trained), as lrplan does unless --param {length} is given. A cyclic"
+                    f" trained), as lrplan does unless «param.{length}» is given. A cyclic"
                     " schedule rises by design."
                 )
             else:
@@ -268,7 +273,7 @@ def _floor_fix(schedule: Schedule, floor_value: float) -> str:
     if length is not None:
         return (
             f"To train the last {unit} at the floor, build {config.class_name} with"
-            f" {length}={rows - 1} (--param {length}={rows - 1}) while training {rows} {unit}s;"
+            f" «param.{length}={rows - 1}» while training {rows} {unit}s;"
             f" or accept it: the floor is the value at the end."
         )
     return (
@@ -339,7 +344,7 @@ def _counted_in_steps(schedule: Schedule) -> list[Insight]:
         Insight(
             "interval-step-units",
             "note",
-            f"With --interval step the scheduler counts optimizer steps: lrplan builds it as"
+            f"With «interval=step» the scheduler counts optimizer steps: lrplan builds it as"
             f" {call_text(config)}, every length in steps.",
             "Build it with the same step counts in the training code and call"
             ' scheduler.step() after every optimizer.step() (Lightning\'s "interval": "step").',

@@ -5,19 +5,16 @@ with its fix, and how rates and positions are written (:func:`fmt_lr`, :func:`sp
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from lrplan.core.planner import Schedule
+from lrplan.core.rates import same_rate
 from lrplan.core.registry import WARMUP_COS
 from lrplan.core.schedulers import floor
+from lrplan.errors import Naming, as_arguments, worded
 
 Level = Literal["error", "warning", "note"]
-
-
-#: Two rates closer than this (relative) count as the same rate, e.g. the held peak: a few
-#: ulps, since ``min_lr + (lr - min_lr)`` may differ from ``lr`` in the last bit.
-SAME_RATE = 1e-14
 
 
 #: The last trained rate is "above the floor" when it exceeds min_lr by more than this share.
@@ -26,15 +23,45 @@ FLOOR_SLACK = 0.01
 
 @dataclass(frozen=True)
 class Insight:
-    """One thing worth knowing about a schedule, with a concrete fix."""
+    """One thing worth knowing about a schedule, with a concrete fix.
+
+    ``message`` and ``fix`` name parameters as Python spells them (``min_lr``,
+    ``warmup_epochs=5``); they may be written with marks (``«min_lr»``, see
+    :func:`lrplan.errors.worded`), which :meth:`worded` spells for another reader (the CLI
+    writes ``--min-lr``). ``changes`` are the fix's suggested values, as data:
+    ``(("warmup_epochs", 5),)``.
+    """
 
     code: str
     level: Level
     message: str
     fix: str
+    changes: tuple[tuple[str, Any], ...] = ()
+    #: The message and fix as written, marks and all; filled when they are made.
+    marked: tuple[str, str] = field(default=("", ""), repr=False, compare=False)
 
-    def to_dict(self) -> dict[str, str]:
-        return asdict(self)
+    def __post_init__(self) -> None:
+        if self.marked == ("", ""):
+            object.__setattr__(self, "marked", (self.message, self.fix))
+            object.__setattr__(self, "message", worded(self.message))
+            object.__setattr__(self, "fix", worded(self.fix))
+
+    def worded(self, naming: Naming = as_arguments) -> tuple[str, str]:
+        """The message and the fix, with parameters spelled by ``naming``."""
+        message, fix = self.marked
+        return worded(message, naming), worded(fix, naming)
+
+    def to_dict(self, naming: Naming = as_arguments) -> dict[str, Any]:
+        """The insight as JSON values, worded by ``naming``; ``changes`` as
+        ``[{"parameter": ..., "value": ...}]``."""
+        message, fix = self.worded(naming)
+        return {
+            "code": self.code,
+            "level": self.level,
+            "message": message,
+            "fix": fix,
+            "changes": [{"parameter": name, "value": value} for name, value in self.changes],
+        }
 
 
 @dataclass(frozen=True)
@@ -57,15 +84,11 @@ class Summary:
         return data
 
 
-def _same(a: float, b: float) -> bool:
-    return math.isclose(a, b, rel_tol=SAME_RATE, abs_tol=0.0)
-
-
 def summarize(schedule: Schedule) -> Summary:
     """Peak and where it is held, last trained rate against ``min_lr``, and the mean."""
     lrs = schedule.lrs
     peak = max(lrs)
-    peak_at = tuple(index for index, lr in enumerate(lrs) if _same(lr, peak))
+    peak_at = tuple(index for index, lr in enumerate(lrs) if same_rate(lr, peak))
     last = lrs[-1]
     min_lr = _floor_of(schedule)
     return Summary(

@@ -15,7 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from lrplan._version import __version__
-from lrplan.errors import LrplanError, ParameterError
+from lrplan.errors import LrplanError
 
 # --- one line per error ---------------------------------------------------------------------
 
@@ -37,12 +37,10 @@ class LrplanGroup(TyperGroup):
         kwargs["standalone_mode"] = False
         try:
             result = super().main(*args, **kwargs)
-        except ParameterError as error:
+        except LrplanError as error:
             from lrplan.inputs.settings import as_options
 
             fail(error.message(as_options))
-        except LrplanError as error:
-            fail(str(error))
         except OSError as error:
             # A path the user gave that the system refuses (too long a name, a folder where
             # a file is expected, no permission) where no command checked it first.
@@ -112,7 +110,7 @@ def _format_help(command: Any, ctx: Any, formatter: Any) -> None:
 
 app = typer.Typer(
     cls=LrplanGroup,
-    add_completion=False,
+    add_completion=True,
     context_settings={"help_option_names": ["-h", "--help"]},
     help="Plan, check and compare learning-rate schedules of PyTorch training runs.",
 )

@@ -19,26 +19,18 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lrplan.core.config import ScheduleConfig
+from lrplan.core.rates import COSINE, WARMUP, shape_phase
 from lrplan.core.registry import WARMUP_COS
-from lrplan.errors import LrplanError
+from lrplan.errors import LrplanError, first_line
 
 if TYPE_CHECKING:
     from torch.optim import Optimizer
 
-WARMUP = "warm-up"
-COSINE = "cosine"
-#: The phases of a scheduler other than WarmupCosLR, read from the planned shape: the rate
-#: went up (``rise``), stayed (``hold``), went down (``decay``), or jumped up after going
-#: down and goes down again (``restart``). The first row takes the direction of the second.
-RISE = "rise"
-HOLD = "hold"
-DECAY = "decay"
-RESTART = "restart"
-#: Two rates closer than this (relative) are the same rate (as insights.SAME_RATE).
-_SAME_RATE = 1e-14
+
 #: Epochs planned past the end of training for schedulers other than WarmupCosLR, at most:
 #: enough to see where the rate settles after training (see lrplan.analysis.shape).
 BEYOND_EPOCHS = 50
+
 
 #: How often (in scheduler steps) the planner reports progress.
 PROGRESS_EVERY = 1 << 16
@@ -139,28 +131,6 @@ class Schedule:
             position, epoch = end, epoch + 1
 
 
-def same_rate(a: float, b: float) -> bool:
-    """True when two rates are the same up to the last bits of a float."""
-    return math.isclose(a, b, rel_tol=_SAME_RATE, abs_tol=0.0)
-
-
-def shape_phase(lrs: Sequence[float], index: int) -> str:
-    """The phase of row ``index``: how its rate moved from the row before (see :data:`RISE`)."""
-    lr = lrs[index]
-    if index == 0:
-        if len(lrs) == 1 or same_rate(lrs[1], lr):
-            return HOLD
-        return RISE if lrs[1] > lr else DECAY
-    before = lrs[index - 1]
-    if same_rate(lr, before):
-        return HOLD
-    if lr < before:
-        return DECAY
-    fell = index >= 2 and lrs[index - 2] > before and not same_rate(lrs[index - 2], before)
-    falls = index + 1 < len(lrs) and lrs[index + 1] < lr and not same_rate(lrs[index + 1], lr)
-    return RESTART if fell and falls else RISE
-
-
 def planning_optimizer(
     lr: float, param_groups: Sequence[dict[str, Any]] | None = None
 ) -> Optimizer:
@@ -203,8 +173,8 @@ def plan(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         scheduler = WarmupCosLR(optimizer, **config.scheduler_kwargs())
-        trained = _drive(optimizer, scheduler, config.rows, progress)
-        after = _drive(optimizer, scheduler, beyond, None)
+        trained = drive(optimizer, scheduler, config.rows, progress)
+        after = drive(optimizer, scheduler, beyond, None)
     messages = tuple(dict.fromkeys(str(warning.message) for warning in caught))
     return Schedule(config, trained, after, messages)
 
@@ -213,7 +183,7 @@ def _plan_other(
     config: ScheduleConfig, beyond: int | None, progress: Callable[[int], None] | None
 ) -> Schedule:
     """:func:`plan` for a scheduler other than WarmupCosLR, driven by the same loop."""
-    from lrplan.core.schedulers import build, call_text, first_line
+    from lrplan.core.schedulers import build, call_text
 
     if beyond is None:
         beyond = config.steps_per_epoch * min(max(config.epochs, 5), BEYOND_EPOCHS) + 1
@@ -222,7 +192,7 @@ def _plan_other(
         warnings.simplefilter("always")
         scheduler = build(config, optimizer)
         try:
-            trained = _drive(optimizer, scheduler, config.rows, progress)
+            trained = drive(optimizer, scheduler, config.rows, progress)
         except Exception as error:  # the scheduler's code: any exception is the user's to fix
             at = getattr(scheduler, "last_epoch", None)
             raise LrplanError(
@@ -258,12 +228,10 @@ def _check_rates(config: ScheduleConfig, lrs: array[float]) -> None:
 def _drive_past_end(
     optimizer: Optimizer, scheduler: Any, count: int
 ) -> tuple[array[float], str | None]:
-    """:func:`_drive` past the end of training, up to the first exception or non-finite rate.
+    """:func:`drive` past the end of training, up to the first exception or non-finite rate.
 
     Returns the rates and what the scheduler raised (``ValueError: Tried to step ...``).
     """
-    from lrplan.core.schedulers import first_line
-
     lrs = array("d")
     group = optimizer.param_groups[0]
     for _ in range(count):
@@ -279,13 +247,15 @@ def _drive_past_end(
     return lrs, None
 
 
-def _drive(
+def drive(
     optimizer: Optimizer,
     scheduler: Any,
     count: int,
-    progress: Callable[[int], None] | None,
+    progress: Callable[[int], None] | None = None,
 ) -> array[float]:
-    """``count`` times: record group 0's rate, then ``optimizer.step()``, ``scheduler.step()``."""
+    """Step ``scheduler`` as a training loop does, ``count`` times: record param group 0's
+    rate (the one in effect while that epoch or step trains), then ``optimizer.step()``,
+    then ``scheduler.step()``. The one loop every planned rate comes from."""
     lrs = array("d")
     group = optimizer.param_groups[0]
     record = lrs.append

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import difflib
 import functools
-import shlex
 from typing import TYPE_CHECKING, Any
 
 from lrplan.core.registry import (
-    BUILTINS,
     WARMUP_COS,
     WARMUP_COS_KINDS,
     WARMUP_COS_TORCH,
@@ -23,21 +21,12 @@ from lrplan.core.registry import (
     keys_used,
 )
 from lrplan.core.values import thaw
-from lrplan.errors import LrplanError
+from lrplan.errors import LrplanError, first_line
 
 if TYPE_CHECKING:
     from torch.optim import Optimizer
 
     from lrplan.core.config import ScheduleConfig
-
-
-#: What a ScheduleConfig attribute stands for on the command line (for the listing).
-OPTION_OF_ATTRIBUTE = {
-    "lr": "--lr",
-    "min_lr": "--min-lr",
-    "warmup_rows": "--warmup-epochs",
-    "rows": "--epochs",
-}
 
 
 def class_name(config: ScheduleConfig) -> str:
@@ -51,9 +40,8 @@ def uses(config: ScheduleConfig) -> frozenset[str]:
 
 
 def constructor_kwargs(config: ScheduleConfig) -> dict[str, Any]:
-    """The keyword arguments after the optimizer: options, lrplan's defaults, then --param.
-
-    Sequences given as ``--param`` lists are passed as lists.
+    """The keyword arguments after the optimizer: the settings a built-in fills, lrplan's
+    defaults, then the config's params (sequences passed as lists).
     """
     known = builtin(config.scheduler)
     kwargs: dict[str, Any] = {}
@@ -76,7 +64,7 @@ def call_text(config: ScheduleConfig) -> str:
 def floor(config: ScheduleConfig) -> tuple[str, float] | None:
     """The argument that sets the schedule's floor and its value, if the scheduler has one.
 
-    For an import path, a ``min_lr`` or ``eta_min`` argument given with ``--param``.
+    For an import path, a ``min_lr`` or ``eta_min`` argument among its params.
     """
     kwargs = constructor_kwargs(config)
     known = builtin(config.scheduler)
@@ -94,12 +82,11 @@ def length_argument(config: ScheduleConfig) -> str | None:
     return known.length if known is not None else None
 
 
-def check_arguments(config: ScheduleConfig, where: str = "", param_form: str = "--param") -> None:
+def check_arguments(config: ScheduleConfig, where: str = "") -> None:
     """Import ``config``'s class and check the arguments against its constructor.
 
-    ``where`` starts every message (e.g. ``SPEC 2 'scheduler=step'``; empty on the command
-    line); ``param_form`` is how the user writes an argument: ``--param`` on the command
-    line, ``param.`` in a SPEC.
+    ``where`` starts every message (e.g. ``SPEC 2 'scheduler=step'``); arguments are named
+    in marks (``«param.step_size=VALUE»``), for each reader to word.
 
     Raises:
         LrplanError: for a module that does not import, a name that is not an LRScheduler
@@ -109,7 +96,7 @@ def check_arguments(config: ScheduleConfig, where: str = "", param_form: str = "
     if config.scheduler in WARMUP_COS_KINDS:
         return
     target = _load(config.scheduler, where)
-    _check_signature(config, target, where, param_form)
+    _check_signature(config, target, where)
 
 
 def build(
@@ -133,7 +120,7 @@ def build(
         extra: dict[str, Any] = {} if last_epoch is None else {"last_epoch": last_epoch}
         return WarmupCosLR(optimizer, **config.scheduler_kwargs(), **extra)
     target = _load(config.scheduler, "")
-    _check_signature(config, target, "", "--param")
+    _check_signature(config, target, "")
     kwargs = constructor_kwargs(config)
     if last_epoch is not None:
         kwargs["last_epoch"] = last_epoch
@@ -147,13 +134,6 @@ def build(
         ) from None
 
 
-def first_line(error: BaseException) -> str:
-    """The first line of an exception's message (KeyError's quotes removed)."""
-    text = str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)
-    lines = text.strip().splitlines()
-    return lines[0] if lines else type(error).__name__
-
-
 def _prefix(where: str) -> str:
     return f"{where}: " if where else ""
 
@@ -163,7 +143,7 @@ def _load(name: str, where: str) -> Any:
     known = builtin(name)
     if known is not None:
         return _import(known.target)
-    label = f"{where}: scheduler={name}" if where else f"--scheduler {name}"
+    label = f"{where}: «scheduler={name}»" if where else f"«scheduler={name}»"
     return _import_user_class(name, label)
 
 
@@ -241,15 +221,8 @@ def signature_text(target: Any) -> str:
     return f"{getattr(target, '__name__', 'scheduler')}({', '.join(parts)})"
 
 
-def _check_signature(config: ScheduleConfig, target: Any, where: str, param_form: str) -> None:
+def _check_signature(config: ScheduleConfig, target: Any, where: str) -> None:
     import inspect
-
-    def spelled(key: str) -> str:
-        return (
-            f"{param_form} {key}=VALUE"
-            if param_form.startswith("-")
-            else f"{param_form}{key}=VALUE"
-        )
 
     prefix = _prefix(where)
     if isinstance(target, type):
@@ -291,30 +264,8 @@ def _check_signature(config: ScheduleConfig, target: Any, where: str, param_form
         and p.name not in kwargs
     ]
     if missing:
-        give = " ".join(spelled(name) for name in missing)
+        give = " ".join(f"«param.{name}=VALUE»" for name in missing)
         raise LrplanError(
             f"{prefix}{class_name(config)} needs {', '.join(missing)}: give {give}; its"
             f" signature: {shown}"
         )
-
-
-def listing() -> list[dict[str, Any]]:
-    """Every short name for ``lrplan schedulers``: class, required arguments, what the
-    options fill, lrplan's own defaults, the description and an example."""
-    rows = []
-    for known in BUILTINS.values():
-        filled = [f"{argument} ← {OPTION_OF_ATTRIBUTE[a]}" for argument, a in known.options]
-        filled += [f"{argument}={value!r}" for argument, value in known.defaults]
-        params = " ".join(f"--param {shlex.quote(item)}" for item in known.example.split())
-        example = f"lrplan show --scheduler {known.name}" + (f" {params}" if params else "")
-        rows.append(
-            {
-                "name": known.name,
-                "class": known.class_name,
-                "required": list(known.required),
-                "from_options": filled,
-                "description": known.description,
-                "example": example,
-            }
-        )
-    return rows

@@ -189,5 +189,8 @@ def spec_config(
     if config.scheduler not in WARMUP_COS_KINDS:
         from lrplan.core.schedulers import check_arguments
 
-        check_arguments(config, where, PARAM_PREFIX)
+        try:
+            check_arguments(config, where)
+        except LrplanError as error:
+            raise LrplanError(error.message(as_spec)) from None
     return config

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lrplan.errors import LrplanError
+from lrplan.errors import LrplanError, first_line
 
 #: Sections searched for the schedule keys when no ``--config-key`` is given, at any depth.
 SECTION_NAMES = ("optim", "optimizer", "scheduler", "lr_scheduler", "training")
@@ -422,7 +422,7 @@ class _Resolver:
                 f" (???); give it with --set {dotted(path)}=VALUE"
             ) from None
         except OmegaConfBaseException as error:
-            reason = _first_line(error)
+            reason = first_line(error)
             raise LrplanError(
                 f"{self.where}: cannot resolve {dotted(path)} = {raw!r} ({reason}); fix the"
                 f" interpolation or give the value with --set {dotted(path)}=VALUE"
@@ -449,11 +449,6 @@ class _Resolver:
             self._config = OmegaConf.create(dict(self.document), flags={"allow_objects": True})
         except OmegaConfBaseException as error:
             raise LrplanError(
-                f"{self.where}: OmegaConf cannot read it ({_first_line(error)})"
+                f"{self.where}: OmegaConf cannot read it ({first_line(error)})"
             ) from None
         return self._config
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__

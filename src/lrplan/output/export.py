@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from lrplan.errors import LrplanError
+from lrplan.inputs.settings import as_options
 from lrplan.output import STDOUT
 
 if TYPE_CHECKING:
@@ -265,7 +266,7 @@ def _document_head(
         {
             **config_fields(schedule.config),
             "summary": summary.to_dict(),
-            "insights": [insight.to_dict() for insight in found],
+            "insights": [insight.to_dict(as_options) for insight in found],
         },
     )
 
@@ -327,7 +328,7 @@ def comparison_document(
                     **config_fields(candidate.config),
                     "summary": candidate.summary.to_dict(),
                     "metrics": candidate.metrics.to_dict(),
-                    "insights": [insight.to_dict() for insight in candidate.insights],
+                    "insights": [insight.to_dict(as_options) for insight in candidate.insights],
                 }
                 for candidate in comparison.candidates
             ],

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from lrplan.analysis.summary import Summary, fmt_lr, summarize
 from lrplan.core.config import describe
-from lrplan.errors import LrplanError
+from lrplan.errors import LrplanError, first_line
 from lrplan.output.export import atomic_path, check_output_path
 
 if TYPE_CHECKING:
@@ -90,18 +90,13 @@ def save_figure(path: Path, figure: Figure, *, option: str = "--png") -> None:
         except OSError as error:
             # Handled here rather than by atomic_path, whose message shows "(None)" for the
             # errno-less OSErrors that image encoders raise.
-            reason = error.strerror or _first_line(error)
+            reason = error.strerror or first_line(error, "")
             raise LrplanError(f"{option} {path}: cannot write there ({reason})") from None
         except (ValueError, RuntimeError, OverflowError) as error:
             # What matplotlib raises when it cannot render or encode a figure.
-            reason = _first_line(error)
+            reason = first_line(error, "")
             detail = f"{type(error).__name__}: {reason}" if reason else type(error).__name__
             raise LrplanError(f"{option} {path}: cannot save the plot ({detail})") from None
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else ""
 
 
 def plot_figure(

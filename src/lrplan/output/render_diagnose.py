@@ -13,7 +13,8 @@ from rich.text import Text
 from lrplan.analysis.diagnose import CAUSES, HEALTHY, Diagnosis, same_rate
 from lrplan.analysis.summary import fmt_lr
 from lrplan.core.config import describe
-from lrplan.output.render import EDGE_ROWS, ELIDE_ABOVE
+from lrplan.output.render import EDGE_ROWS
+from lrplan.output.rows import kept_rows
 
 SYMPTOM_STYLE = {
     "diverging": "bold red",
@@ -102,17 +103,7 @@ def _column_text(name: str, guessed: bool, others: tuple[str, ...], option: str)
 def shown_rows(count: int, marked: set[int], show_all: bool) -> list[int | None]:
     """The rows of the table, ``None`` where rows are left out: all of a short log, else the
     first and last rows and those around a marked one."""
-    if show_all or count <= ELIDE_ABOVE:
-        return list(range(count))
-    wanted = set(range(EDGE_ROWS)) | set(range(count - EDGE_ROWS, count))
-    for index in marked:
-        wanted |= {row for row in range(index - 1, index + 2) if 0 <= row < count}
-    rows: list[int | None] = []
-    for index in sorted(wanted):
-        if rows and rows[-1] is not None and index != rows[-1] + 1:
-            rows.append(None)
-        rows.append(index)
-    return rows
+    return kept_rows(count, edge=EDGE_ROWS, around=sorted(marked), show_all=show_all)
 
 
 def rows_table(diagnosis: Diagnosis, show_all: bool = False) -> Group:

@@ -12,9 +12,8 @@ from rich.text import Text
 from lrplan.analysis.resume import ResumeReport, Scenario, load_overrides_note, resume_code
 from lrplan.analysis.summary import fmt_lr
 from lrplan.output.render import heading
+from lrplan.output.rows import kept_rows
 
-#: Schedules longer than this show only the rows around the resume, and the first and last.
-ELIDE_ABOVE = 40
 #: Rows shown at the start and the end of an elided table, and before and after the resume.
 EDGE_ROWS = 3
 BEFORE_RESUME = 3
@@ -25,19 +24,9 @@ SAME = "="
 
 def shown_rows(count: int, at_row: int) -> list[int | None]:
     """The rows of the table, ``None`` where rows are left out."""
-    if count <= ELIDE_ABOVE:
-        return list(range(count))
-    wanted = sorted(
-        set(range(EDGE_ROWS))
-        | set(range(max(0, at_row - BEFORE_RESUME), min(count, at_row + AFTER_RESUME)))
-        | set(range(count - EDGE_ROWS, count))
+    return kept_rows(
+        count, edge=EDGE_ROWS, around=(at_row,), before=BEFORE_RESUME, after=AFTER_RESUME - 1
     )
-    rows: list[int | None] = []
-    for index in wanted:
-        if rows and rows[-1] is not None and index != rows[-1] + 1:
-            rows.append(None)
-        rows.append(index)
-    return rows
 
 
 def _cell(scenario: Scenario, reference: Sequence[float], index: int, at_row: int) -> Text:

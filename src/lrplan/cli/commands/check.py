@@ -45,9 +45,10 @@ def check(
         optimizer=optimizer,
     )
     if json_out:
+        from lrplan.inputs.settings import as_options
         from lrplan.output.export import STDOUT, config_fields, envelope, json_writer, write_text
 
-        document = envelope("check", {**config_fields(settings), **report.to_dict()})
+        document = envelope("check", {**config_fields(settings), **report.to_dict(as_options)})
         write_text("--json", STDOUT, json_writer(document))
     else:
         from lrplan.output.console import make_console

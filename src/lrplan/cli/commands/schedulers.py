@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shlex
+from typing import Any
+
 from lrplan.cli.options import JsonOption, reflowed
 
 
@@ -16,8 +19,6 @@ def schedulers(json_out: JsonOption = False) -> None:
 
     Example: lrplan schedulers
     """
-    from lrplan.core.schedulers import listing
-
     rows = listing()
     if json_out:
         from lrplan.output.export import STDOUT, envelope, json_writer, write_text
@@ -29,3 +30,37 @@ def schedulers(json_out: JsonOption = False) -> None:
     console = make_console()
     console.print("lrplan schedulers: what --scheduler NAME plans", style="bold")
     console.print(schedulers_grid(rows))
+
+
+#: What a ScheduleConfig attribute stands for on the command line.
+OPTION_OF_ATTRIBUTE = {
+    "lr": "--lr",
+    "min_lr": "--min-lr",
+    "warmup_rows": "--warmup-epochs",
+    "rows": "--epochs",
+}
+
+
+def listing() -> list[dict[str, Any]]:
+    """Every short name for ``lrplan schedulers``: class, required arguments, what the
+    options fill, lrplan's own defaults, the description and an example."""
+    # Here, not at the top: every command module is imported when lrplan starts (--help too).
+    from lrplan.core.registry import BUILTINS
+
+    rows = []
+    for known in BUILTINS.values():
+        filled = [f"{argument} ← {OPTION_OF_ATTRIBUTE[a]}" for argument, a in known.options]
+        filled += [f"{argument}={value!r}" for argument, value in known.defaults]
+        params = " ".join(f"--param {shlex.quote(item)}" for item in known.example.split())
+        example = f"lrplan show --scheduler {known.name}" + (f" {params}" if params else "")
+        rows.append(
+            {
+                "name": known.name,
+                "class": known.class_name,
+                "required": list(known.required),
+                "from_options": filled,
+                "description": known.description,
+                "example": example,
+            }
+        )
+    return rows
