@@ -4,6 +4,7 @@ Public API::
 
     from lrplan import WarmupCosLR            # the scheduler, for training code
     from lrplan import ScheduleConfig, plan   # plan a schedule without training
+    from lrplan import preview                # plan a live scheduler, leaving it untouched
 
 Importing ``lrplan`` imports nothing heavy; torch is imported when ``WarmupCosLR`` or
 ``plan`` is first used.
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from lrplan.analysis.insights import insights
     from lrplan.analysis.summary import Insight, Summary, summarize
     from lrplan.core.planner import Schedule, plan
+    from lrplan.core.preview import preview
     from lrplan.optim import WarmupCosLR
 
 __all__ = [
@@ -36,6 +38,7 @@ __all__ = [
     "build_config",
     "insights",
     "plan",
+    "preview",
     "summarize",
 ]
 
@@ -43,6 +46,7 @@ _LAZY = {
     "WarmupCosLR": "lrplan.optim",
     "plan": "lrplan.core.planner",
     "Schedule": "lrplan.core.planner",
+    "preview": "lrplan.core.preview",
     "Insight": "lrplan.analysis.summary",
     "Summary": "lrplan.analysis.summary",
     "insights": "lrplan.analysis.insights",
