@@ -27,7 +27,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from lrplan.core.config import Interval, ScheduleConfig
-from lrplan.core.planner import BEYOND_EPOCHS, Schedule, _check_rates, _drive_past_end, drive
+from lrplan.core.planner import BEYOND_EPOCHS, Schedule, check_rates, drive, drive_past_end
 from lrplan.core.registry import BUILTINS, RESERVED, WARMUP_COS_KINDS, is_import_path
 from lrplan.core.values import freeze
 from lrplan.errors import LrplanError, first_line
@@ -42,6 +42,9 @@ _WRAPPED = ("scheduler",)
 #: Attributes that hold the nested schedulers of a composition (``SequentialLR``,
 #: ``ChainedScheduler``).
 _NESTED = ("_schedulers",)
+
+#: Schedulers whose length is usually a warm-up's, which ends before training on purpose.
+_WARMUP_LENGTHS = ("LinearLR", "ConstantLR")
 
 
 def preview(
@@ -96,8 +99,8 @@ def preview(
                 f"{name} raised {type(error).__name__} when stepped"
                 f"{f' at last_epoch={at}' if at is not None else ''}: {first_line(error)}"
             ) from None
-        _check_rates(config, trained)
-        after, stopped = _drive_past_end(standin, twin, beyond)
+        check_rates(config, trained)
+        after, stopped = drive_past_end(standin, twin, beyond)
     messages = tuple(dict.fromkeys(str(warning.message) for warning in caught))
     return Schedule(config, trained, after, messages, stopped)
 
@@ -117,10 +120,13 @@ def declared_length(scheduler: Any) -> tuple[str, int] | None:
     ``LambdaLR``, read from its ``functools.partial``), ``("epochs", 40)`` (WarmupCosLR).
 
     The length counts calls of ``step()`` from the scheduler's start, ``last_epoch=0``.
+    ``LinearLR`` and ``ConstantLR`` have none: their ``total_iters`` is usually a warm-up's.
     """
     live = unwrapped(scheduler)
     known = _builtin_of(type(live))
     length = known.length if known is not None else None
+    if type(live).__name__ in _WARMUP_LENGTHS:
+        return None
     if type(live).__name__ == "WarmupCosLR":
         length = "epochs"
     if length is not None:
