@@ -81,8 +81,9 @@ def plan_run(
     summary = summarize(schedule)
     # The live scheduler is the training code's own: the note on how lrplan builds one in
     # steps says nothing here.
-    found = [insight for insight in insights(schedule, summary) if insight.code not in _BUILT]
-    found += length_findings(schedule, length, total_calls=total, run_epochs=run_epochs)
+    # What the run's own numbers say first: the most direct cause, and what strict stops on.
+    found = length_findings(schedule, length, total_calls=total, run_epochs=run_epochs)
+    found += [insight for insight in insights(schedule, summary) if insight.code not in _BUILT]
     return RunPlan(
         name, schedule, summary, tuple(found), tuple(plan_lines(title, schedule, summary, found))
     )
