@@ -20,6 +20,7 @@ def length_findings(
     *,
     total_calls: int,
     run_epochs: int | None = None,
+    maker: str | None = None,
 ) -> list[Insight]:
     """The scheduler's declared length (``("T_max", 10)``, counted in calls of ``step()`` from
     its start) against ``total_calls``, the calls the run makes from the scheduler's start to
@@ -31,9 +32,9 @@ def length_findings(
     if value == total_calls:
         return []
     unit = schedule.config.unit
-    class_name = schedule.config.class_name
+    class_name = maker or schedule.config.class_name
     fix = (
-        f"Build {class_name} with «{name}={total_calls}» (the {unit}s it is stepped), or train"
+        f"Give {class_name} «{name}={total_calls}» (the {unit}s the run steps it), or train"
         f" {value} {unit}s."
     )
     changes = ((name, total_calls),)

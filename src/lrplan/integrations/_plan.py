@@ -82,8 +82,12 @@ def plan_run(
     # The live scheduler is the training code's own: the note on how lrplan builds one in
     # steps says nothing here.
     # What the run's own numbers say first: the most direct cause, and what strict stops on.
-    found = length_findings(schedule, length, total_calls=total, run_epochs=run_epochs)
-    found += [insight for insight in insights(schedule, summary) if insight.code not in _BUILT]
+    found = length_findings(
+        schedule, length, total_calls=total, run_epochs=run_epochs, maker=factory_name(live)
+    )
+    # A wrong length is the cause of a rise again: say it once, with the run's numbers.
+    dropped = _BUILT + (("rises-again",) if found else ())
+    found += [insight for insight in insights(schedule, summary) if insight.code not in dropped]
     return RunPlan(
         name, schedule, summary, tuple(found), tuple(plan_lines(title, schedule, summary, found))
     )
@@ -98,11 +102,10 @@ def unplanned(title: str, reason: str) -> RunPlan:
 def scheduler_text(live: Any) -> str:
     """How the log names the scheduler: its call as lrplan describes it, or the factory a
     ``LambdaLR`` was made by (transformers' schedules)."""
-    lambdas = getattr(live, "lr_lambdas", None) or ()
-    if lambdas and isinstance(lambdas[0], functools.partial):
-        made = lambdas[0]
-        arguments = ", ".join(f"{key}={value!r}" for key, value in made.keywords.items())
-        factory = getattr(made.func, "__name__", "lambda").strip("_").removesuffix("_lr_lambda")
+    factory = factory_name(live)
+    if factory is not None:
+        keywords = live.lr_lambdas[0].keywords.items()
+        arguments = ", ".join(f"{key}={value!r}" for key, value in keywords)
         return f"{type(live).__name__}({factory}: {arguments})"
     try:
         from lrplan.core.preview import describe_live
@@ -110,6 +113,16 @@ def scheduler_text(live: Any) -> str:
         return call_text(describe_live(live, 1, "step", 1))
     except LrplanError:
         return type(live).__name__
+
+
+def factory_name(live: Any) -> str | None:
+    """The function a ``LambdaLR`` was made by, from its ``functools.partial`` (transformers'
+    ``get_cosine_schedule_with_warmup``), or None."""
+    lambdas = getattr(live, "lr_lambdas", None) or ()
+    if not (lambdas and isinstance(lambdas[0], functools.partial)):
+        return None
+    name = getattr(lambdas[0].func, "__name__", "")
+    return name.strip("_").removesuffix("_lr_lambda") or None
 
 
 def write_plan(
