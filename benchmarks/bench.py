@@ -15,12 +15,17 @@ highest peak resident memory (RSS) of each, and the goal:
                                                   peak RSS no higher than the loop's
     1M steps png  the same schedule,            the "1M steps csv" lrplan run: at most 2 s more
                     --png a.png instead
+    lightning     a tiny Lightning run with      the same run without it, lrplan imported: at
+      callback      LRPlanCallback                 most 0.5 s more (callback_run.py)
+    hf callback   the same with transformers'    the same run without it: at most 0.5 s more
+                    Trainer
 
 Run it from a clone with lrplan installed (``pip install -e .``)::
 
     python benchmarks/bench.py                # 5 to 10 minutes on 2 cores
     python benchmarks/bench.py --quick        # long cases at 100,000 steps; about a minute
     python benchmarks/bench.py --case show    # only the cases whose name starts with "show"
+    python benchmarks/bench.py --case lightning --case hf   # the callbacks (needs the extras)
 
 It exits with 1 if a goal is missed.
 
@@ -139,6 +144,29 @@ def cases(quick: bool) -> list[Case]:
             goal=1.0,
             memory_goal=1.0,
             rounds=5,
+        ),
+        Case(
+            "lightning callback",
+            Command(
+                "run + LRPlanCallback", [python, str(HERE / "callback_run.py"), "lightning", "plan"]
+            ),
+            Command(
+                "the run, lrplan imported",
+                [python, str(HERE / "callback_run.py"), "lightning", "floor"],
+            ),
+            goal=0.5,
+            extra_seconds=True,
+            rounds=7,
+        ),
+        Case(
+            "hf callback",
+            Command("run + LRPlanCallback", [python, str(HERE / "callback_run.py"), "hf", "plan"]),
+            Command(
+                "the run, lrplan imported", [python, str(HERE / "callback_run.py"), "hf", "floor"]
+            ),
+            goal=0.5,
+            extra_seconds=True,
+            rounds=7,
         ),
         Case(
             f"{steps} steps png",

@@ -211,6 +211,40 @@ def test_a_t_max_shorter_than_the_run_is_a_warning() -> None:
         fit(Tiny(short), [LRPlanCallback()])
 
 
+def test_a_scheduler_that_would_fail_mid_run_stops_a_strict_run_before_it_starts() -> None:
+    def one_cycle(optimizer: Any, trainer: Any) -> Any:
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.1, total_steps=20)
+
+    recorder = Recorder()
+    with pytest.raises(LrplanError) as raised:
+        fit(Tiny(one_cycle), [LRPlanCallback(strict=True), recorder])
+
+    assert recorder.lrs == []
+    assert str(raised.value).startswith(
+        "lrplan stopped the run before its first step: OneCycleLR cannot be planned for this"
+        " run: OneCycleLR raised ValueError when stepped at last_epoch=21"
+    )
+    assert str(raised.value).endswith(
+        "Build it with total_steps=30 (the calls of step() this run makes)."
+    )
+
+
+def test_a_resumed_plan_says_nothing_of_a_warm_up() -> None:
+    def resumed(optimizer: Any, trainer: Any) -> Any:
+        scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=40)
+        for _ in range(10):
+            optimizer.step()
+            scheduler.step()
+        return scheduler
+
+    callback = LRPlanCallback(strict=True)
+    fit(Tiny(resumed), [callback])
+
+    # T_max=40 is the 10 steps before and the 30 of this run: no length finding either.
+    codes = [insight.code for insight in callback.plans[0].found]
+    assert codes == ["floor-not-reached", "rises-past-end"]
+
+
 def test_csv_and_png_write_the_plan(tmp_path: Path) -> None:
     callback = LRPlanCallback(csv=tmp_path / "lr.csv", png=tmp_path / "lr.png", strict=True)
 

@@ -22,7 +22,8 @@ from lrplan.core.schedulers import call_text
 from lrplan.errors import LrplanError
 from lrplan.output.report import plan_lines
 
-#: Insights about the scheduler lrplan builds from settings, not about a live one.
+#: Insights about the scheduler lrplan builds from settings; the live scheduler is the training
+#: code's own, so they say nothing here.
 _BUILT = ("interval-step-units",)
 
 
@@ -72,21 +73,24 @@ def plan_run(
         )
         found = (
             Insight(
-                "not-planned", "warning", f"{name} cannot be planned for this run: {error}", fix
+                "not-planned",
+                "warning",
+                f"{type(live).__name__} cannot be planned for this run: {str(error).rstrip('.')}.",
+                fix,
             ),
         )
         return RunPlan(
             name, None, None, found, (title, f"  warning: {found[0].message} {found[0].fix}")
         )
     summary = summarize(schedule)
-    # The live scheduler is the training code's own: the note on how lrplan builds one in
-    # steps says nothing here.
     # What the run's own numbers say first: the most direct cause, and what strict stops on.
     found = length_findings(
         schedule, length, total_calls=total, run_epochs=run_epochs, maker=factory_name(live)
     )
     # A wrong length is the cause of a rise again: say it once, with the run's numbers.
     dropped = _BUILT + (("rises-again",) if found else ())
+    if total > calls:  # resumed: the warm-up, if any, is behind it
+        dropped += ("starts-at-peak",)
     found += [insight for insight in insights(schedule, summary) if insight.code not in dropped]
     return RunPlan(
         name, schedule, summary, tuple(found), tuple(plan_lines(title, schedule, summary, found))
