@@ -171,3 +171,22 @@ def test_steps_must_be_a_whole_number_of_one_or_more(steps: Any) -> None:
 def test_an_object_without_an_optimizer_is_refused() -> None:
     with pytest.raises(LrplanError, match="has no optimizer"):
         lrplan.preview(object(), 5)
+
+
+def test_accelerates_wrapper_is_planned_through_the_scheduler_it_steps() -> None:
+    from accelerate.scheduler import AcceleratedScheduler
+
+    optimizer = make_optimizer()
+    inner = torch_schedulers.CosineAnnealingLR(optimizer, T_max=12)
+    wrapper = AcceleratedScheduler(inner, optimizer, step_with_optimizer=True)
+
+    planned = lrplan.preview(wrapper, 12)
+
+    assert inner.last_epoch == 0
+    used = []
+    for _ in range(12):
+        used.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        inner.step()
+    assert list(planned.lrs) == used
+    assert declared_length(wrapper) == ("T_max", 12)

@@ -24,7 +24,7 @@ from lrplan.output.report import plan_lines
 
 #: Insights about the scheduler lrplan builds from settings; the live scheduler is the training
 #: code's own, so they say nothing here.
-_BUILT = ("interval-step-units",)
+_BUILT: tuple[str, ...] = ("interval-step-units",)
 
 
 @dataclass(frozen=True)
@@ -71,16 +71,14 @@ def plan_run(
             if length is not None
             else "Check its arguments against the length of the run."
         )
-        found = (
-            Insight(
-                "not-planned",
-                "warning",
-                f"{type(live).__name__} cannot be planned for this run: {str(error).rstrip('.')}.",
-                fix,
-            ),
+        failed = Insight(
+            "not-planned",
+            "warning",
+            f"{type(live).__name__} cannot be planned for this run: {str(error).rstrip('.')}.",
+            fix,
         )
         return RunPlan(
-            name, None, None, found, (title, f"  warning: {found[0].message} {found[0].fix}")
+            name, None, None, (failed,), (title, f"  warning: {failed.message} {failed.fix}")
         )
     summary = summarize(schedule)
     # What the run's own numbers say first: the most direct cause, and what strict stops on.
@@ -88,7 +86,7 @@ def plan_run(
         schedule, length, total_calls=total, run_epochs=run_epochs, maker=factory_name(live)
     )
     # A wrong length is the cause of a rise again: say it once, with the run's numbers.
-    dropped = _BUILT + (("rises-again",) if found else ())
+    dropped: tuple[str, ...] = _BUILT + (("rises-again",) if found else ())
     if total > calls:  # resumed: the warm-up, if any, is behind it
         dropped += ("starts-at-peak",)
     found += [insight for insight in insights(schedule, summary) if insight.code not in dropped]
