@@ -203,3 +203,38 @@ def test_the_plan_is_logged_and_written(tmp_path: Path) -> None:
     assert len(rows) == 31
     assert rows[11].startswith("1,10,")
     assert (tmp_path / "lr.svg").read_text().lstrip().startswith("<?xml")
+
+
+def test_a_resumed_run_is_planned_from_the_restored_state_to_the_end(tmp_path: Path) -> None:
+    train(tmp_path, [], lr_scheduler_type="cosine", save_strategy="steps", save_steps=10)
+    checkpoint = tmp_path / "run" / "checkpoint-10"
+    assert checkpoint.is_dir()
+
+    callback, recorder = LRPlanCallback(strict=True, log=lambda line: None), Recorder()
+    trainer = transformers.Trainer(
+        model=Tiny(),
+        args=transformers.TrainingArguments(
+            output_dir=str(tmp_path / "run"),
+            num_train_epochs=3,
+            per_device_train_batch_size=4,
+            learning_rate=0.1,
+            lr_scheduler_type="cosine",
+            report_to="none",
+            save_strategy="no",
+            logging_strategy="no",
+            use_cpu=True,
+            disable_tqdm=True,
+        ),
+        train_dataset=Numbers(),
+        callbacks=[callback, recorder],
+    )
+    trainer.train(resume_from_checkpoint=str(checkpoint))
+
+    planned = callback.plans[0].schedule
+    assert planned is not None
+    assert len(recorder.lrs) == 20
+    assert list(planned.lrs) == recorder.lrs
+    assert (
+        "20 rates planned to the end of the run, resumed at its step 10"
+        in (callback.plans[0].lines[0])
+    )

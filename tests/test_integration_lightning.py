@@ -282,3 +282,43 @@ def test_lightning_steps_a_scheduler_at_batches_that_are_multiples_of_its_freque
     assert steps.in_epoch(per_epoch) == expected
     assert steps.calls(0, 3 * per_epoch) == 3 * expected
     assert steps.calls(2, 3 * per_epoch) == 3 * expected - steps.in_epoch(2)
+
+
+def test_the_pytorch_lightning_callback_plans_a_pytorch_lightning_run() -> None:
+    legacy = pytest.importorskip("pytorch_lightning")
+    from lrplan.integrations.pytorch_lightning import LRPlanCallback as LegacyCallback
+
+    class Legacy(legacy.LightningModule):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__()
+            self.net = torch.nn.Linear(4, 1)
+
+        def training_step(self, batch: Any, index: int) -> torch.Tensor:
+            inputs, targets = batch
+            return torch.nn.functional.mse_loss(self.net(inputs), targets)
+
+        def configure_optimizers(self) -> Any:
+            optimizer = torch.optim.SGD(self.parameters(), lr=0.1)
+            return [optimizer], [torch.optim.lr_scheduler.StepLR(optimizer, step_size=2)]
+
+    class Recording(legacy.Callback):  # type: ignore[misc]
+        def __init__(self) -> None:
+            self.lrs: list[float] = []
+
+        def on_train_batch_start(self, trainer: Any, *args: Any) -> None:
+            self.lrs.append(trainer.optimizers[0].param_groups[0]["lr"])
+
+    callback, recorder = LegacyCallback(strict=True), Recording()
+    legacy.Trainer(
+        max_epochs=5,
+        callbacks=[callback, recorder],
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        accelerator="cpu",
+    ).fit(Legacy(), data())
+
+    planned = callback.plans[0].schedule
+    assert planned is not None and planned.config.unit == "epoch"
+    assert recorder.lrs == [planned.lrs[step // BATCHES] for step in range(5 * BATCHES)]
