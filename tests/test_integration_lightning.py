@@ -144,16 +144,19 @@ def test_the_planned_rates_are_the_rates_of_every_optimizer_step(
         assert list(planned.lrs) == recorder.lrs
 
 
-def test_an_epoch_scheduler_is_planned_per_epoch() -> None:
+@pytest.mark.parametrize(("frequency", "rows"), [(1, 5), (2, 3)])
+def test_an_epoch_scheduler_is_planned_per_epoch(frequency: int, rows: int) -> None:
     def make(optimizer: Any, trainer: Any) -> Any:
-        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=4)
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=rows)
 
-    callback, recorder = run_exactly(Tiny(make, "epoch"), max_epochs=4)
+    callback, recorder = run_exactly(Tiny(make, "epoch", frequency), max_epochs=5)
 
     planned = callback.plans[0].schedule
     assert planned is not None and planned.config.unit == "epoch"
-    assert recorder.lrs == [planned.lrs[step // BATCHES] for step in range(4 * BATCHES)]
-    assert len(planned.lrs) == 4
+    # Lightning steps it after every frequency-th epoch: epoch e trains at row e // frequency.
+    epochs = [step // BATCHES for step in range(5 * BATCHES)]
+    assert recorder.lrs == [planned.lrs[epoch // frequency] for epoch in epochs]
+    assert len(planned.lrs) == rows
 
 
 def test_a_resumed_run_is_planned_from_the_restored_state_to_the_end(tmp_path: Path) -> None:
@@ -243,6 +246,34 @@ def test_a_resumed_plan_says_nothing_of_a_warm_up() -> None:
     # T_max=40 is the 10 steps before and the 30 of this run: no length finding either.
     codes = [insight.code for insight in callback.plans[0].found]
     assert codes == ["floor-not-reached", "rises-past-end"]
+
+
+class TwoSchedulers(Tiny):
+    def configure_optimizers(self) -> Any:
+        optimizer = torch.optim.SGD(self.parameters(), lr=0.1)
+        return [optimizer], [
+            torch.optim.lr_scheduler.StepLR(optimizer, step_size=2),
+            torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=0.9),
+        ]
+
+
+def test_two_schedulers_of_one_optimizer_are_each_planned_and_written_with_a_note(
+    tmp_path: Path,
+) -> None:
+    callback = LRPlanCallback(csv=tmp_path / "lr.csv")
+
+    fit(TwoSchedulers(cosine_over_run), [callback])
+
+    assert [plan.name for plan in callback.plans][:2] == [
+        "StepLR(optimizer, step_size=2, gamma=0.1)",
+        "ExponentialLR(optimizer, gamma=0.9)",
+    ]
+    assert (
+        callback.plans[2]
+        .lines[0]
+        .startswith("lrplan: StepLR and ExponentialLR: they step the same optimizer")
+    )
+    assert (tmp_path / "lr.csv").is_file() and (tmp_path / "lr-1.csv").is_file()
 
 
 def test_csv_and_png_write_the_plan(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from lrplan.core.preview import unwrapped
 from lrplan.integrations._plan import RunPlan, enforce, plan_run, unplanned, write_plan
 
 
@@ -40,8 +41,10 @@ class LightningPlan:
         self.plans: list[RunPlan] = []
 
     def on_train_start(self, trainer: Any, pl_module: Any) -> None:
+        configs = trainer.lr_scheduler_configs
         if trainer.lightning_module.automatic_optimization:
-            self.plans = [plan_config(trainer, config) for config in trainer.lr_scheduler_configs]
+            self.plans = [plan_config(trainer, config) for config in configs]
+            self.plans += shared_optimizers(configs)
         else:
             self.plans = [
                 unplanned(
@@ -57,6 +60,25 @@ class LightningPlan:
                 for path in write_plan(plan, self.csv, self.png, index):
                     type(self)._info(f"lrplan: wrote {path}")
         enforce(self.plans, self.strict, type(self)._warn)
+
+
+def shared_optimizers(configs: list[Any]) -> list[RunPlan]:
+    """A note when several scheduler configs step one optimizer: each is planned alone, while
+    the run applies them one after the other."""
+    by_optimizer: dict[int, list[str]] = {}
+    for config in configs:
+        optimizer = getattr(unwrapped(config.scheduler), "optimizer", None)
+        by_optimizer.setdefault(id(optimizer), []).append(type(config.scheduler).__name__)
+    return [
+        unplanned(
+            " and ".join(names),
+            "they step the same optimizer; lrplan plans each alone, while the run applies them"
+            " one after the other (a ChainedScheduler or SequentialLR in one config is planned"
+            " as the run applies it)",
+        )
+        for names in by_optimizer.values()
+        if len(names) > 1
+    ]
 
 
 def plan_config(trainer: Any, config: Any) -> RunPlan:
