@@ -17,7 +17,7 @@ from lrplan.analysis.run import blocking, length_findings
 from lrplan.analysis.summary import Insight, Summary, summarize
 from lrplan.core.config import Interval
 from lrplan.core.planner import Schedule
-from lrplan.core.preview import declared_length, preview, unwrapped
+from lrplan.core.preview import declared_length, describe_live, preview, unwrapped
 from lrplan.core.schedulers import call_text
 from lrplan.errors import LrplanError
 from lrplan.output.report import plan_lines
@@ -110,8 +110,6 @@ def scheduler_text(live: Any) -> str:
         arguments = ", ".join(f"{key}={value!r}" for key, value in keywords)
         return f"{type(live).__name__}({factory}: {arguments})"
     try:
-        from lrplan.core.preview import describe_live
-
         return call_text(describe_live(live, 1, "step", 1))
     except LrplanError:
         return type(live).__name__
