@@ -21,11 +21,18 @@ highest peak resident memory (RSS) of each, and the goal:
                                                   at most the floor's + 2× the log's size
                   (make_metrics.py writes the log once, untimed, before the rounds)
 
+and what each callback adds to the start of a tiny training run beyond importing lrplan (and
+the framework), measured inside the run by callback_run.py: at most 0.5 s.
+
+    lightning callback   LRPlanCallback in a Lightning run (needs the lightning extra)
+    hf callback          LRPlanCallback in a transformers Trainer run (needs the hf extra)
+
 Run it from a clone with lrplan installed (``pip install -e .``)::
 
     python benchmarks/bench.py                # 5 to 10 minutes on 2 cores
     python benchmarks/bench.py --quick        # long cases at 100,000 steps; about a minute
     python benchmarks/bench.py --case show    # only the cases whose name starts with "show"
+    python benchmarks/bench.py --case lightning --case hf   # the callbacks (needs the extras)
 
 It exits with 1 if a goal is missed.
 
@@ -105,6 +112,38 @@ class Case:
             ok = ok and self.lrplan.peak_mib <= allowed
             goal += f" and RSS ≤ floor + {multiple:g}× {self.file_mib:.0f} MiB log"
         return f"{ratio:.2f}×", goal, ok
+
+
+@dataclass
+class Added:
+    """What a callback adds to a run's start, as callback_run.py measures it inside the run."""
+
+    name: str
+    framework: str
+    module: str
+    goal: float = 0.5
+    seconds: list[float] = field(default_factory=list)
+
+    @property
+    def installed(self) -> bool:
+        import importlib.util
+
+        return importlib.util.find_spec(self.module) is not None
+
+    def run_once(self, folder: Path, env: dict[str, str]) -> None:
+        argv = [sys.executable, str(HERE / "callback_run.py"), self.framework]
+        done = subprocess.run(argv, cwd=folder, env=env, capture_output=True, text=True)
+        last = done.stdout.strip().splitlines()[-1:] or [""]
+        if done.returncode != 0 or not last[0].startswith("added "):
+            raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stderr}")
+        self.seconds.append(float(last[0].split()[1]))
+
+
+def added_cases() -> list[Added]:
+    return [
+        Added("lightning callback", "lightning", "lightning"),
+        Added("hf callback", "hf", "transformers"),
+    ]
 
 
 def lrplan_argv() -> list[str]:
@@ -247,6 +286,11 @@ def main() -> int:
         for case in cases(options.quick)
         if not options.case or any(case.name.startswith(name) for name in options.case)
     ]
+    callbacks = [
+        added
+        for added in added_cases()
+        if not options.case or any(added.name.startswith(name) for name in options.case)
+    ]
     # Cases that share a command (the long CSV run) are measured in the same rounds.
     groups: dict[int, list[Command]] = {}
     for case in all_cases:
@@ -274,10 +318,19 @@ def main() -> int:
                 # Alternate the commands, so that a slow spell of the machine hits all of them.
                 for command in commands if round_number % 2 else commands[::-1]:
                     run_once(command, Path(folder), env)
+        for added in callbacks:
+            if not added.installed:
+                continue
+            rounds = options.rounds or (3 if options.quick else 5)
+            for round_number in range(1, rounds + 1):
+                if sys.stderr.isatty():
+                    print(f"\r{round_number}/{rounds}: {added.name}"[:79], end="", file=sys.stderr)
+                added.run_once(Path(folder), env)
     if sys.stderr.isatty():
         print("\r" + " " * 79 + "\r", end="", file=sys.stderr)
     print(f"load average after:  {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
-    print("median wall time of every command, lrplan and its floor alternating\n")
+    if all_cases:
+        print("median wall time of every command, lrplan and its floor alternating\n")
 
     header = (
         "case",
@@ -307,12 +360,27 @@ def main() -> int:
             )
         )
     widths = [max(len(row[index]) for row in [header, *rows]) for index in range(len(header))]
-    for row in [header, *rows]:
+    for row in [header, *rows] if all_cases else []:
         cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
         print("  ".join(cells).rstrip())
-    print("\nfloors:")
-    for case in all_cases:
-        print(f"  {case.name}: {case.floor.label}")
+    if all_cases:
+        print("\nfloors:")
+        for case in all_cases:
+            print(f"  {case.name}: {case.floor.label}")
+    if callbacks:
+        print("\nwhat each callback adds to a tiny run's start beyond importing lrplan, measured")
+        print("inside the run (callback_run.py), median:\n")
+        for added in callbacks:
+            if not added.installed:
+                print(f"  {added.name}: {added.module} is not installed, not measured")
+                continue
+            median = statistics.median(added.seconds)
+            ok = median <= added.goal
+            all_met = all_met and ok
+            print(
+                f"  {added.name}: {median:.3f} s in {len(added.seconds)} runs, goal"
+                f" ≤ {added.goal:g} s, {'met' if ok else 'MISSED'}"
+            )
     return 0 if all_met else 1
 
 

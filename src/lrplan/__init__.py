@@ -4,6 +4,7 @@ Public API::
 
     from lrplan import WarmupCosLR            # the scheduler, for training code
     from lrplan import ScheduleConfig, plan   # plan a schedule without training
+    from lrplan import preview                # plan a live scheduler, leaving it untouched
 
 Importing ``lrplan`` imports nothing of its own: every name is loaded when first used
 (torch when ``WarmupCosLR`` or ``plan`` is), since the ``lrplan`` command, ``--help`` included,
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from lrplan.analysis.summary import Insight, Summary, summarize
     from lrplan.core.config import ScheduleConfig
     from lrplan.core.planner import Schedule, plan
+    from lrplan.core.preview import preview
     from lrplan.errors import LrplanError, ParameterError
     from lrplan.inputs.settings import build_config
     from lrplan.optim import WarmupCosLR
@@ -37,6 +39,7 @@ __all__ = [
     "build_config",
     "insights",
     "plan",
+    "preview",
     "summarize",
 ]
 
@@ -48,6 +51,7 @@ _LAZY = {
     "WarmupCosLR": "lrplan.optim",
     "plan": "lrplan.core.planner",
     "Schedule": "lrplan.core.planner",
+    "preview": "lrplan.core.preview",
     "Insight": "lrplan.analysis.summary",
     "Summary": "lrplan.analysis.summary",
     "insights": "lrplan.analysis.insights",

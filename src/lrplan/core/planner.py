@@ -199,13 +199,13 @@ def _plan_other(
                 f"{call_text(config)} raised {type(error).__name__} when stepped"
                 f"{f' at last_epoch={at}' if at is not None else ''}: {first_line(error)}"
             ) from None
-        _check_rates(config, trained)
-        after, stopped = _drive_past_end(optimizer, scheduler, beyond)
+        check_rates(config, trained)
+        after, stopped = drive_past_end(optimizer, scheduler, beyond)
     messages = tuple(dict.fromkeys(str(warning.message) for warning in caught))
     return Schedule(config, trained, after, messages, stopped)
 
 
-def _check_rates(config: ScheduleConfig, lrs: array[float]) -> None:
+def check_rates(config: ScheduleConfig, lrs: array[float]) -> None:
     """Refuse rates nothing can train with: negative, not finite, or 0 for every row."""
     from lrplan.core.schedulers import call_text
 
@@ -225,7 +225,7 @@ def _check_rates(config: ScheduleConfig, lrs: array[float]) -> None:
         )
 
 
-def _drive_past_end(
+def drive_past_end(
     optimizer: Optimizer, scheduler: Any, count: int
 ) -> tuple[array[float], str | None]:
     """:func:`drive` past the end of training, up to the first exception or non-finite rate.
