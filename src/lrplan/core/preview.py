@@ -27,7 +27,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from lrplan.core.config import Interval, ScheduleConfig
-from lrplan.core.planner import BEYOND_EPOCHS, Schedule, check_rates, drive, drive_past_end
+from lrplan.core.planner import BEYOND_EPOCHS, Schedule, replay
 from lrplan.core.registry import BUILTINS, RESERVED, WARMUP_COS_KINDS, is_import_path
 from lrplan.core.values import freeze
 from lrplan.errors import LrplanError, first_line
@@ -88,21 +88,9 @@ def preview(
     twin = _copy(live, optimizer, standin)
     if beyond is None:
         beyond = config.steps_per_epoch * min(max(config.epochs, 5), BEYOND_EPOCHS) + 1
-    name = type(live).__name__
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        try:
-            trained = drive(standin, twin, steps, progress)
-        except Exception as error:  # the scheduler's code: any exception is the user's to fix
-            at = getattr(twin, "last_epoch", None)
-            raise LrplanError(
-                f"{name} raised {type(error).__name__} when stepped"
-                f"{f' at last_epoch={at}' if at is not None else ''}: {first_line(error)}"
-            ) from None
-        check_rates(config, trained)
-        after, stopped = drive_past_end(standin, twin, beyond)
-    messages = tuple(dict.fromkeys(str(warning.message) for warning in caught))
-    return Schedule(config, trained, after, messages, stopped)
+        return replay(config, standin, twin, beyond, progress, type(live).__name__, caught)
 
 
 def unwrapped(scheduler: Any) -> Any:
