@@ -15,16 +15,28 @@ highest peak resident memory (RSS) of each, and the goal:
                                                   peak RSS no higher than the loop's
     1M steps png  the same schedule,            the "1M steps csv" lrplan run: at most 2 s more
                     --png a.png instead
-    hf            lrplan show --scheduler       python -c "import transformers.optimization"
+    diagnose 1M   lrplan diagnose metrics.csv   floor_diagnose.py: lrplan show planning the
+                    (1,000,000 rows, one per      same steps to a CSV, then reading the log
+                    step) with the same plan      with csv.reader; at most 1.5×, and a peak RSS
+                                                  at most the floor's + 2× the log's size
+                  (make_metrics.py writes the log once, untimed, before the rounds)
+    plan hf       lrplan show --scheduler       python -c "import transformers.optimization"
                     hf:cosine (3,000 steps)
-    timm          lrplan show --scheduler       importing timm's scheduler code as lrplan does
+    plan timm     lrplan show --scheduler       importing timm's scheduler code as lrplan does
                     timm:cosine (300 epochs)      (lrplan.core.frameworks.timm)
+
+and what each callback adds to the start of a tiny training run beyond importing lrplan (and
+the framework), measured inside the run by callback_run.py: at most 0.5 s.
+
+    lightning callback   LRPlanCallback in a Lightning run (needs the lightning extra)
+    hf callback          LRPlanCallback in a transformers Trainer run (needs the hf extra)
 
 Run it from a clone with lrplan installed (``pip install -e .``)::
 
     python benchmarks/bench.py                # 5 to 10 minutes on 2 cores
     python benchmarks/bench.py --quick        # long cases at 100,000 steps; about a minute
     python benchmarks/bench.py --case show    # only the cases whose name starts with "show"
+    python benchmarks/bench.py --case lightning --case hf   # the callbacks (needs the extras)
 
 It exits with 1 if a goal is missed.
 
@@ -81,6 +93,10 @@ class Case:
     goal: float
     extra_seconds: bool = False  # the goal is lrplan - floor <= goal seconds, not a ratio
     memory_goal: float | None = None  # peak RSS of lrplan / floor at most this
+    # peak RSS of lrplan at most the floor's plus this many times the size of this file
+    memory_file: tuple[str, float] | None = None
+    setup: list[str] | None = None  # run once, untimed, before the rounds
+    file_mib: float = 0.0  # the size of memory_file, once setup wrote it
     rounds: int = 7
     rounds_quick: int = 3
 
@@ -94,7 +110,44 @@ class Case:
         if self.memory_goal is not None:
             ok = ok and self.lrplan.peak_mib <= self.memory_goal * self.floor.peak_mib
         goal = f"≤ {self.goal:g}×" + (" and RSS ≤ floor" if self.memory_goal else "")
+        if self.memory_file is not None:
+            _, multiple = self.memory_file
+            allowed = self.floor.peak_mib + multiple * self.file_mib
+            ok = ok and self.lrplan.peak_mib <= allowed
+            goal += f" and RSS ≤ floor + {multiple:g}× {self.file_mib:.0f} MiB log"
         return f"{ratio:.2f}×", goal, ok
+
+
+@dataclass
+class Added:
+    """What a callback adds to a run's start, as callback_run.py measures it inside the run."""
+
+    name: str
+    framework: str
+    module: str
+    goal: float = 0.5
+    seconds: list[float] = field(default_factory=list)
+
+    @property
+    def installed(self) -> bool:
+        import importlib.util
+
+        return importlib.util.find_spec(self.module) is not None
+
+    def run_once(self, folder: Path, env: dict[str, str]) -> None:
+        argv = [sys.executable, str(HERE / "callback_run.py"), self.framework]
+        done = subprocess.run(argv, cwd=folder, env=env, capture_output=True, text=True)
+        last = done.stdout.strip().splitlines()[-1:] or [""]
+        if done.returncode != 0 or not last[0].startswith("added "):
+            raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stderr}")
+        self.seconds.append(float(last[0].split()[1]))
+
+
+def added_cases() -> list[Added]:
+    return [
+        Added("lightning callback", "lightning", "lightning"),
+        Added("hf callback", "hf", "transformers"),
+    ]
 
 
 def lrplan_argv() -> list[str]:
@@ -112,6 +165,10 @@ def cases(quick: bool) -> list[Case]:
     steps = f"{int(epochs) * 1000:,}"
     long_schedule = ["show", "--epochs", epochs, "--steps-per-epoch", "1000", "--interval", "step"]
     long_csv = Command(f"lrplan, {steps} steps to CSV", [*lrplan, *long_schedule, "--csv", "a.csv"])
+    # The diagnose case: the log's own plan, given as options; its floor plans it with show.
+    plan = ["--lr", "1e-3", "--min-lr", "1e-5", "--warmup-epochs", "3", "--epochs", epochs]
+    plan += ["--interval", "step", "--steps-per-epoch", "1000"]
+    show = ["show", *plan]
     return [
         Case(
             "--help",
@@ -153,7 +210,19 @@ def cases(quick: bool) -> list[Case]:
             rounds=5,
         ),
         Case(
-            "hf",
+            f"diagnose {steps} rows",
+            Command(f"lrplan diagnose, {steps} rows", [*lrplan, "diagnose", "metrics.csv", *plan]),
+            Command(
+                "lrplan show + csv.reader",
+                [python, str(HERE / "floor_diagnose.py"), "metrics.csv", "b.csv", *lrplan, *show],
+            ),
+            goal=1.5,
+            memory_file=("metrics.csv", 2.0),
+            setup=[python, str(HERE / "make_metrics.py"), "1000", epochs, "metrics.csv"],
+            rounds=3,
+        ),
+        Case(
+            "plan hf",
             Command(
                 "lrplan show hf:cosine",
                 [
@@ -180,7 +249,7 @@ def cases(quick: bool) -> list[Case]:
             goal=1.15,
         ),
         Case(
-            "timm",
+            "plan timm",
             Command(
                 "lrplan show timm:cosine",
                 [
@@ -276,6 +345,11 @@ def main() -> int:
         for case in cases(options.quick)
         if not options.case or any(case.name.startswith(name) for name in options.case)
     ]
+    callbacks = [
+        added
+        for added in added_cases()
+        if not options.case or any(added.name.startswith(name) for name in options.case)
+    ]
     # Cases that share a command (the long CSV run) are measured in the same rounds.
     groups: dict[int, list[Command]] = {}
     for case in all_cases:
@@ -286,6 +360,11 @@ def main() -> int:
     print(f"machine: {machine()}")
     print(f"load average before: {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
     with tempfile.TemporaryDirectory(prefix="lrplan-bench-") as folder:
+        for case in all_cases:
+            if case.setup is not None:
+                subprocess.run(case.setup, cwd=folder, env=env, check=True, capture_output=True)
+            if case.memory_file is not None:
+                case.file_mib = (Path(folder) / case.memory_file[0]).stat().st_size / 2**20
         for rounds, commands in groups.items():
             for command in commands:  # warm-up, untimed: page cache, compiled modules
                 run_once(command, Path(folder), env)
@@ -298,10 +377,19 @@ def main() -> int:
                 # Alternate the commands, so that a slow spell of the machine hits all of them.
                 for command in commands if round_number % 2 else commands[::-1]:
                     run_once(command, Path(folder), env)
+        for added in callbacks:
+            if not added.installed:
+                continue
+            rounds = options.rounds or (3 if options.quick else 5)
+            for round_number in range(1, rounds + 1):
+                if sys.stderr.isatty():
+                    print(f"\r{round_number}/{rounds}: {added.name}"[:79], end="", file=sys.stderr)
+                added.run_once(Path(folder), env)
     if sys.stderr.isatty():
         print("\r" + " " * 79 + "\r", end="", file=sys.stderr)
     print(f"load average after:  {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
-    print("median wall time of every command, lrplan and its floor alternating\n")
+    if all_cases:
+        print("median wall time of every command, lrplan and its floor alternating\n")
 
     header = (
         "case",
@@ -331,12 +419,27 @@ def main() -> int:
             )
         )
     widths = [max(len(row[index]) for row in [header, *rows]) for index in range(len(header))]
-    for row in [header, *rows]:
+    for row in [header, *rows] if all_cases else []:
         cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
         print("  ".join(cells).rstrip())
-    print("\nfloors:")
-    for case in all_cases:
-        print(f"  {case.name}: {case.floor.label}")
+    if all_cases:
+        print("\nfloors:")
+        for case in all_cases:
+            print(f"  {case.name}: {case.floor.label}")
+    if callbacks:
+        print("\nwhat each callback adds to a tiny run's start beyond importing lrplan, measured")
+        print("inside the run (callback_run.py), median:\n")
+        for added in callbacks:
+            if not added.installed:
+                print(f"  {added.name}: {added.module} is not installed, not measured")
+                continue
+            median = statistics.median(added.seconds)
+            ok = median <= added.goal
+            all_met = all_met and ok
+            print(
+                f"  {added.name}: {median:.3f} s in {len(added.seconds)} runs, goal"
+                f" ≤ {added.goal:g} s, {'met' if ok else 'MISSED'}"
+            )
     return 0 if all_met else 1
 
 

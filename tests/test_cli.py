@@ -89,6 +89,19 @@ def _imported_modules(*args: str) -> set[str]:
     return set(done.stderr.split())
 
 
+def test_the_command_modules_import_nothing_heavy_at_start_up() -> None:
+    # Every command module is imported when lrplan starts, --help included: what a command
+    # needs beyond typer and rich.console is imported inside it.
+    code = "import sys, lrplan.cli; print('\\n'.join(sorted(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    modules = set(done.stdout.split())
+    assert "lrplan.cli.commands.show" in modules
+    heavy = {"torch", "numpy", "matplotlib", "yaml", "rich.table", "json", "csv", "tempfile"}
+    assert not modules & heavy
+    # Nor the API's modules: importing lrplan (which the command does first) loads no config.
+    assert not {name for name in modules if name.startswith(("lrplan.core", "lrplan.inputs"))}
+
+
 @pytest.mark.parametrize(
     "args", [["--help"], ["show", "--help"], ["resume", "--help"], ["check", "--help"], []]
 )

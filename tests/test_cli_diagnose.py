@@ -130,13 +130,31 @@ def test_the_rate_of_a_buggy_loop_departs_with_its_cause(
     assert "likely cause" in flat
 
 
-def test_without_a_plan_the_defaults_are_used_and_a_different_peak_is_found(run) -> None:
+def test_without_a_plan_the_plan_is_read_from_the_logged_rate(run) -> None:
     result = run("diagnose", str(LOGS / "healthy.csv"))
     assert result.exit_code == 0, result.output
     flat = " ".join(result.stdout.split())
-    assert "plan lr=0.001 min_lr=1e-05 warmup=3 epochs=25 (lrplan's defaults" in flat
-    assert "likely cause a different peak lr" in flat
-    assert "(--lr 0.1)" in flat
+    # Never lrplan's defaults: the run's own peak, warm-up and length.
+    assert "lr=0.001" not in flat and "lrplan's defaults" not in flat
+    assert (
+        "plan no plan given: inferred from the logged rate (lr-AdamW): peak 1.000e-01 at"
+        " epoch 2, floor (min_lr) 1.000e-05, warm-up 3 epochs, length 25 epochs"
+    ) in flat
+    assert "its shape is WarmupCosLR's: 25 of 25 logged rates" in flat
+    assert "give --config (or --lr, --epochs, ...) to check the run against the plan" in flat
+    document = json.loads(run("diagnose", str(LOGS / "healthy.csv"), "--json").stdout)
+    assert document["plan"]["inferred"] is True
+    assert document["config"]["lr"] == 0.1 and document["config"]["epochs"] == 25
+    assert document["config"]["min_lr"] == 1e-5 and document["config"]["warmup_epochs"] == 3
+    assert document["lr_check"] is None
+
+
+def test_without_a_plan_a_symptom_is_tuned_from_the_runs_values(run) -> None:
+    # The diverging run peaks at lr=3: the remedy halves that, not lrplan's default 1e-3.
+    document = json.loads(run("diagnose", str(LOGS / "diverging.csv"), "--json").stdout)
+    assert document["symptom"] == "diverging"
+    changes = document["tune"]["tune"]["changes"]
+    assert "lr 3 → 1.5" in changes
 
 
 def test_a_symptom_with_a_departed_rate_says_to_fix_the_rate_first(run) -> None:
@@ -218,8 +236,18 @@ BAD = [
     ("binary.csv", b"\x89PNG\r\n\x1a\n\x00", [], "is binary, not a CSV text file"),
     ("noloss.csv", b"epoch,accuracy\n0,0.5\n", [], "no loss column (columns: epoch, accuracy)"),
     ("norows.csv", b"epoch,step,train_loss\n", [], "has a header but no rows"),
-    ("nan.csv", b"epoch,train_loss\n0,nan\n1,nan\n", [], "holds only NaN or infinite values"),
-    ("short.csv", b"epoch,loss\n0,1\n1,0.5\n", [], "diagnose needs 5 or more"),
+    ("folder", None, [], "folder: is a folder without a training log"),
+    ("run.json", b'{"epoch": 3}', [], "is JSON without a log_history list"),
+    ("trainer_state.json", b'{"log_history": [{"loss": 1.0, "st', [], "is cut short"),
+    ("empty.csv", b"", [], "empty.csv: is empty"),
+    ("cut.csv", b"epoch,loss\n0,1.0\n1,0.5e", [], "line 3: loss '0.5e' is not a number"),
+    ("events.out.tfevents.1.host", b"", [], "is empty"),
+    (
+        "events.out.tfevents.2.host",
+        b"\x18\x00\x00\x00\x00\x00\x00\x00garbage!",
+        [],
+        "cut short or corrupt",
+    ),
     ("missing.csv", None, [], "missing.csv: no such file"),
     ("ok.csv", b"epoch,loss\n0,1\n", ["--loss-column", "val"], "invalid --loss-column"),
     ("ok.csv", b"epoch,loss\n0,1\n", ["--lr", "fast"], "invalid --lr: 'fast' is not a number"),
@@ -240,7 +268,10 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(
     run, tmp_path: Path, monkeypatch, name: str, content: bytes | None, args, expected: str
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    if content is not None:
+    if name == "folder":
+        Path(name).mkdir()
+        (Path(name) / "notes.txt").write_text("no log here")
+    elif content is not None:
         Path(name).write_bytes(content)
     before = set(tmp_path.iterdir())
     png = [] if "--png" in args else ["--png", "out.png"]
@@ -259,5 +290,36 @@ def test_a_missing_log_argument_is_a_usage_error(run) -> None:
     result = run("diagnose")
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [
-        "lrplan: error: LOG.csv is required (see 'root diagnose --help')"
+        "lrplan: error: LOG is required (see 'root diagnose --help')"
     ]
+
+
+def test_without_a_rate_or_a_plan_only_the_logs_length_is_tuned(run) -> None:
+    log = Path(__file__).parent / "data" / "logs"
+    name = "timm__GrantPerkins_CSWin-Transformer__20231001-191140.csv"
+    document = json.loads(run("diagnose", str(log / name), "--json").stdout)
+    assert document["symptom"] == "plateau"
+    assert document["config"] is None and document["tune"] is None
+    assert document["length_changes"] == ["epochs 60 → 120"]
+    flat = " ".join(run("diagnose", str(log / name)).stdout.split())
+    assert "for this run: epochs 60 → 120 (the log's own length)" in flat
+    assert "there are no values to tune" in flat
+
+
+@pytest.mark.parametrize(
+    ("content", "symptom"),
+    [
+        (b"epoch,train_loss\n0,nan\n1,nan\n", "diverging"),
+        (b"epoch,loss\n0,1\n1,0.5\n", "unjudgeable"),
+    ],
+)
+def test_a_nan_log_diverges_and_a_short_one_cannot_be_judged(
+    run, tmp_path: Path, content: bytes, symptom: str
+) -> None:
+    path = tmp_path / "metrics.csv"
+    path.write_bytes(content)
+    result = run("diagnose", str(path), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["symptom"] == symptom
+    shown = run("diagnose", str(path))
+    assert f"symptom   {symptom}" in shown.stdout

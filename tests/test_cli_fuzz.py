@@ -4,6 +4,14 @@ file it then calls an error.
 The commands and their options are discovered from the typer app, so every command added
 later is fuzzed too. Values come from a pool of what users mistype or paste: empty, huge,
 negative, NaN, unicode and path-like strings.
+
+CI runs a few hundred examples with hypothesis' default seed handling. For a longer hunt,
+raise the count and vary the seed::
+
+    LRPLAN_FUZZ_EXAMPLES=5000 pytest tests/test_cli_fuzz.py --hypothesis-seed=7
+
+``LRPLAN_FUZZ_EXAMPLES`` sets the number of command lines (the config-file test runs
+two-fifths as many); ``--hypothesis-seed`` is hypothesis' own pytest option.
 """
 
 from __future__ import annotations
@@ -53,6 +61,9 @@ TEXT = [
     "--lr",
 ]
 VALUES = NUMBERS + PATHS + TEXT
+
+#: Command lines per run: 250 unless raised from the environment for a longer hunt.
+EXAMPLES = int(os.environ.get("LRPLAN_FUZZ_EXAMPLES") or 250)
 
 
 def _typed_values(param: object) -> list[str]:
@@ -125,7 +136,7 @@ def _in_a_fresh_folder(check, *args) -> None:  # type: ignore[no-untyped-def]
             os.chdir(here)
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(command_lines())
 def test_random_command_lines_end_cleanly(command: tuple[str, list[str]]) -> None:
     name, line = command
@@ -146,7 +157,7 @@ def _check_config(text: str, folder: Path) -> None:
     _check("show", ["show", "--config", str(path), "--csv", "out.csv"], folder)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=max(1, EXAMPLES * 2 // 5), deadline=None)
 @given(st.lists(st.sampled_from(YAML_PIECES), max_size=12).map("".join))
 def test_random_config_files_end_cleanly(text: str) -> None:
     _in_a_fresh_folder(_check_config, text)

@@ -238,3 +238,44 @@ def test_make_logs_writes_the_rows_lightnings_csvlogger_writes() -> None:
     assert [r["lr-AdamW"] for r in made_rows if "lr-AdamW" in r] == [
         r["lr-AdamW"] for r in real_rows if r["lr-AdamW"]
     ]
+
+
+def run_example(name: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(EXAMPLES / name), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "first", "warning"),
+    [
+        (
+            "lightning_callback.py",
+            "lrplan: CosineAnnealingLR(optimizer, T_max=3, eta_min=1e-05), stepped every step"
+            " over 3 epochs of 8 optimizer steps: 24 rates planned to the end of the run",
+            "CosineAnnealingLR has T_max=3, the number of epochs the run trains",
+        ),
+        (
+            "hf_callback.py",
+            "lrplan: LambdaLR(get_cosine_schedule_with_warmup: num_warmup_steps=2,"
+            " num_training_steps=12, num_cycles=0.5), stepped every optimizer step over"
+            " max_steps=18: 18 rates planned to the end of the run",
+            "get_cosine_schedule_with_warmup has num_training_steps=12, but the run steps it"
+            " 18 times",
+        ),
+    ],
+)
+def test_the_callback_examples_plan_the_run_and_stop_a_strict_mistake(
+    name: str, first: str, warning: str
+) -> None:
+    # One run each (importing the frameworks takes seconds): the mistake, planned and stopped.
+    stopped = run_example(name, "--mistake", "--strict")
+
+    assert stopped.returncode == 1
+    assert first in stopped.stdout + stopped.stderr
+    last = stopped.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: lrplan stopped the run before its first step: " + warning)

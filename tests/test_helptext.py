@@ -139,3 +139,24 @@ def test_help_loads_neither_typers_rich_help_nor_markdown(args: list[str]) -> No
     modules = set(done.stderr.split())
     assert "Usage: lrplan" in done.stdout
     assert not modules & {"typer.rich_utils", "rich.markdown", "markdown_it", "pygments"}
+
+
+@pytest.mark.parametrize("columns", [30, 45, 60, 80, 100, 140, 220])
+@pytest.mark.parametrize("command", ["", *COMMANDS])
+def test_panels_drawn_by_hand_are_the_panels_rich_draws(
+    monkeypatch: pytest.MonkeyPatch, command: str, columns: int
+) -> None:
+    from lrplan.cli import helptext
+
+    monkeypatch.setenv("COLUMNS", str(columns))
+    group = typer.main.get_command(app)
+    context = typer.Context(group, info_name="lrplan")
+    if command:
+        sub = group.get_command(context, command)  # type: ignore[attr-defined]
+        context, group = typer.Context(sub, info_name=command, parent=context), sub
+
+    by_hand = helptext.render_help(group, context)
+    monkeypatch.setattr(helptext, "_panel_lines", lambda console, title, rows: None)
+    by_rich = helptext.render_help(group, context)
+
+    assert by_hand == by_rich

@@ -75,23 +75,43 @@ def test_lightning_layout_gives_one_loss_per_epoch_and_every_logged_rate(tmp_pat
 
 
 def test_a_chosen_step_column_is_averaged_per_epoch(tmp_path: Path) -> None:
-    path = write(tmp_path, lightning_csv(STEP_LOSSES, LRS, VAL, log_every=1))
+    step_losses = [[4.0 / (epoch + 1), 3.0 / (epoch + 1)] for epoch in range(10)]
+    lrs = [1e-3] * 10
+    path = write(tmp_path, lightning_csv(step_losses, lrs, [1.0] * 10, log_every=1))
     log = read_log(path, loss_column="train_loss_step")
     assert not log.loss.guessed
-    assert log.losses == pytest.approx([sum(losses) / 4 for losses in STEP_LOSSES])
+    assert log.unit == "epoch" and log.notes == ()
+    assert log.losses == pytest.approx([sum(losses) / 2 for losses in step_losses])
     val = read_log(path, loss_column="val_loss")
-    assert val.losses == pytest.approx(VAL)
+    assert val.losses == pytest.approx([1.0] * 10)
 
 
-def test_a_nan_anywhere_in_an_epoch_makes_that_epoch_nan(tmp_path: Path) -> None:
-    losses = [[4.0, 3.0], [1.0, math.nan], [math.inf, 0.5]]
-    path = write(tmp_path, lightning_csv(losses, LRS, VAL, log_every=1))
+def test_a_loss_logged_per_step_in_few_epochs_is_read_per_step(tmp_path: Path) -> None:
+    # 3 epochs, but 12 logged steps: three epoch means would hide the curve.
+    path = write(tmp_path, lightning_csv(STEP_LOSSES, LRS, VAL, log_every=1))
+    log = read_log(path, loss_column="train_loss_step")
+    assert log.unit == "step"
+    assert log.positions == tuple(range(12))
+    assert log.losses == pytest.approx([loss for losses in STEP_LOSSES for loss in losses])
+    assert log.notes == (
+        "read per logged step: train_loss_step was logged at 12 steps over 3 epochs",
+    )
+    # The rates keep their epochs, for a plan stepped per epoch.
+    assert [(lr.epoch, lr.step) for lr in log.lrs] == [(0, 0), (1, 4), (2, 8)]
+
+
+def test_a_nan_anywhere_in_a_point_makes_that_point_nan(tmp_path: Path) -> None:
+    step_losses = [[4.0, 3.0]] * 10
+    step_losses = [*step_losses[:1], [1.0, math.nan], [math.inf, 0.5], *step_losses[3:]]
+    path = write(tmp_path, lightning_csv(step_losses, [1e-3] * 10, [1.0] * 10, log_every=1))
     log = read_log(path, loss_column="train_loss_step")
     assert log.losses[0] == 3.5
     assert math.isnan(log.losses[1])
     assert log.losses[2] == math.inf
     # Lightning writes a NaN as "nan": the epoch column reads it too.
     assert "nan" in path.read_text()
+    only_nan = read_log(write(tmp_path, "epoch,loss\n0,nan\n1,NaN\n", "nan.csv"))
+    assert all(math.isnan(loss) for loss in only_nan.losses)
 
 
 def test_a_folder_holding_metrics_csv_is_read(tmp_path: Path) -> None:
@@ -176,7 +196,6 @@ BAD = [
     ("no position", b"loss,lr\n1.0,0.1\n", "no epoch or step column (columns: loss, lr)"),
     ("no loss", b"epoch,accuracy\n0,0.5\n", "no loss column (columns: epoch, accuracy)"),
     ("empty loss", b"epoch,loss,val_loss\n0,,\n", "an empty loss column"),
-    ("only nan", b"epoch,loss\n0,nan\n1,NaN\n", "holds only NaN or infinite values"),
     ("long row", b"epoch,loss\n0,1.0\n1,0.5,7\n", "line 3 has 3 cells but the header 2"),
     ("text value", b"epoch,loss\n0,tensor(0.5)\n", "line 2: loss 'tensor(0.5)' is not a number"),
     ("half epoch", b"epoch,loss\n0.5,1.0\n", "line 2: epoch '0.5' is not a whole number"),
@@ -200,9 +219,11 @@ def test_bad_logs_raise_one_line_naming_the_file(
 
 
 def test_missing_files_and_folders_say_what_to_give(tmp_path: Path) -> None:
-    with pytest.raises(LrplanError, match=r"no such file; give the metrics\.csv"):
+    with pytest.raises(LrplanError, match=r"no such file; give a training log, or the run folder"):
         read_log(tmp_path / "missing.csv")
-    with pytest.raises(LrplanError, match=r"is a folder without metrics\.csv"):
+    with pytest.raises(
+        LrplanError, match=r"is a folder without a training log: no metrics\.csv \(Lightning"
+    ):
         read_log(tmp_path)
     config = tmp_path / "train.yaml"
     config.write_text("lr: 1e-3\n")

@@ -15,7 +15,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from rich.console import RenderableType
+    from rich.console import Console, RenderableType
+    from rich.text import Text
     from typer._click import Command, Context, Parameter
 
 OPTIONS_PANEL = "Options"
@@ -24,6 +25,8 @@ COMMANDS_PANEL = "Commands"
 
 _NAME_STYLE = "bold cyan"
 _METAVAR_STYLE = "bold yellow"
+#: Below this width of the help column, rich lays the panel out (see _panel_lines).
+_MIN_HELP_WIDTH = 20
 
 
 def render_help(command: Command, context: Context) -> str:
@@ -46,11 +49,16 @@ def render_help(command: Command, context: Context) -> str:
             for paragraph in paragraphs[1:]:
                 text.append("\n\n" + paragraph, style="dim")
             console.print(Padding(text, (0, 1, 1, 1)))
-        for title, rows in _parameter_panels(command, context):
-            console.print(_panel(title, rows))
+        panels = _parameter_panels(command, context)
         commands = _command_rows(command, context)
         if commands:
-            console.print(_panel(COMMANDS_PANEL, commands))
+            panels.append((COMMANDS_PANEL, commands))
+        for title, rows in panels:
+            lines = _panel_lines(console, title, rows)
+            if lines is None:
+                console.print(_panel(title, rows))
+            for line in lines or ():
+                console.print(line, soft_wrap=True)
         if command.epilog:
             console.print(Padding(Text("\n\n".join(_paragraphs(command.epilog))), 1))
     return capture.get().rstrip("\n")
@@ -126,6 +134,50 @@ def _command_rows(command: Command, context: Context) -> list[tuple[str, str, st
     return rows
 
 
+def _panel_lines(
+    console: Console, title: str, rows: list[tuple[str, str, str]]
+) -> list[Text] | None:
+    """The lines of :func:`_panel` as rich draws them, drawn here: a full-width rounded box,
+    names and metavars unwrapped, the help wrapped in the rest.
+
+    rich's Table and Panel take as long as the rest of ``lrplan --help`` (importing
+    rich.table loads fractions and decimal, and the layout measures every cell twice).
+    ``None`` where rich's own layout is needed: a terminal too narrow for the columns, or one
+    that cannot show the box characters.
+    """
+    from rich.cells import cell_len
+    from rich.text import Text
+
+    if console.options.ascii_only or console.legacy_windows:
+        return None
+    with_metavar = any(metavar for _, metavar, _ in rows)
+    names_width = max(cell_len(names) for names, _, _ in rows)
+    metavar_width = max(cell_len(metavar) for _, metavar, _ in rows) + 2 if with_metavar else 0
+    inner = console.width - 4  # the border and one space of padding on each side
+    help_width = inner - names_width - 2 - metavar_width
+    if help_width < _MIN_HELP_WIDTH:
+        return None
+    border = "dim"
+    top = Text("╭─", style=border)
+    top.append(f" {title} ".ljust(console.width - 4, "─") + "─╮", style=border)
+    lines = [top]
+    for names, metavar, help_text in rows:
+        wrapped = Text(help_text).wrap(console, help_width, justify="left", overflow="ellipsis")
+        for index, help_line in enumerate(wrapped or [Text("")]):
+            line = Text("│ ", style=border)
+            first = index == 0
+            line.append((names if first else "").ljust(names_width + 2), style=_NAME_STYLE)
+            if with_metavar:
+                shown = (metavar if first else "").ljust(metavar_width)
+                line.append(shown, style=_METAVAR_STYLE)
+            line.append(help_line)
+            line.pad_right(max(0, inner + 2 - line.cell_len))
+            line.append(" │", style=border)
+            lines.append(line)
+    lines.append(Text(f"╰{'─' * (console.width - 2)}╯", style=border))
+    return lines
+
+
 def _panel(title: str, rows: list[tuple[str, str, str]]) -> RenderableType:
     from rich.box import ROUNDED
     from rich.panel import Panel
@@ -144,4 +196,5 @@ def _panel(title: str, rows: list[tuple[str, str, str]]) -> RenderableType:
             cells.append(Text(metavar))
         cells.append(Text(help_text))
         table.add_row(*cells)
-    return Panel(table, title=title, title_align="left", border_style="dim", box=ROUNDED)
+    # A Text title: a str would be parsed as markup, which imports rich's emoji table.
+    return Panel(table, title=Text(title), title_align="left", border_style="dim", box=ROUNDED)

@@ -191,21 +191,42 @@ def _plan_other(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         scheduler = build(config, optimizer)
-        try:
-            trained = drive(optimizer, scheduler, config.rows, progress)
-        except Exception as error:  # the scheduler's code: any exception is the user's to fix
-            at = getattr(scheduler, "last_epoch", None)
-            raise LrplanError(
-                f"{call_text(config)} raised {type(error).__name__} when stepped"
-                f"{f' at last_epoch={at}' if at is not None else ''}: {first_line(error)}"
-            ) from None
-        _check_rates(config, trained)
-        after, stopped = _drive_past_end(optimizer, scheduler, beyond)
-    messages = tuple(dict.fromkeys(str(warning.message) for warning in caught))
+        return replay(config, optimizer, scheduler, beyond, progress, call_text(config), caught)
+
+
+def replay(
+    config: ScheduleConfig,
+    optimizer: Optimizer,
+    scheduler: Any,
+    beyond: int,
+    progress: Callable[[int], None] | None,
+    name: str,
+    caught: list[warnings.WarningMessage] | None,
+) -> Schedule:
+    """Drive a built scheduler over ``config.rows`` rows and up to ``beyond`` past the end,
+    and make the Schedule: the one path of :func:`plan` for other schedulers and of
+    :func:`lrplan.preview`. ``name`` words the scheduler in errors; ``caught`` holds the
+    warnings recorded while it was built and stepped (the caller's ``catch_warnings``).
+
+    Raises:
+        LrplanError: when the scheduler raises while training steps it, or its rates are
+            negative, not finite, or 0 throughout.
+    """
+    try:
+        trained = drive(optimizer, scheduler, config.rows, progress)
+    except Exception as error:  # the scheduler's code: any exception is the user's to fix
+        at = getattr(scheduler, "last_epoch", None)
+        raise LrplanError(
+            f"{name} raised {type(error).__name__} when stepped"
+            f"{f' at last_epoch={at}' if at is not None else ''}: {first_line(error)}"
+        ) from None
+    check_rates(config, trained)
+    after, stopped = drive_past_end(optimizer, scheduler, beyond)
+    messages = tuple(dict.fromkeys(str(warning.message) for warning in caught or ()))
     return Schedule(config, trained, after, messages, stopped)
 
 
-def _check_rates(config: ScheduleConfig, lrs: array[float]) -> None:
+def check_rates(config: ScheduleConfig, lrs: array[float]) -> None:
     """Refuse rates nothing can train with: negative, not finite, or 0 for every row."""
     from lrplan.core.schedulers import call_text
 
@@ -225,7 +246,7 @@ def _check_rates(config: ScheduleConfig, lrs: array[float]) -> None:
         )
 
 
-def _drive_past_end(
+def drive_past_end(
     optimizer: Optimizer, scheduler: Any, count: int
 ) -> tuple[array[float], str | None]:
     """:func:`drive` past the end of training, up to the first exception or non-finite rate.

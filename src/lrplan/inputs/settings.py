@@ -62,7 +62,10 @@ def as_options(name: str, value: str | None) -> str:
     if name.startswith(PARAM):
         argument = name.removeprefix(PARAM)
         return f"--param {argument}" if value is None else f"--param {argument}={value}"
-    option = OPTION_OF_KEY.get(name) or _OPTION_OF_SETTING.get(name) or name
+    # Every other option is the parameter's name in the command line's spelling.
+    option = (
+        OPTION_OF_KEY.get(name) or _OPTION_OF_SETTING.get(name) or "--" + name.replace("_", "-")
+    )
     return option if value is None else f"{option} {value}"
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lrplan.errors import LrplanError
-from lrplan.output.export import STDOUT
+from lrplan.output import STDOUT
 
 if TYPE_CHECKING:
     from rich.console import Console

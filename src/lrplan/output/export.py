@@ -1,21 +1,24 @@
-"""CSV and JSON writers, and the atomic file write every output of lrplan goes through."""
+"""CSV and JSON writers, and the atomic file write every output of lrplan goes through.
+
+Every command module imports this one (through :mod:`lrplan.output.emit`) when ``lrplan``
+starts, ``lrplan --help`` included: ``csv``, ``json`` and ``tempfile`` are imported where
+they are used, not here.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import itertools
-import json
 import os
 import stat
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from lrplan.errors import LrplanError
 from lrplan.inputs.settings import as_options
+from lrplan.output import STDOUT
 
 if TYPE_CHECKING:
     from lrplan.analysis.compare import Comparison
@@ -27,8 +30,6 @@ if TYPE_CHECKING:
 #: document is made by :func:`envelope` (``command`` everywhere, ``lrplan_version`` in
 #: ``schedulers``), and diagnose's ``scheduler`` is the plan's class.
 SCHEMA_VERSION = 2
-
-STDOUT = "-"
 
 #: Rows written (and progress reported) at a time by the CSV and JSON writers.
 CHUNK_ROWS = 1 << 16
@@ -114,6 +115,8 @@ def atomic_path(option: str, path: Path) -> Iterator[Path]:
         return
     target = _through_links(path)
     folder = target.parent if str(target.parent) else Path(".")
+    import tempfile
+
     try:
         handle, temporary = tempfile.mkstemp(
             prefix=f".{target.name}.", suffix=f".tmp{target.suffix}", dir=folder
@@ -175,6 +178,8 @@ def csv_writer(
     ``progress``, if given, is called with the number of rows written so far, now and then.
     """
 
+    import csv
+
     def produce(stream: IO[str]) -> None:
         writer = csv.writer(stream, lineterminator="\n")
         writer.writerow(columns)
@@ -204,6 +209,7 @@ def envelope(command: str, payload: Mapping[str, Any]) -> dict[str, Any]:
 
 def json_writer(document: dict[str, Any]) -> Callable[[IO[str]], None]:
     """A producer for :func:`write_text` that writes ``document`` as indented JSON."""
+    import json
 
     def produce(stream: IO[str]) -> None:
         json.dump(document, stream, indent=2, allow_nan=False)
@@ -356,6 +362,8 @@ def schedule_json(
     the number of rows written so far, now and then. ``sources`` (where each value of the
     plan came from, when a config was read) is written as ``"sources"``.
     """
+    import json
+
     extra = {"sources": dict(sources)} if sources is not None else {}
     head = json.dumps(
         {**_document_head(schedule, summary, found, command), **extra, "rows": []},

@@ -34,7 +34,13 @@ LOG_SCALE_SPAN = 3
 LOSS_COLOUR = "tab:blue"
 PLANNED_COLOUR = "0.45"
 LOGGED_COLOUR = "tab:orange"
-SYMPTOM_COLOUR = {"diverging": "tab:red", "slow": "tab:olive", "plateau": "tab:red"}
+SYMPTOM_COLOUR = {
+    "diverging": "tab:red",
+    "not-learning": "tab:red",
+    "slow": "tab:olive",
+    "plateau": "tab:red",
+    "unjudgeable": "0.3",
+}
 
 
 def save_diagnosis_plot(path: Path, diagnosis: Diagnosis, *, option: str = "--png") -> None:
@@ -67,7 +73,7 @@ def diagnosis_figure(diagnosis: Diagnosis) -> Figure:
         xs, ys, "o-", color=LOSS_COLOUR, ms=3.5, lw=1.6, label=f"loss ({log.loss.name})"
     )
     loss_line.set_gid("diagnose-loss")
-    if min(finite) > 0 and max(finite) / min(finite) >= LOG_SCALE_SPAN:
+    if finite and min(finite) > 0 and max(finite) / min(finite) >= LOG_SCALE_SPAN:
         from matplotlib.ticker import FuncFormatter
 
         loss_axes.set_yscale("log")
@@ -81,9 +87,12 @@ def diagnosis_figure(diagnosis: Diagnosis) -> Figure:
 
     colour = SYMPTOM_COLOUR.get(reading.symptom, "tab:green")
     title = f"lrplan diagnose: {reading.symptom} ({log.path.name})"
-    loss_axes.set_title(
-        f"{title}\nplan: {describe(diagnosis.config)}", fontsize=12, parse_math=False
-    )
+    if diagnosis.inferred is not None:
+        plan = "inferred from the logged rate" if diagnosis.config is not None else "none given"
+    else:
+        assert diagnosis.config is not None
+        plan = describe(diagnosis.config)
+    loss_axes.set_title(f"{title}\nplan: {plan}", fontsize=12, parse_math=False)
     loss_axes.title.set_color(colour if reading.symptom != HEALTHY else "black")
     unit = log.unit
     loss_axes.set_xlabel(unit)
@@ -180,7 +189,7 @@ def _mark_symptom(axes: Any, diagnosis: Diagnosis, xs: list[float]) -> None:
     if reading.rise is not None and reading.rise >= DIVERGE_RISE and reading.rise_at is not None:
         assert reading.low_at is not None and reading.rise is not None
         for index, text in (
-            (reading.low_at, "lowest so far"),
+            (reading.low_at, "lowest level"),
             (reading.rise_at, f"{reading.rise:.1f}× that"),
         ):
             axes.plot([xs[index]], [losses[index]], "o", ms=10, mfc="none", mew=2, color=colour)
@@ -209,7 +218,7 @@ def _mark_symptom(axes: Any, diagnosis: Diagnosis, xs: list[float]) -> None:
         fit.set_gid("diagnose-tail-fit")
         if reading.symptom == "plateau":
             axes.annotate(
-                f"flat: under {PLATEAU_FALL * 100:g}% fall",
+                f"flat: under {PLATEAU_FALL * 100:g}% below the best before",
                 xy=((start + end) / 2, tail.start),
                 xytext=(0, 14),
                 textcoords="offset points",

@@ -10,17 +10,30 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from lrplan.analysis.diagnose import CAUSES, HEALTHY, Diagnosis, same_rate
+from lrplan.analysis.diagnose import (
+    CAUSES,
+    DIVERGING,
+    HEALTHY,
+    NOT_LEARNING,
+    PLATEAU,
+    SLOW,
+    TUNABLE,
+    UNJUDGEABLE,
+    Diagnosis,
+    follows_plan,
+)
 from lrplan.analysis.summary import fmt_lr
 from lrplan.core.config import describe
 from lrplan.output.render import EDGE_ROWS
 from lrplan.output.rows import kept_rows
 
 SYMPTOM_STYLE = {
-    "diverging": "bold red",
-    "slow": "bold yellow",
-    "plateau": "bold yellow",
+    DIVERGING: "bold red",
+    NOT_LEARNING: "bold red",
+    SLOW: "bold yellow",
+    PLATEAU: "bold yellow",
     HEALTHY: "bold green",
+    UNJUDGEABLE: "bold",
 }
 
 if TYPE_CHECKING:
@@ -46,27 +59,40 @@ def summary_grid(diagnosis: Diagnosis, source: str) -> Table:
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column()
 
-    length = f"{len(log)} {log.unit}{'s' if len(log) != 1 else ''}"
+    length = f"{len(log)} {'point' if log.steps_per_point > 1 else log.unit}"
+    length += "s" if len(log) != 1 else ""
     if log.steps_per_point > 1:
         length += f" (each the mean of {log.steps_per_point} logged steps)"
     if log.steps_per_epoch:
-        length += f" of {log.steps_per_epoch} optimizer steps"
-    grid.add_row("log", f"{length}, {log.rows:,} rows")
+        length += f", epochs of {log.steps_per_epoch} optimizer steps"
+    grid.add_row("log", f"{log.kind}: {length}, {log.rows:,} rows")
+    for note in log.notes:
+        grid.add_row("", Text(note, style="dim"))
     grid.add_row("loss", _column_text(log.loss.name, log.loss.guessed, log.loss.others, "loss"))
     if log.lr is not None:
         grid.add_row("lr", _column_text(log.lr.name, log.lr.guessed, log.lr.others, "lr"))
     else:
         grid.add_row("lr", Text("no learning-rate column", style="dim"))
-    grid.add_row("plan", f"{describe(diagnosis.config)} ({source})")
+    inferred = diagnosis.inferred
+    if inferred is None:
+        assert diagnosis.config is not None
+        grid.add_row("plan", f"{describe(diagnosis.config)} ({source})")
+    else:
+        grid.add_row("plan", "\n".join(inferred.facts))
+        if diagnosis.config is not None:
+            grid.add_row("", Text(f"as WarmupCosLR: {describe(diagnosis.config)}", style="dim"))
     grid.add_row("", "")
 
     symptom = diagnosis.symptom
     grid.add_row("symptom", Text(symptom, style=SYMPTOM_STYLE[symptom]))
     grid.add_row("evidence", "\n".join(diagnosis.reading.evidence))
+    for note in diagnosis.reading.notes:
+        grid.add_row("note", note)
 
     check = diagnosis.lr_check
     if check is None:
-        grid.add_row("lr check", Text(diagnosis.lr_note or "", style="dim"))
+        if diagnosis.lr_note:
+            grid.add_row("lr check", Text(diagnosis.lr_note, style="dim"))
     elif check.departure is None:
         grid.add_row("lr check", Text(check.explanation, style="green"))
     else:
@@ -82,7 +108,17 @@ def summary_grid(diagnosis: Diagnosis, source: str) -> Table:
         cause = Text(CAUSES[check.cause or "unknown"], style="bold")
         cause.append(f"\n{check.explanation}", style="")
         grid.add_row("likely cause", cause)
+    if check is not None and log.lr_every > 1:
+        grid.add_row(
+            "",
+            Text(
+                f"(every {log.lr_every}th of the {log.lr.name if log.lr else 'lr'} values"
+                " checked, the log being long)",
+                style="dim",
+            ),
+        )
     if check is not None and check.past_end:
+        assert diagnosis.config is not None
         unit = check.unit
         grid.add_row(
             "note",
@@ -114,11 +150,20 @@ def rows_table(diagnosis: Diagnosis, show_all: bool = False) -> Group:
     table.add_column(log.unit, justify="right", no_wrap=True)
     table.add_column("loss", justify="right", no_wrap=True)
     has_logged = log.lr is not None
-    if has_logged:
-        table.add_column("logged lr", justify="right", no_wrap=True)
-    table.add_column("planned lr", justify="right", no_wrap=True)
-    table.add_column("", no_wrap=False)
     rows = diagnosis.rows
+    # In a log read per step, a point is a run of steps: say at which step its rate was logged,
+    # the step whose planned rate stands beside it.
+    has_step = log.unit == "step" and any(
+        row.lr_step is not None and row.lr_step != row.position for row in rows
+    )
+    has_planned = diagnosis.inferred is None
+    if has_logged:
+        if has_step:
+            table.add_column("lr at step", justify="right", no_wrap=True)
+        table.add_column("logged lr", justify="right", no_wrap=True)
+    if has_planned:
+        table.add_column("planned lr", justify="right", no_wrap=True)
+    table.add_column("", no_wrap=False)
     marked = {index for index, row in enumerate(rows) if row.marks}
     shown = shown_rows(len(rows), marked, show_all)
     for index in shown:
@@ -132,12 +177,17 @@ def rows_table(diagnosis: Diagnosis, show_all: bool = False) -> Group:
         if (
             logged_lr is not None
             and planned_lr is not None
-            and not same_rate(logged_lr, planned_lr)
+            and not follows_plan(logged_lr, planned_lr)
         ):
             logged.stylize("yellow")
-        planned = "" if row.planned_lr is None else fmt_lr(row.planned_lr)
-        rates = (logged, planned) if has_logged else (planned,)
-        table.add_row(str(row.position), loss, *rates, Text(", ".join(row.marks)))
+        cells: list[str | Text] = []
+        if has_logged:
+            if has_step:
+                cells.append("" if row.lr_step is None else str(row.lr_step))
+            cells.append(logged)
+        if has_planned:
+            cells.append("" if row.planned_lr is None else fmt_lr(row.planned_lr))
+        table.add_row(str(row.position), loss, *cells, Text(", ".join(row.marks)))
     parts: list[Table | Text] = [table]
     hidden = len(rows) - sum(1 for index in shown if index is not None)
     if hidden:
@@ -160,6 +210,28 @@ def print_diagnosis(
 
     console.print(diagnosis_view(found, source, show_all))
     console.print()
+    symptom = found.symptom
+    if found.reading.advice:
+        style = "bold" if symptom == UNJUDGEABLE else "bold red"
+        console.print(f"{symptom}: nothing to tune with lrplan tune; instead", style=style)
+        for advice in found.reading.advice:
+            console.print(f"- {advice}", soft_wrap=True)
+        return
+    if symptom in TUNABLE and found.remedy is None:
+        from lrplan.analysis.tuning import find_symptom
+
+        guide = find_symptom(symptom)
+        console.print(f"lrplan tune {symptom}: the guide's remedy", style="bold")
+        console.print(f"rule  {guide.rule}", soft_wrap=True)
+        for change in found.length_changes:
+            console.print(f"      for this run: {change} (the log's own length)", soft_wrap=True)
+        console.print(f"why   {guide.reason}", soft_wrap=True)
+        console.print(
+            "The run logged no learning rate and no plan was given, so there are no values to"
+            " tune: give --config (or --lr, --epochs, ...) to see the tuned schedule.",
+            style="yellow",
+        )
+        return
     if comparison is None or found.remedy is None:
         console.print(
             "healthy: nothing to tune (lrplan tune is for diverging, slow and plateau).",
@@ -167,6 +239,13 @@ def print_diagnosis(
             soft_wrap=True,
         )
         return
+    if found.inferred is not None and found.inferred.follows is False:
+        console.print(
+            "The run's schedule is not WarmupCosLR's: the remedy below tunes a WarmupCosLR with"
+            " the run's peak, warm-up, floor and length.",
+            style="yellow",
+        )
+        console.print()
     if found.lr_check is not None and found.lr_check.departure is not None:
         console.print(
             "The run did not train with the planned rate: fix that first. The remedy below"

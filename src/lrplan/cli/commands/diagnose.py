@@ -18,10 +18,11 @@ def diagnose(
     log: Annotated[
         Path,
         typer.Argument(
-            metavar="LOG.csv",
-            help="The metrics.csv of a run (PyTorch Lightning's CSVLogger writes one; a folder"
-            " holding metrics.csv will do), or any CSV with an epoch or step column and a loss"
-            " column.",
+            metavar="LOG",
+            help="A training log: Lightning's metrics.csv, Hugging Face's trainer_state.json,"
+            " timm's summary.csv, TensorBoard event files (pip install 'lrplan[tensorboard]'),"
+            " a TensorBoard or W&B CSV export, or any CSV with an epoch or step column and a"
+            " loss column; or the run folder that holds one.",
             show_default=False,
         ),
     ],
@@ -53,18 +54,21 @@ def diagnose(
 ) -> None:
     """Read a training log, name its symptom with the evidence, and check its learning rate.
 
-    Names one of diverging, slow, plateau or healthy from the loss, checks the logged
-    learning rate against the plan (the options or --config, as in show) and names the
-    likely cause where they part, and for a symptom shows lrplan tune's tuned schedule
-    beside the plan. The rules are in the README (lrplan diagnose).
+    Names one of diverging, not-learning, slow, plateau or healthy from the loss (or says it
+    cannot judge it), checks the logged learning rate against the plan (the options or
+    --config, as in show) and names the likely cause where they part, and for a symptom
+    shows lrplan tune's tuned schedule beside the plan. Without a plan, the plan is read
+    from the logged rate. The rules are in the README (lrplan diagnose).
 
     Example: lrplan diagnose examples/logs/plateau.csv --config examples/logs/plateau.yaml
     """
     outputs.check()
-    settings = schedule.settings()
-    schedule.warmup_cos_only(
-        settings, "diagnose checks logs against WarmupCosLR plans and tunes them with its guide"
-    )
+    settings = None
+    if schedule.any_given():
+        settings = schedule.settings()
+        schedule.warmup_cos_only(
+            settings, "diagnose checks logs against WarmupCosLR plans and tunes them with its guide"
+        )
     from lrplan.analysis.diagnose import diagnose as read_diagnosis
     from lrplan.inputs.logs import read_log
 
@@ -100,13 +104,13 @@ def diagnose(
         tune = None
         if comparison is not None and found.remedy is not None:
             tune = comparison_document(comparison, "tune", tune=found.remedy.to_dict())
-        document = envelope(
-            "diagnose", {**config_fields(settings), **found.to_dict(), "tune": tune}
-        )
+        planned = config_fields(found.config) if found.config is not None else {"config": None}
+        document = envelope("diagnose", {**planned, **found.to_dict(), "tune": tune})
         write_text("--json", STDOUT, json_writer(document))
         return
 
     from lrplan.output.console import make_console
     from lrplan.output.render_diagnose import print_diagnosis
 
-    print_diagnosis(make_console(), found, comparison, schedule.source(), outputs.show_all)
+    source = schedule.source() if settings is not None else "inferred from the log"
+    print_diagnosis(make_console(), found, comparison, source, outputs.show_all)

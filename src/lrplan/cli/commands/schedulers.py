@@ -6,7 +6,6 @@ import shlex
 from typing import Any
 
 from lrplan.cli.options import JsonOption, reflowed
-from lrplan.core.registry import BUILTINS
 
 
 @reflowed
@@ -50,6 +49,9 @@ OPTION_OF_ATTRIBUTE = {
 def listing() -> list[dict[str, Any]]:
     """Every short name for ``lrplan schedulers``: class, required arguments, what the
     options fill, lrplan's own defaults, the description and an example."""
+    # Here, not at the top: every command module is imported when lrplan starts (--help too).
+    from lrplan.core.registry import BUILTINS
+
     rows = []
     for known in BUILTINS.values():
         filled = [f"{argument} ← {OPTION_OF_ATTRIBUTE[a]}" for argument, a in known.options]

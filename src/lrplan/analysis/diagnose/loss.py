@@ -1,0 +1,473 @@
+"""Name the symptom a loss curve shows, with rules that hold on noisy real logs.
+
+The curve is smoothed with a rolling median (:mod:`lrplan.analysis.diagnose.curve`), its noise
+measured from the residuals, and its start, lowest and final levels taken from medians, so that
+one spike or one lucky batch decides nothing. The first rule that holds names the symptom:
+
+1. ``diverging``: a loss is NaN or infinite.
+2. ``unjudgeable``: fewer than :data:`MIN_POINTS` points; a metric that changes sign or is a
+   learning rate (not a loss to minimise); or noise larger than the loss itself.
+3. ``diverging``: a sustained rise. Over the last :data:`TAIL_SHARE` of the run the loss (its
+   median) sits :data:`DIVERGE_RISE` times or more above the lowest level it had reached, or
+   the rolling median rose that far over its lowest level so far at any point (several
+   points blew up together, even if they came back), or the tail sits
+   :data:`RISE_ABOVE_START` or more above where the loss started, or back at its start after
+   a real fall. A spike that comes back down is a note, not a divergence.
+4. ``not-learning``: the lowest level is less than :data:`NOT_LEARNING_FALL` below the start,
+   or within :data:`NOISE_MULTIPLE` times the noise of it (when that is under
+   :data:`NOT_LEARNING_MAX_FALL`): the loss never moved.
+5. ``slow``: averaged over the run, the loss had made less than :data:`SLOW_PROGRESS` of its
+   fall from its start to its end (for a fall like ``exp(-t/τ)``: τ over a third of the run).
+   Unless the loss fell with the rate (a straight line in the annealed rate explains
+   :data:`TRACKS_RATE` of it): it sits at the level the rate allows, ``healthy``.
+6. ``plateau``: over the tail the loss sits less than :data:`PLATEAU_FALL` below the lowest
+   level before the tail, and a Theil–Sen line through the tail falls less than
+   :data:`PLATEAU_SLOPE`: it stopped improving. Unless the rate had annealed below
+   :data:`HIGH_LR_SHARE` of its peak by the time the loss went flat: that is a run that
+   converged as planned, and ``healthy``.
+7. ``healthy``: none of these.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable
+from typing import Any
+
+from lrplan.analysis.diagnose.curve import (
+    affine_fit,
+    noise,
+    relative,
+    rolling_median,
+    theil_sen,
+    window,
+)
+from lrplan.analysis.diagnose.reading import (
+    NOT_LEARNING_ADVICE,
+    UNJUDGEABLE_ADVICE,
+    LossReading,
+    RateThere,
+    Trend,
+)
+from lrplan.inputs.logs import TrainingLog, names_lr
+
+DIVERGING = "diverging"
+NOT_LEARNING = "not-learning"
+SLOW = "slow"
+PLATEAU = "plateau"
+HEALTHY = "healthy"
+UNJUDGEABLE = "unjudgeable"
+#: Every name :func:`read_loss` gives.
+SYMPTOM_NAMES = (DIVERGING, NOT_LEARNING, SLOW, PLATEAU, HEALTHY, UNJUDGEABLE)
+#: The symptoms the tuning guide has a remedy for.
+TUNABLE = (DIVERGING, SLOW, PLATEAU)
+
+#: The fewest finite points a curve needs to be judged (NaN counts in a log of any length):
+#: with fewer, its last 30 % is one or two points.
+MIN_POINTS = 6
+#: The share of the run, at its end, whose level and trend are compared with the rest.
+TAIL_SHARE = 0.3
+#: A tail this many times the lowest level reached before it has diverged, and stayed so.
+DIVERGE_RISE = 2.0
+#: A tail this share or more above the start has risen and stayed up.
+RISE_ABOVE_START = 0.1
+#: A point this many times the lowest level so far, that the curve comes back from, is a spike.
+SPIKE_RISE = 2.0
+#: A loss whose lowest level is less than this share below its start never moved ...
+NOT_LEARNING_FALL = 0.03
+#: ... nor one that never fell further than this many times its noise, up to this share.
+NOISE_MULTIPLE = 3.0
+NOT_LEARNING_MAX_FALL = 0.1
+#: A loss that made less than this share of its fall on average over the run is slow.
+SLOW_PROGRESS = 2 / 3
+#: A tail that sits less than this share below the best level before it ...
+PLATEAU_FALL = 0.01
+#: ... and whose robust line falls less than this share has stopped improving.
+PLATEAU_SLOPE = 0.02
+#: A loss that a straight line in the (annealed) rate explains this well falls with the rate:
+#: it sits at the level the rate allows, and is not slow however gradual its fall.
+TRACKS_RATE = 0.98
+#: A flat stretch that starts while the rate is at this share of its peak or more is stuck;
+#: one that starts below it converged as the rate annealed.
+HIGH_LR_SHARE = 0.5
+
+
+def read_loss(
+    log: TrainingLog, rate_at: Callable[[int], RateThere | None] | None = None
+) -> LossReading:
+    """Name the symptom of ``log``'s loss curve with the rules of this module.
+
+    ``rate_at(index)`` gives the learning rate at a point, logged or planned, if known: it
+    tells a run that converged as planned from one stuck while the rate is still high.
+    """
+    losses = log.losses
+    where = log.where
+    nonfinite_at = next((i for i, loss in enumerate(losses) if not math.isfinite(loss)), None)
+    if nonfinite_at is not None:
+        return _nonfinite(log, nonfinite_at)
+
+    values = list(losses)
+    count = len(values)
+    name = log.loss.name
+    if count < MIN_POINTS:
+        points = f"{count} {log.unit}{'s' if count != 1 else ''}"
+        return _unjudgeable(
+            f"the loss has {points}: too few to read a curve from (the rule: {MIN_POINTS} or more)"
+        )
+    if names_lr(name):
+        return _unjudgeable(
+            f"{name} is a learning rate, not a loss: there is no loss to judge here"
+        )
+    if min(values) < 0 < max(values):
+        low, high = min(values), max(values)
+        return _unjudgeable(
+            f"{name} changes sign (from {_loss(low)} to {_loss(high)}): a loss that crosses"
+            " zero is not minimised towards a floor (a GAN critic's or a policy-gradient"
+            " loss), so falling, slow and flat mean nothing for it",
+            notes=(f"{name} changes sign: judged as no loss to minimise",),
+        )
+
+    size = window(count)
+    smoothed = rolling_median(values, size)
+    sigma = noise(values)
+    head = values[: max(2, size // 2 + 1)]
+    start = statistics.median(head)
+    tail_size = max(3, math.ceil(count * TAIL_SHARE))
+    tail_first = count - tail_size
+    end = statistics.median(values[tail_first:])
+    level = statistics.median(values)
+    if sigma > abs(level) and sigma > 0:
+        return _unjudgeable(
+            f"the loss jumps by more than its own size from point to point (noise ±"
+            f"{_loss(sigma)} around a typical level of {_loss(level)}): no curve to read"
+        )
+    low_at = min(range(count), key=smoothed.__getitem__)
+    lowest = smoothed[low_at]
+    before_low_at = min(range(tail_first), key=smoothed.__getitem__)
+    before = smoothed[before_low_at]
+    tail = fit_tail(log)
+    notes = _spikes(log, values, smoothed)
+    common: dict[str, Any] = {
+        "tail": tail,
+        "noise": sigma,
+        "notes": notes,
+        "smoothed": tuple(smoothed),
+        "low_at": low_at,
+    }
+    tail_span = (
+        f"over the last {TAIL_SHARE * 100:g}% of the run ({log.unit}s"
+        f" {log.positions[tail_first]}–{log.positions[-1]}) the loss sits at {_loss(end)}"
+    )
+
+    # 3. A sustained rise.
+    if before > 0 and end >= DIVERGE_RISE * before:
+        rise = end / before
+        return LossReading(
+            DIVERGING,
+            (
+                f"{tail_span}, {rise:.1f}× the lowest level it had reached, {_loss(before)} at"
+                f" {where(before_low_at)} (the rule: {DIVERGE_RISE:g}× or more, sustained)",
+            ),
+            rise=rise,
+            rise_at=tail_first,
+            **{**common, "low_at": before_low_at},
+        )
+    # A rise of the rolling median, not of one point: a stretch of several points blew up.
+    excursion = _excursion(smoothed)
+    if excursion is not None:
+        ratio, peak_at, from_at = excursion
+        return LossReading(
+            DIVERGING,
+            (
+                f"the loss (a rolling median of {size}, so not one spike) rose to"
+                f" {ratio:.1f}× its lowest level so far: {_loss(smoothed[from_at])} at"
+                f" {where(from_at)}, {_loss(smoothed[peak_at])} at {where(peak_at)} (the rule:"
+                f" {DIVERGE_RISE:g}× or more); it ended at {_loss(end)}",
+            ),
+            rise=ratio,
+            rise_at=peak_at,
+            **{**common, "low_at": from_at},
+        )
+    fall = relative(start - lowest, start)
+    if relative(end - start, start) >= RISE_ABOVE_START:
+        return LossReading(
+            DIVERGING,
+            (
+                f"{tail_span}, {relative(end - start, start) * 100:.0f}% above where it"
+                f" started ({_loss(start)}): it rose and stayed up (the rule:"
+                f" {RISE_ABOVE_START * 100:g}% or more above the start)",
+            ),
+            rise=relative(end, start) if start > 0 else None,
+            rise_at=tail_first,
+            **common,
+        )
+    moved = max(
+        NOT_LEARNING_FALL, min(NOT_LEARNING_MAX_FALL, NOISE_MULTIPLE * sigma / abs(start or 1))
+    )
+    if fall >= moved and end >= start:
+        return LossReading(
+            DIVERGING,
+            (
+                f"the loss fell to {_loss(lowest)} at {where(low_at)}, {fall * 100:.0f}% below"
+                f" its start ({_loss(start)}), then climbed back: {tail_span}, at or above"
+                " where it started",
+            ),
+            rise=end / lowest if lowest > 0 else None,
+            rise_at=tail_first,
+            **common,
+        )
+
+    # 4. Never moved.
+    if fall < moved:
+        noise_text = f"; its noise is ±{_loss(sigma)}" if sigma > 0 else ""
+        return LossReading(
+            NOT_LEARNING,
+            (
+                f"the loss never moved: it started at {_loss(start)} and its lowest level"
+                f" (a rolling median of {size}) was {_loss(lowest)} at {where(low_at)},"
+                f" {fall * 100:.1f}% lower{noise_text} (the rule: a fall under"
+                f" {moved * 100:.1f}%, the larger of {NOT_LEARNING_FALL * 100:g}% and"
+                f" {NOISE_MULTIPLE:g}× the noise up to {NOT_LEARNING_MAX_FALL * 100:g}%)",
+            ),
+            advice=NOT_LEARNING_ADVICE,
+            **common,
+        )
+
+    # 5. Slow: the share of its fall the loss had made, averaged over the run.
+    progress = _progress(log, smoothed, start, end)
+    halfway_at = next(
+        (i for i, level in enumerate(smoothed) if level <= start - (start - end) / 2), count - 1
+    )
+    span = (log.positions[-1] - log.positions[0]) or 1
+    share = (log.positions[halfway_at] - log.positions[0]) / span
+    common.update(halfway_at=halfway_at, halfway_share=share, progress=progress)
+    made = (
+        f"averaged over the run the loss had made {progress * 100:.0f}% of its fall from"
+        f" {_loss(start)} (the median of its first {len(head)} points) to {_loss(end)},"
+        f" halfway by {where(halfway_at)} ({share * 100:.0f}% into the run)"
+    )
+    follows = _follows_rate(smoothed, rate_at)
+    if progress < SLOW_PROGRESS and follows is not None:
+        return LossReading(
+            HEALTHY,
+            (
+                made,
+                f"but it fell with the rate: a straight line in the learning rate explains"
+                f" {follows * 100:.0f}% of the loss's variation (the rule: {TRACKS_RATE * 100:g}%"
+                " or more, the rate annealed below half its peak): the loss sits at the level"
+                " the rate allows, converging as the rate anneals",
+            ),
+            **common,
+        )
+    if progress < SLOW_PROGRESS:
+        return LossReading(
+            SLOW,
+            (f"{made} (the rule: under {SLOW_PROGRESS * 100:.0f}%)", _tail_text(log, tail)),
+            **common,
+        )
+
+    # 6. Flat tail: stuck, or converged as planned.
+    improvement = relative(before - end, before)
+    improving = (
+        f"{abs(improvement) * 100:.1f}% {'below' if improvement >= 0 else 'above'} the lowest"
+        f" level before it ({_loss(before)})"
+    )
+    if improvement >= PLATEAU_FALL or tail.change <= -PLATEAU_SLOPE:
+        return LossReading(
+            HEALTHY,
+            (
+                made,
+                f"{tail_span}, {improving}; {_tail_text(log, tail, short=True)}: still improving",
+            ),
+            **common,
+        )
+    flat_from = _flat_from(smoothed, end, sigma)
+    flat = (
+        f"{tail_span}, {improving}; {_tail_text(log, tail, short=True)}: it stopped improving"
+        f" (the rule: under {PLATEAU_FALL * 100:g}% below, and a fall under"
+        f" {PLATEAU_SLOPE * 100:g}%)"
+    )
+    there = rate_at(flat_from) if rate_at is not None else None
+    common["flat_from"] = flat_from
+    if there is None:
+        return LossReading(
+            PLATEAU,
+            (
+                made,
+                flat,
+                f"flat from {where(flat_from)} on; with no learning rate logged or planned,"
+                " lrplan cannot tell a run that converged as its rate annealed from one stuck"
+                " at a high rate (log the rate, or give the plan)",
+            ),
+            **common,
+        )
+    share_of_peak = there.rate / there.peak if there.peak > 0 else 1.0
+    rate_text = (
+        f"the learning rate was {there.rate:.3e} at {where(flat_from)} ({there.source}),"
+        f" {share_of_peak * 100:.0f}% of its peak {there.peak:.3e}"
+    )
+    if share_of_peak < HIGH_LR_SHARE:
+        return LossReading(
+            HEALTHY,
+            (
+                made,
+                flat,
+                f"it went flat only as the rate annealed: {rate_text} (under"
+                f" {HIGH_LR_SHARE * 100:g}%): converged as planned",
+            ),
+            **common,
+        )
+    return LossReading(
+        PLATEAU,
+        (
+            made,
+            flat,
+            f"flat from {where(flat_from)} on, while {rate_text} ({HIGH_LR_SHARE * 100:g}% or"
+            " more): stuck while the rate is still high",
+        ),
+        **common,
+    )
+
+
+def fit_tail(log: TrainingLog) -> Trend:
+    """The Theil–Sen line through the loss over the last :data:`TAIL_SHARE` of the points
+    (at least three, or all of a shorter curve), finite points only."""
+    count = len(log.losses)
+    size = min(count, max(3, math.ceil(count * TAIL_SHARE)))
+    first = count - size
+    pairs = [
+        (float(position), loss)
+        for position, loss in zip(log.positions[first:], log.losses[first:], strict=True)
+        if math.isfinite(loss)
+    ]
+    xs = [x for x, _ in pairs] or [0.0]
+    ys = [y for _, y in pairs] or [0.0]
+    slope, intercept = theil_sen(xs, ys)
+    start = intercept + slope * xs[0]
+    end = intercept + slope * xs[-1]
+    change = (end - start) / (abs(start) or abs(end) or 1.0)
+    per_epoch = None
+    if log.unit == "epoch" and xs[-1] > xs[0]:
+        per_epoch = change / (xs[-1] - xs[0])
+    return Trend(first, count - 1, start, end, change, per_epoch)
+
+
+def _nonfinite(log: TrainingLog, at: int) -> LossReading:
+    losses = log.losses
+    bad = losses[at]
+    text = f"the loss became {'NaN' if math.isnan(bad) else 'infinite'} at {log.where(at)}"
+    finite = [i for i in range(at) if math.isfinite(losses[i])]
+    if finite:
+        low = min(finite, key=losses.__getitem__)
+        text += f", after falling to {_loss(losses[low])} at {log.where(low)}"
+    else:
+        text += ", its first point: the run is numerically broken from the start"
+    after = sum(1 for loss in losses[at:] if not math.isfinite(loss))
+    if after > 1:
+        text += f"; {after} of the {len(losses) - at} points from there on are not finite"
+    return LossReading(DIVERGING, (text,), nonfinite_at=at)
+
+
+def _unjudgeable(reason: str, notes: tuple[str, ...] = ()) -> LossReading:
+    return LossReading(UNJUDGEABLE, (reason,), notes=notes, advice=UNJUDGEABLE_ADVICE)
+
+
+def _progress(log: TrainingLog, smoothed: list[float], start: float, end: float) -> float:
+    """The share of its fall from ``start`` to ``end`` the smoothed loss had made, averaged
+    over the run (each stretch between points weighted by its length)."""
+    fall = start - end
+    if fall <= 0:
+        return 1.0
+    shares = [min(1.0, max(0.0, (start - level) / fall)) for level in smoothed]
+    positions = log.positions
+    span = positions[-1] - positions[0]
+    if span <= 0:
+        return 1.0
+    total = math.fsum(
+        (shares[i] + shares[i + 1]) / 2 * (positions[i + 1] - positions[i])
+        for i in range(len(shares) - 1)
+    )
+    return total / span
+
+
+def _follows_rate(
+    smoothed: list[float], rate_at: Callable[[int], RateThere | None] | None
+) -> float | None:
+    """The R² of the smoothed loss against the rate, when the loss falls with it that closely
+    (:data:`TRACKS_RATE`) and the rate annealed below :data:`HIGH_LR_SHARE` of its peak;
+    None otherwise (or without a rate)."""
+    if rate_at is None:
+        return None
+    there = [rate_at(index) for index in range(len(smoothed))]
+    if any(point is None for point in there):
+        return None
+    rates = [point.rate for point in there if point is not None]
+    last = there[-1]
+    assert last is not None
+    if last.peak <= 0 or last.rate >= HIGH_LR_SHARE * last.peak:
+        return None
+    r_squared, sign = affine_fit(rates, smoothed)
+    return r_squared if sign > 0 and r_squared >= TRACKS_RATE else None
+
+
+def _flat_from(smoothed: list[float], end: float, sigma: float) -> int:
+    """Where the smoothed loss first came within the band around its final level (the larger of
+    :data:`PLATEAU_FALL` of it and twice the noise) and the flat stretch began."""
+    band = max(PLATEAU_FALL * abs(end), 2 * sigma)
+    return next((i for i, level in enumerate(smoothed) if level <= end + band), len(smoothed) - 1)
+
+
+def _excursion(smoothed: list[float]) -> tuple[float, int, int] | None:
+    """The largest rise of the smoothed loss over its lowest level so far, when it reaches
+    :data:`DIVERGE_RISE`: (the ratio, where, the low's index); None otherwise."""
+    if min(smoothed) <= 0:
+        return None
+    best: tuple[float, int, int] | None = None
+    low_at = 0
+    for index in range(1, len(smoothed)):
+        ratio = smoothed[index] / smoothed[low_at]
+        if ratio >= DIVERGE_RISE and (best is None or ratio > best[0]):
+            best = (ratio, index, low_at)
+        if smoothed[index] < smoothed[low_at]:
+            low_at = index
+    return best
+
+
+def _spikes(log: TrainingLog, values: list[float], smoothed: list[float]) -> tuple[str, ...]:
+    """A note for the largest spike that came back down: a point :data:`SPIKE_RISE` times or
+    more above the lowest level so far (a rolling median), with how many there were."""
+    if min(values) <= 0:
+        return ()
+    found: list[tuple[float, int, int]] = []
+    low_at = 0
+    for index in range(1, len(values)):
+        if smoothed[index - 1] < smoothed[low_at]:
+            low_at = index - 1
+        ratio = values[index] / smoothed[low_at]
+        if ratio >= SPIKE_RISE and smoothed[index] < SPIKE_RISE * smoothed[low_at]:
+            found.append((ratio, index, low_at))
+    if not found:
+        return ()
+    ratio, index, low_at = max(found)
+    text = (
+        f"a spike to {_loss(values[index])} at {log.where(index)}, {ratio:.1f}× the level"
+        f" so far ({_loss(smoothed[low_at])}), came back down: noise, not a divergence"
+    )
+    if len(found) > 1:
+        text += f" ({len(found)} such spikes in all)"
+    return (text,)
+
+
+def _tail_text(log: TrainingLog, tail: Trend, short: bool = False) -> str:
+    line = f"a robust line through it changes {tail.change * 100:+.1f}%"
+    if tail.per_epoch is not None:
+        line += f" ({tail.per_epoch * 100:+.2f}% per epoch)"
+    if short:
+        return line
+    span = f"{log.unit}s {log.positions[tail.first]}–{log.positions[tail.last]}"
+    return f"over the last {TAIL_SHARE * 100:g}% of the run ({span}) {line}"
+
+
+def _loss(value: float) -> str:
+    return f"{value:.4g}"

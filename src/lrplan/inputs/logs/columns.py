@@ -1,0 +1,120 @@
+"""Which column holds the loss, the learning rate, the epoch and the step: guesses by name."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+#: Column names (compared in lower case) that hold the epoch, and the step, of a row.
+EPOCH_COLUMNS = ("epoch",)
+STEP_COLUMNS = ("step", "global_step", "trainer/global_step", "iteration", "iter", "_step")
+#: Words in a loss column's name that say it is not the training loss, or that it holds one
+#: value per epoch or per step.
+VALIDATION_WORDS = ("val", "valid", "validation", "test", "eval")
+TRAINING_WORDS = ("train", "training")
+#: Words a loss's name may hold without naming a component of it: ``train_loss_epoch``,
+#: ``total_loss``, ``mean_loss`` are the whole loss; ``kl_loss`` or ``loss_0`` are a part.
+WHOLE_WORDS = frozenset(
+    {"loss", "losses", "epoch", "step", "total", "mean", "avg", "overall", "all", "sum"}
+    | set(VALIDATION_WORDS)
+    | set(TRAINING_WORDS)
+)
+
+
+def words(name: str) -> set[str]:
+    """The words of a column name, in lower case: ``train/loss_epoch`` → train, loss, epoch."""
+    text = name.lower()
+    for separator in "/-.: ()[]":
+        text = text.replace(separator, "_")
+    return {word for word in text.split("_") if word}
+
+
+def guess_loss_column(columns: Sequence[str]) -> list[str]:
+    """The columns that may hold the loss, best first.
+
+    A column is a candidate when its name holds ``loss``. The training loss comes before a
+    loss that says nothing, which comes before a validation or test loss; among those, one
+    logged per epoch (``..._epoch``) before one that says nothing before one per step
+    (``..._step``); and the whole loss before its components: a name that says ``total``,
+    then the one with the fewest words that name a part (``train_loss`` before
+    ``train_kl_loss`` or ``train_loss_0``). So Lightning's ``train_loss_epoch`` first, then
+    ``train_loss``, ``loss``, ``train_loss_step``, ``val_loss``. Ties keep the column order.
+    """
+    candidates = [name for name in columns if "loss" in name.lower()]
+
+    def rank(name: str) -> tuple[int, int, int, int]:
+        found = words(name)
+        if found & set(VALIDATION_WORDS):
+            kind = 2
+        elif found & set(TRAINING_WORDS):
+            kind = 0
+        else:
+            kind = 1
+        if "epoch" in found:
+            level = 0
+        elif "step" in found:
+            level = 2
+        else:
+            level = 1
+        total = 0 if "total" in found else 1
+        return kind, level, total, len(found - WHOLE_WORDS)
+
+    return sorted(candidates, key=rank)
+
+
+def guess_lr_columns(columns: Sequence[str]) -> list[str]:
+    """The columns that may hold the learning rate, best first.
+
+    ``lr``, ``learning_rate``, and names starting ``lr-`` (Lightning's LearningRateMonitor:
+    ``lr-AdamW``, ``lr-AdamW/pg1`` for each param group), ``lr_`` or ``lr/``, or ending
+    ``/lr``; not the ``-momentum`` and ``-weight_decay`` columns that monitor also writes,
+    nor an ``lr_scale``.
+    The first param group comes first; otherwise the order of the columns.
+    """
+    found = []
+    for name in columns:
+        lowered = name.lower()
+        # The monitor's other columns, and WarmupCosLR's per-group multiplier.
+        if lowered.endswith(("momentum", "weight_decay", "scale")):
+            continue
+        if is_lr_name(lowered):
+            found.append(name)
+    return sorted(found, key=lambda name: 0 if "/pg" not in name.lower() else 1)
+
+
+def is_lr_name(name: str) -> bool:
+    """Whether a column or metric name names a learning rate (``lr-AdamW``, ``train/lr``)."""
+    lowered = name.lower()
+    return (
+        lowered in ("lr", "learning_rate", "learning-rate")
+        or lowered.startswith(("lr-", "lr_", "lr/", "learning_rate"))
+        or lowered.endswith(("/lr", "/learning_rate", ".lr"))
+    )
+
+
+def names_lr(metric: str) -> bool:
+    """Whether a metric's name (an exported series, named after its tag or file) says it is a
+    learning rate rather than a loss: ``lr``, ``learning_rate``, ``run-x-tag-lr-AdamW``."""
+    found = words(metric)
+    return "loss" not in found and bool(found & {"lr", "learning", "learningrate"})
+
+
+def find_column(header: Sequence[str], names: Sequence[str]) -> str | None:
+    """The first column of ``header`` whose lower-case name is one of ``names``, in the order
+    of ``names``."""
+    lowered = {name.lower(): name for name in reversed(header)}
+    for name in names:
+        if name in lowered:
+            return lowered[name]
+    return None
+
+
+def listed(names: Iterable[str]) -> str:
+    names = list(names)
+    shown = ", ".join(names[:12])
+    return shown + (f" and {len(names) - 12} more" if len(names) > 12 else "")
+
+
+def choices(candidates: Sequence[str], header: Sequence[str]) -> str:
+    if candidates:
+        return f"give one of {listed(candidates)}"
+    return f"give one of its columns: {listed(header)}"
