@@ -20,6 +20,10 @@ highest peak resident memory (RSS) of each, and the goal:
                     step) with the same plan      with csv.reader; at most 1.5×, and a peak RSS
                                                   at most the floor's + 2× the log's size
                   (make_metrics.py writes the log once, untimed, before the rounds)
+    plan hf       lrplan show --scheduler       python -c "import transformers.optimization"
+                    hf:cosine (3,000 steps)
+    plan timm     lrplan show --scheduler       importing timm's scheduler code as lrplan does
+                    timm:cosine (300 epochs)      (lrplan.core.frameworks.timm)
 
 and what each callback adds to the start of a tiny training run beyond importing lrplan (and
 the framework), measured inside the run by callback_run.py: at most 0.5 s.
@@ -216,6 +220,61 @@ def cases(quick: bool) -> list[Case]:
             memory_file=("metrics.csv", 2.0),
             setup=[python, str(HERE / "make_metrics.py"), "1000", epochs, "metrics.csv"],
             rounds=3,
+        ),
+        Case(
+            "plan hf",
+            Command(
+                "lrplan show hf:cosine",
+                [
+                    *lrplan,
+                    "show",
+                    "--scheduler",
+                    "hf:cosine",
+                    "--param",
+                    "num_warmup_steps=300",
+                    "--lr",
+                    "2e-5",
+                    "--epochs",
+                    "3",
+                    "--interval",
+                    "step",
+                    "--steps-per-epoch",
+                    "1000",
+                ],
+            ),
+            Command(
+                "import transformers.optimization",
+                [python, "-c", "import transformers.optimization"],
+            ),
+            goal=1.15,
+        ),
+        Case(
+            "plan timm",
+            Command(
+                "lrplan show timm:cosine",
+                [
+                    *lrplan,
+                    "show",
+                    "--scheduler",
+                    "timm:cosine",
+                    "--param",
+                    "warmup_epochs=5",
+                    "--lr",
+                    "0.1",
+                    "--epochs",
+                    "300",
+                ],
+            ),
+            Command(
+                "import timm.scheduler as lrplan does",
+                [
+                    python,
+                    "-c",
+                    "from lrplan.core.frameworks.timm import import_timm_module;"
+                    " import_timm_module()",
+                ],
+            ),
+            goal=1.15,
         ),
     ]
 

@@ -310,7 +310,7 @@ def test_check_of_a_config_naming_a_scheduler(run, tmp_path: Path) -> None:
     lines = [" ".join(line.split()) for line in result.stdout.splitlines()]
     assert lines[0] == "StepLR per epoch: step lr=0.001 epochs=20 step_size=5"
     assert "scheduler step scheduler" in lines
-    assert "step_size 5" in lines
+    assert "step_size 5 scheduler_params.step_size" in lines
     # Only the keys StepLR uses are checked for defaults: lr and epochs are in the file.
     assert "does not set" not in result.stdout
 

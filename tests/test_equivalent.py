@@ -210,3 +210,44 @@ def test_the_two_identical_curves_are_both_visible_in_the_plot() -> None:
     lines = {line.get_gid(): line for line in figure.axes[0].get_lines() if line.get_gid()}
     assert lines["lr-curve-0"].get_linestyle() == "-"
     assert lines["lr-curve-1"].get_linestyle() == "--"  # dashed over the first
+
+
+def test_the_alternatives_are_measured_with_their_own_classes() -> None:
+    """The differences equivalent states come from transformers' and timm's own code."""
+    from transformers import get_cosine_schedule_with_warmup
+
+    from lrplan.core.frameworks.timm import import_timm_module
+
+    config = ScheduleConfig(lr=0.1, min_lr=0.0, warmup_epochs=3, epochs=25)
+    hugging_face, timm = equivalence(config).measured
+    assert hugging_face is not None and timm is not None
+    assert hugging_face.library.startswith("transformers ")
+    assert timm.library.startswith("timm ")
+
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    scheduler = get_cosine_schedule_with_warmup(optimizer, 3, 25)
+    expected = []
+    for _ in range(25):
+        expected.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    assert list(hugging_face.lrs) == pytest.approx(expected, rel=1e-12)
+    assert (hugging_face.lrs[0], hugging_face.peak_at, hugging_face.peak_rows) == (0.0, 3, 1)
+
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    cosine = import_timm_module().CosineLRScheduler(optimizer, t_initial=25, lr_min=0.0, warmup_t=3)
+    expected = []
+    for epoch in range(25):
+        expected.append(optimizer.param_groups[0]["lr"])
+        cosine.step(epoch + 1)
+    assert list(timm.lrs) == pytest.approx(expected, rel=1e-12)
+    # warmup_prefix=False: already below lr when the warm-up ends, never at the peak.
+    assert timm.peak < 0.1 and timm.lrs[0] == 0.0
+
+
+def test_json_says_what_was_measured(run) -> None:
+    result = run("equivalent", "--epochs", "6", "--json")
+    details = json.loads(result.stdout)["equivalent"]
+    measured = [alternative["measured"] for alternative in details["alternatives"]]
+    assert measured[0]["first_lr"] == 0.0 and measured[0]["library"].startswith("transformers")
+    assert measured[1]["library"].startswith("timm")

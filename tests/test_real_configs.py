@@ -165,6 +165,9 @@ def test_each_real_config(run, tmp_path: Path, name: str) -> None:
             result = run("show", "--config", str(path), *map(str, ours["then"]), "--json")
             assert result.exit_code == 0, result.output
         return
+    if ours["outcome"] == "framework":
+        check_framework_plan(run, path, ours)
+        return
     if ours["outcome"] == "default_warning":
         result = run("check", "--config", str(path), *args, "--json")
         assert result.exit_code == 1, result.output
@@ -193,10 +196,50 @@ def test_each_real_config(run, tmp_path: Path, name: str) -> None:
     check_plan(run, path, args, want)
 
 
+def check_framework_plan(run: Any, path: Path, ours: dict[str, Any]) -> None:
+    """A Hugging Face or DeepSpeed config: planned with the class or function MANIFEST names,
+    stepped once per optimizer step, as Trainer and the DeepSpeed engine step it."""
+    truth = MANIFEST[path.name]["expected"]
+    args = [str(arg) for arg in ours["args"]]
+    if "refused_with" in ours:
+        line = one_line_error(run("show", "--config", str(path), *map(str, ours["refused_with"])))
+        assert ours["refused_message"] in line
+    result = run("show", "--config", str(path), *args, "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    config = document["config"]
+    assert config["scheduler"] == ours["scheduler"] and config["interval"] == "step"
+    assert config["steps_per_epoch"] == ours["steps_per_epoch"]
+    rows = [row["lr"] for row in document["rows"]]
+    assert len(rows) == ours["rows"]
+    lr = float(truth["lr"])
+    assert config["lr"] == pytest.approx(lr, rel=1e-12)
+    if truth["scheduler"].startswith("transformers."):
+        assert document["sources"]["lr"] == truth["lr_key"]
+        # The function MANIFEST names is the one lr_scheduler_type picks in transformers.
+        from transformers.optimization import TYPE_TO_SCHEDULER_FUNCTION, SchedulerType
+
+        kind = ours["scheduler"].partition(":")[2]
+        function = TYPE_TO_SCHEDULER_FUNCTION[SchedulerType(kind)]
+        assert function.__name__ == truth["scheduler"].rpartition(".")[2]
+        assert config["params"] == ours["arguments"]
+        arguments = {**ours["arguments"], "num_training_steps": ours["rows"]}
+        expected = real_rates(
+            f"transformers.optimization.{function.__name__}", arguments, lr, ours["rows"]
+        )
+    else:
+        arguments = {
+            key: value for key, value in truth["arguments"].items() if key in config["params"]
+        }
+        assert config["params"] == arguments
+        expected = real_rates(truth["scheduler"], truth["arguments"], lr, ours["rows"])
+    assert rows == pytest.approx(expected, rel=1e-12, abs=1e-300)
+
+
 def test_a_refused_config_names_what_was_found_and_what_makes_it_plannable(run) -> None:
-    path = DATA / "fastervit__faster_vit_0_224_1k_timm_args.yaml"
+    path = DATA / "ultralytics__yolov8_args.yaml"
     line = one_line_error(run("show", "--config", str(path)))
-    assert "lrplan cannot plan it yet" in line
+    assert "Ultralytics' own schedule" in line
     assert "name it with --scheduler and its arguments with --param" in line
 
 

@@ -152,6 +152,7 @@ def simulate_resume(config: ScheduleConfig, at: int) -> ResumeReport:
     check_resume_epoch(config, at)
     if config.scheduler == WARMUP_COS:
         return _simulate(config, at)
+    _refuse_framework(config)
     try:
         return _simulate(config, at)
     except LrplanError:
@@ -161,6 +162,22 @@ def simulate_resume(config: ScheduleConfig, at: int) -> ResumeReport:
             f"{config.class_name} raised {type(error).__name__} while lrplan saved, loaded or"
             f" stepped it to resume at epoch {at}: {first_line(error)}"
         ) from None
+
+
+def _refuse_framework(config: ScheduleConfig) -> None:
+    """A framework's schedule is saved and resumed by its own trainer, not as an LRScheduler."""
+    from lrplan.core.registry import framework_of
+
+    framework = framework_of(config.scheduler)
+    module = config.scheduler.partition(":")[0]
+    if framework is None and module.split(".")[0] in ("timm", "deepspeed"):
+        framework = module.split(".")[0]
+    if framework is not None:
+        raise LrplanError(
+            f"lrplan resume shows how a torch LRScheduler is saved and resumed;"
+            f" «scheduler={config.scheduler}» is resumed by {framework}'s own trainer from its"
+            " checkpoint, which lrplan does not simulate: plan it with lrplan show"
+        )
 
 
 def _simulate(config: ScheduleConfig, at: int) -> ResumeReport:

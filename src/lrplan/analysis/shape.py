@@ -15,6 +15,7 @@ from typing import Any
 from lrplan.analysis.summary import FLOOR_SLACK, Insight, Summary, fmt_lr, span
 from lrplan.core.planner import Schedule
 from lrplan.core.rates import DECAY, RESTART, RISE, SAME_RATE, same_rate, shape_phase
+from lrplan.core.registry import framework_of
 from lrplan.core.schedulers import floor, length_argument
 
 #: A plateau worth describing lasts at least this many epochs.
@@ -38,8 +39,15 @@ def shape_insights(schedule: Schedule, summary: Summary) -> list[Insight]:
         found += _restarts(schedule)
         found += _rises_again(schedule)
     found += _ends_above_floor(schedule, summary)
-    found += _past_the_end(schedule)
-    found += _counted_in_steps(schedule)
+    from lrplan.analysis.framework_insights import framework_insights, trainer_stops_it
+
+    # Trainer and timm's train.py stop at the schedule's length.
+    if not trainer_stops_it(schedule):
+        found += _past_the_end(schedule)
+    # A framework's trainer or engine steps its schedule itself.
+    if not framework_of(schedule.config.scheduler):
+        found += _counted_in_steps(schedule)
+    found += framework_insights(schedule)
     name = schedule.config.class_name
     for message in schedule.warnings:
         found.append(

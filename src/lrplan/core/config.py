@@ -51,6 +51,7 @@ VALID = {
     "epochs": "a whole number greater than warmup_epochs, e.g. 25",
     "interval": "'epoch' or 'step'",
     "steps_per_epoch": "a whole number of 1 or more, e.g. 500",
+    "max_steps": "a whole number of optimizer steps that ends in the last epoch",
     "scheduler": "a short name such as cosine ('lrplan schedulers' lists them) or an import"
     " path package.module:ClassName",
     "params": "constructor arguments such as «param.step_size=10»",
@@ -84,6 +85,10 @@ class ScheduleConfig:
     label: str = ""
     scheduler: str = WARMUP_COS
     params: tuple[tuple[str, Any], ...] = ()
+    #: With ``interval="step"``: training stops after this many optimizer steps, inside epoch
+    #: ``epochs`` (Hugging Face's ``max_steps``, or a ``num_train_epochs`` that is not whole);
+    #: None trains every step of ``epochs`` epochs.
+    max_steps: int | None = None
 
     def __post_init__(self) -> None:
         self._check_scheduler()
@@ -129,6 +134,7 @@ class ScheduleConfig:
                 f"steps_per_epoch={self.steps_per_epoch} has no effect with interval=epoch",
                 "add «interval=step» to step the scheduler once per optimizer step, or drop it",
             )
+        self._check_max_steps()
         if self.rows > MAX_ROWS:
             if self.interval == "step":
                 raise ConfigValueError(
@@ -172,9 +178,34 @@ class ScheduleConfig:
             )
         object.__setattr__(self, "params", tuple(params.items()))
 
+    def _check_max_steps(self) -> None:
+        if self.max_steps is None:
+            return
+        if not is_whole(self.max_steps) or self.max_steps < 1:
+            raise ConfigValueError("max_steps", f"max_steps={self.max_steps!r} is not valid")
+        if self.interval != "step":
+            raise ConfigValueError(
+                "max_steps",
+                f"max_steps={self.max_steps} counts optimizer steps, and interval=epoch",
+                "add «interval=step» and «steps_per_epoch», or drop it",
+            )
+        last = self.epochs * self.steps_per_epoch
+        if not last - self.steps_per_epoch < self.max_steps <= last:
+            raise ConfigValueError(
+                "max_steps",
+                f"max_steps={self.max_steps} does not end in epoch {self.epochs} of"
+                f" {self.steps_per_epoch} steps (steps {last - self.steps_per_epoch + 1} to"
+                f" {last})",
+                f"give «epochs={-(-self.max_steps // self.steps_per_epoch)}», the epochs"
+                " max_steps starts",
+            )
+
     @property
     def rows(self) -> int:
-        """How many times the scheduler is stepped in training: epochs, or steps."""
+        """How many times the scheduler is stepped in training: epochs, or steps (at most
+        ``max_steps``)."""
+        if self.max_steps is not None:
+            return self.max_steps
         return self.epochs * self.steps_per_epoch
 
     @property
@@ -214,6 +245,8 @@ class ScheduleConfig:
         """
         data = dataclasses.asdict(self)
         data["params"] = {key: thaw(value) for key, value in self.params}
+        if self.max_steps is None:
+            del data["max_steps"]
         used = keys_used(self.scheduler)
         for key in ("min_lr", "warmup_epochs"):
             if key not in used or data[key] is None:
@@ -239,6 +272,8 @@ def describe(config: ScheduleConfig) -> str:
     )
     if config.interval == "step":
         text += f" steps/epoch={config.steps_per_epoch}"
+    if config.max_steps is not None:
+        text += f" max_steps={config.max_steps}"
     return text
 
 
@@ -253,6 +288,8 @@ def _describe_other(config: ScheduleConfig) -> str:
     parts += [f"{key}={show_value(value)}" for key, value in config.params]
     if config.interval == "step":
         parts.append(f"steps/epoch={config.steps_per_epoch}")
+    if config.max_steps is not None:
+        parts.append(f"max_steps={config.max_steps}")
     return " ".join(parts)
 
 

@@ -194,6 +194,27 @@ BUILTINS: dict[str, Builtin] = {
 }
 
 
+#: Frameworks whose own code builds and steps a schedule lrplan plans: a name ``hf:cosine``
+#: (a Hugging Face ``lr_scheduler_type``), ``timm:cosine`` (a timm ``sched``) or
+#: ``deepspeed:WarmupLR`` (a DeepSpeed scheduler ``type``); see :mod:`lrplan.core.frameworks`.
+FRAMEWORKS = {
+    "hf": "Hugging Face transformers' get_scheduler(lr_scheduler_type, ...), stepped per optimizer"
+    " step as Trainer steps it",
+    "timm": "timm's create_scheduler_v2(sched=..., ...), stepped as timm's train.py steps it",
+    "deepspeed": "DeepSpeed's scheduler classes (the JSON config's scheduler.type), stepped per"
+    " optimizer step as its engine steps them",
+}
+
+
+_FRAMEWORK_NAME = re.compile(r"^(hf|timm|deepspeed):([A-Za-z_][\w]*)$")
+
+
+def framework_of(name: str) -> str | None:
+    """``hf``, ``timm`` or ``deepspeed`` for a framework's schedule name such as ``hf:cosine``."""
+    match = _FRAMEWORK_NAME.match(name)
+    return match[1] if match else None
+
+
 _IMPORT_PATH = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$")
 
 
@@ -213,7 +234,7 @@ def builtin(name: str) -> Builtin | None:
 def normal_name(name: object) -> str | None:
     """A short name as it is, an import path as ``module:Class``; None if it is neither."""
     text = str(name).strip() if name is not None else ""
-    if text in BUILTINS or _IMPORT_PATH.match(text):
+    if text in BUILTINS or _FRAMEWORK_NAME.match(text) or _IMPORT_PATH.match(text):
         return text
     if _DOTTED.match(text):
         module, _, attribute = text.rpartition(".")
@@ -228,8 +249,9 @@ def name_problem(name: object) -> tuple[str, str]:
     hint = f" (did you mean {close[0]}?)" if close else ""
     return (
         f"unknown scheduler {text!r}{hint}",
-        f"give one of {', '.join(BUILTINS)} ('lrplan schedulers' lists them), or an import"
-        " path package.module:ClassName",
+        f"give one of {', '.join(BUILTINS)} ('lrplan schedulers' lists them), a framework's"
+        " schedule (hf:cosine, timm:cosine, deepspeed:WarmupLR), or an import path"
+        " package.module:ClassName",
     )
 
 
@@ -238,6 +260,8 @@ def class_name_of(name: str) -> str:
     known = builtin(name)
     if known is not None:
         return known.class_name
+    if framework_of(name):
+        return name
     return name.rpartition(":")[2].rpartition(".")[2]
 
 

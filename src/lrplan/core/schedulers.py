@@ -20,6 +20,7 @@ from lrplan.core.registry import (
     WARMUP_COS_TORCH,
     builtin,
     class_name_of,
+    framework_of,
     keys_used,
 )
 from lrplan.core.values import thaw
@@ -65,6 +66,10 @@ def call_text(config: ScheduleConfig) -> str:
     eta_min=1e-05)``; SequentialLR(...) for the torch composition."""
     if config.scheduler == WARMUP_COS_TORCH:
         return "SequentialLR(optimizer, [LinearLR(...), CosineAnnealingLR(...)], milestones=...)"
+    if framework_of(config.scheduler):
+        from lrplan.core import frameworks
+
+        return frameworks.call_text(config)
     arguments = "".join(f", {key}={value!r}" for key, value in constructor_kwargs(config).items())
     return f"{class_name(config)}(optimizer{arguments})"
 
@@ -105,6 +110,11 @@ def check_arguments(config: ScheduleConfig, where: str = "", *, named_at: bool =
     """
     if config.scheduler in WARMUP_COS_KINDS:
         return
+    if framework_of(config.scheduler):
+        from lrplan.core import frameworks
+
+        frameworks.check(config, where)
+        return
     target = _load(config.scheduler, where, named_at)
     _check_signature(config, target, where)
 
@@ -129,20 +139,29 @@ def build(
 
         extra: dict[str, Any] = {} if last_epoch is None else {"last_epoch": last_epoch}
         return WarmupCosLR(optimizer, **config.scheduler_kwargs(), **extra)
+    from lrplan.core import frameworks
+
+    if framework_of(config.scheduler):
+        if last_epoch is not None:
+            raise LrplanError(
+                f"«scheduler={config.scheduler}» is planned from the start only; lrplan cannot"
+                " resume a framework's schedule"
+            )
+        return frameworks.build(config, optimizer)
     target = _load(config.scheduler, "")
     _check_signature(config, target, "")
     kwargs = constructor_kwargs(config)
     if last_epoch is not None:
         kwargs["last_epoch"] = last_epoch
     if not wrap:
-        return _checked_result(config, target(optimizer, **kwargs))
+        return frameworks.wrap(_checked_result(config, target(optimizer, **kwargs)), config)
     try:
         result = target(optimizer, **kwargs)
     except Exception as error:  # the scheduler's own code: any exception is a bad argument
         raise LrplanError(
             f"{call_text(config)} raised {type(error).__name__}: {first_line(error)}"
         ) from None
-    return _checked_result(config, result)
+    return frameworks.wrap(_checked_result(config, result), config)
 
 
 def _prefix(where: str) -> str:
@@ -175,7 +194,6 @@ def _import(target: str) -> Any:
 
 def _import_user_class(name: str, label: str) -> Any:
     """Import ``module:Class`` from the user's environment (the working folder included)."""
-    import importlib
     import os
     import sys
 
@@ -183,8 +201,12 @@ def _import_user_class(name: str, label: str) -> Any:
     # As `python -m` does: the user's own training code in the working folder is importable.
     if os.getcwd() not in sys.path and "" not in sys.path:
         sys.path.insert(0, os.getcwd())
+    from lrplan.core import frameworks
+
     try:
-        found: Any = importlib.import_module(module_name)
+        found: Any = frameworks.import_module(module_name)
+    except LrplanError as error:
+        raise LrplanError(f"{label}: {error}") from None
     except ModuleNotFoundError as error:
         missing = error.name or module_name
         raise LrplanError(
@@ -206,6 +228,8 @@ def _import_user_class(name: str, label: str) -> Any:
         found = getattr(found, part)
     from torch.optim.lr_scheduler import LRScheduler
 
+    if frameworks.accepts(found):
+        return found
     if isinstance(found, type) and issubclass(found, LRScheduler):
         return found
     if is_factory(found):
@@ -226,9 +250,14 @@ def is_factory(target: Any) -> bool:
 
 
 def _checked_result(config: ScheduleConfig, result: Any) -> Any:
-    """A factory's result, which must be a scheduler (an ``LRScheduler``)."""
+    """A factory's result, which must be a scheduler (an ``LRScheduler``), or a timm or
+    DeepSpeed scheduler (:func:`lrplan.core.frameworks.accepts`)."""
     from torch.optim.lr_scheduler import LRScheduler
 
+    from lrplan.core import frameworks
+
+    if frameworks.accepts(type(result)):
+        return result
     if not isinstance(result, LRScheduler):
         raise LrplanError(
             f"{call_text(config)} returned a {type(result).__name__}, not a"
@@ -264,8 +293,11 @@ def signature_text(target: Any) -> str:
 def _check_signature(config: ScheduleConfig, target: Any, where: str) -> None:
     import inspect
 
+    from lrplan.core import frameworks
+
     prefix = _prefix(where)
-    if isinstance(target, type):
+    # timm's schedulers step with the epoch, given by its training loop (frameworks.timm).
+    if isinstance(target, type) and not frameworks.accepts(target):
         needs = _step_needs(target)
         if needs:
             raise LrplanError(_steps_with_text(target.__name__, needs, prefix))

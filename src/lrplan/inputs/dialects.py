@@ -55,7 +55,11 @@ HF_TYPES = frozenset(
     }
 )
 
-NOT_YET = "lrplan cannot plan it yet (issue 12)"
+#: Why a framework's config is refused here: lrplan plans it from the whole file
+#: (:mod:`lrplan.inputs.frameworks`), not from a section of it.
+NOT_YET = (
+    "lrplan plans it from a whole file of the framework's own arguments, not from a section of it"
+)
 
 Path_ = tuple[Any, ...]
 

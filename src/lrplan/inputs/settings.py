@@ -213,6 +213,11 @@ def safe_load_unique(text: str) -> Any:
     return yaml.load(text, Loader=UniqueKeyLoader)  # a SafeLoader: builds no objects
 
 
+def read_yaml_mapping(path: Path, where: str) -> Mapping[Any, Any]:
+    """The YAML (or JSON) document of ``path``, which must be a mapping; LrplanError if not."""
+    return _read_yaml_mapping(path, where)
+
+
 def _read_yaml_mapping(path: Path, where: str) -> Mapping[Any, Any]:
     """The YAML document of ``path``, which must be a mapping (an empty file is ``{}``)."""
     import yaml
@@ -363,6 +368,10 @@ def resolve_settings(
     found: ConfigValues | None = None
     file_where = f"--config {config_file}" if config_file is not None else "--set"
     sources: dict[str, str] = {key: OPTION_OF_KEY[key] for key in given if key in OPTION_OF_KEY}
+    if config_file is not None and config_key is None and "scheduler" not in named:
+        framework = _framework_settings(config_file, sets, given, named, run or RunOptions())
+        if framework is not None:
+            return framework
     if config_file is not None or sets:
         values, found = read_config_file(
             config_file,
@@ -436,6 +445,47 @@ def resolve_settings(
     ordered = {key: sources[key] for key in order if key in sources}
     ordered.update({key: value for key, value in sources.items() if key not in ordered})
     return Settings(settings, found, ordered, default_scheduler)
+
+
+def _framework_settings(
+    config_file: Path,
+    sets: Sequence[str],
+    given: Mapping[str, Any],
+    named: Mapping[str, Any],
+    run: RunOptions,
+) -> Settings | None:
+    """The settings of a Hugging Face, timm or DeepSpeed config, planned the framework's way
+    (:mod:`lrplan.inputs.frameworks`); None for a config of no such framework."""
+    from lrplan.inputs.frameworks import Run, apply_options, framework_of, read_framework
+    from lrplan.inputs.training_config import with_sets
+
+    where = f"--config {config_file}"
+    document = with_sets(_read_yaml_mapping(config_file, where), sets)
+    if framework_of(document) is None:
+        return None
+    found = read_framework(
+        document,
+        where,
+        Run(
+            lr=given.get("lr"),
+            epochs=given.get("epochs"),
+            steps_per_epoch=given.get("steps_per_epoch"),
+            dataset_size=run.dataset_size,
+            batch_size=run.batch_size,
+            accumulate=run.accumulate,
+            devices=run.devices,
+        ),
+        folder=config_file.parent,
+    )
+    found = apply_options(found, given, dict(named.get("params") or ()), where, OPTION_OF_KEY)
+    try:
+        config = ScheduleConfig(**found.values)
+    except ConfigValueError as error:
+        raise LrplanError(error.message(as_options, f"{error.key} from {where}")) from None
+    from lrplan.core.schedulers import check_arguments
+
+    check_arguments(config, where)
+    return Settings(config, None, found.sources)
 
 
 def settings_default(key: str) -> Any:

@@ -164,6 +164,11 @@ def spec_config(
         named["params"] = tuple(named["params"].items())
     given = {key: value for key, value in (shared or {}).items() if value is not None}
     given.update(inline)
+    if path is not None and "scheduler" not in named:
+        label = settings.get("label") or (path.stem if not settings else spec.strip())
+        framework = _framework_config(path, where, given, named, label)
+        if framework is not None:
+            return framework
     if path is not None:
         values, found = read_config_file(
             path, where=where, skip=set(given), refuse="scheduler" not in named
@@ -210,4 +215,52 @@ def spec_config(
             check_arguments(config, where)
         except LrplanError as error:
             raise LrplanError(error.message(as_spec)) from None
+    return config
+
+
+def _framework_config(
+    path: Path,
+    where: str,
+    given: Mapping[str, Any],
+    named: Mapping[str, Any],
+    label: str,
+) -> ScheduleConfig | None:
+    """A SPEC's Hugging Face, timm or DeepSpeed config, planned the framework's way; None for
+    a file of no such framework. ``lr``, ``epochs`` and ``steps_per_epoch`` apply as options
+    do; a framework's own steps need ``steps_per_epoch`` (there is no dataset size in a SPEC)."""
+    from lrplan.inputs.frameworks import Run, apply_options, framework_of, read_framework
+    from lrplan.inputs.settings import read_yaml_mapping
+
+    place = f"{where}: {path}"
+    document = read_yaml_mapping(path, where)
+    if framework_of(document) is None:
+        return None
+    given = {key: value for key, value in given.items() if key != "label"}
+    found = read_framework(
+        document,
+        place,
+        Run(
+            lr=given.get("lr"),
+            epochs=given.get("epochs"),
+            steps_per_epoch=given.get("steps_per_epoch"),
+        ),
+        folder=path.parent,
+    )
+    spelled = {key: key for key in ("min_lr", "warmup_epochs", "interval")}
+    spelled["params"] = "the SPEC's param."
+    params = dict(named.get("params") or ())
+    found = apply_options(found, given, params, place, spelled)
+    values = dict(found.values)
+    values["label"] = label
+    try:
+        config = ScheduleConfig(**values)
+    except ConfigValueError as error:
+        problem, fix = worded(error.problem, as_spec), worded(error.fix, as_spec)
+        raise LrplanError(f"{where}: {problem}; {fix}") from None
+    from lrplan.core.schedulers import check_arguments
+
+    try:
+        check_arguments(config, place)
+    except LrplanError as error:
+        raise LrplanError(error.message(as_spec)) from None
     return config

@@ -461,6 +461,11 @@ def _sections(document: Mapping[Any, Any]) -> Iterator[Path_]:
     yield from walk(document, (), False)
 
 
+def with_sets(document: Mapping[Any, Any], sets: Sequence[str]) -> dict[Any, Any]:
+    """``document`` with every ``--set PATH=VALUE`` applied (copied on write)."""
+    return _edit(dict(document), (), sets)[0]
+
+
 def _edit(
     document: dict[Any, Any], keys: Sequence[str], sets: Sequence[str]
 ) -> tuple[dict[Any, Any], list[tuple[str, Path_]]]:

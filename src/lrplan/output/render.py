@@ -22,7 +22,7 @@ from lrplan.output.rows import kept_rows
 
 if TYPE_CHECKING:
     from lrplan.analysis.compare import Comparison, Metrics
-    from lrplan.analysis.equivalent import Equivalence
+    from lrplan.analysis.equivalent import Equivalence, Measured
     from lrplan.analysis.tuning import Remedy, Symptom
 
 #: Rows shown at each end of an elided schedule or comparison (see lrplan.output.rows).
@@ -526,13 +526,38 @@ def print_equivalence(console: Console, found: Equivalence) -> None:
         Text("same" if found.same else "differs", style="green" if found.same else "bold red"),
         f"{difference}: {verdict}.",
     )
-    from lrplan.analysis.equivalent import alternatives
+    from lrplan.analysis.equivalent import ALTERNATIVES, alternatives
 
-    for position, (name, shape) in enumerate(alternatives(config)):
+    measured = found.measured or (None,) * len(ALTERNATIVES)
+    for position, ((name, shape), planned, (library, extra)) in enumerate(
+        zip(alternatives(config), measured, ALTERNATIVES, strict=True)
+    ):
         text = Text(name, style="bold")
         text.append(f"\n{shape}")
+        if planned is not None:
+            text.append(f"\n{measured_text(planned, found.warmup_cos, unit)}", style="cyan")
+        elif found.measured:
+            text.append(
+                f"\n(not measured: {library} is not installed; pip install 'lrplan[{extra}]')",
+                style="dim",
+            )
         grid.add_row("elsewhere" if position == 0 else "", text)
     console.print(grid)
+
+
+def measured_text(planned: Measured, ours: Schedule, unit: str) -> str:
+    """What planning an alternative with its own code showed, beside WarmupCosLR."""
+    peak_rows = sum(1 for lr in ours.lrs if lr >= max(ours.lrs) * (1 - 1e-12))
+    plural = "s" if planned.peak_rows != 1 else ""
+    return (
+        f"Planned with {planned.library}: {unit} 0 trains at {fmt_lr(planned.lrs[0])}"
+        f" (WarmupCosLR: {fmt_lr(ours.lrs[0])}); its peak {fmt_lr(planned.peak)} comes at"
+        f" {unit} {planned.peak_at} for {planned.peak_rows} {unit}{plural} (WarmupCosLR:"
+        f" {fmt_lr(max(ours.lrs))} for {peak_rows}); the last trained {unit} at"
+        f" {fmt_lr(planned.lrs[-1])} (WarmupCosLR: {fmt_lr(ours.lrs[-1])}); the largest"
+        f" relative difference is {planned.max_relative_difference:.0%}, at {unit}"
+        f" {planned.at}."
+    )
 
 
 def print_schedule(

@@ -26,7 +26,7 @@ def settings_grid(report: CheckReport) -> Table:
     if config.scheduler != WARMUP_COS or report.sources.get("scheduler") != "default":
         grid.add_row("scheduler", config.scheduler, report.sources.get("scheduler", "default"))
     for name, value in config.params:
-        grid.add_row(f"  {name}", show_value(value), "")
+        grid.add_row(f"  {name}", show_value(value), report.sources.get(f"param.{name}", ""))
     if config.interval == "step" or report.sources.get("interval") not in (None, "default"):
         shown += ["interval", "steps_per_epoch"]
     for key in shown:

@@ -17,6 +17,11 @@ def schedulers(json_out: JsonOption = False) -> None:
     package.module:ClassName, with its constructor arguments as --param KEY=VALUE. In a
     compare SPEC: scheduler=NAME and param.KEY=VALUE.
 
+    A framework's own schedule is planned with its code: hf:TYPE (a Hugging Face
+    lr_scheduler_type, e.g. hf:cosine --param num_warmup_steps=100), timm:SCHED (timm's
+    sched, e.g. timm:cosine --param warmup_epochs=5) and deepspeed:TYPE (e.g.
+    deepspeed:WarmupLR --param warmup_num_steps=1000).
+
     Example: lrplan schedulers
     """
     rows = listing()

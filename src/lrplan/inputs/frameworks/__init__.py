@@ -1,0 +1,195 @@
+"""Training configs of frameworks that build their own schedules: Hugging Face
+TrainingArguments (and recipes of TRL, LLaMA-Factory, alignment-handbook, axolotl), timm's
+train.py arguments (``args.yaml``, ``-c`` configs) and DeepSpeed's JSON config.
+
+:func:`read_framework` recognizes the framework from the document's keys and returns the
+schedule's settings with where each came from (:class:`FrameworkSettings`); the numbers the
+framework computes itself (Trainer's steps, timm's run length) are computed by
+:mod:`lrplan.core.frameworks`. Torch-free until the settings are turned into a plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lrplan.errors import LrplanError
+
+if TYPE_CHECKING:
+    from lrplan.core.config import ScheduleConfig
+
+
+@dataclass(frozen=True)
+class Run:
+    """What the command line says about the run, beyond the config: ``None`` is not given.
+    ``lr`` and ``epochs`` override the config's rate and epochs (Trainer's ``learning_rate``
+    and ``num_train_epochs``, timm's ``lr`` and ``epochs``)."""
+
+    lr: float | None = None
+    dataset_size: int | None = None
+    batch_size: int | None = None
+    accumulate: int | None = None
+    devices: int | None = None
+    steps_per_epoch: int | None = None
+    epochs: int | None = None
+
+
+@dataclass(frozen=True)
+class FrameworkSettings:
+    """A framework config's schedule: ScheduleConfig's keyword arguments (``values``) and where
+    each came from (``sources``: ``lr``, ``epochs``, ``steps_per_epoch``, ``max_steps``,
+    ``scheduler`` and ``param.NAME``, each a key path, an option, a computation or a
+    default)."""
+
+    framework: str
+    values: dict[str, Any]
+    sources: dict[str, str]
+
+    def config(self) -> ScheduleConfig:
+        from lrplan.core.config import ScheduleConfig
+
+        return ScheduleConfig(**self.values)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"framework": self.framework, "sources": dict(self.sources)}
+
+
+HF = "hf"
+TIMM = "timm"
+DEEPSPEED = "deepspeed"
+
+
+def framework_of(document: Mapping[Any, Any]) -> str | None:
+    """``hf``, ``timm`` or ``deepspeed`` when the document is such a config, else None.
+
+    Hugging Face: ``lr_scheduler_type``; axolotl's ``lr_scheduler: cosine``; or
+    ``learning_rate`` with TrainingArguments' own length or batch keys in a file that names no
+    scheduler in another dialect (a class path, ``_target_``, ...). timm: ``sched`` beside
+    another of train.py's arguments. DeepSpeed: a ``scheduler`` block with a ``type`` and no
+    class key."""
+    from lrplan.inputs.dialects import HF_TYPES, find_scheduler
+    from lrplan.inputs.frameworks.hf import AXOLOTL_OWN
+    from lrplan.inputs.frameworks.timm import DEFAULTS as TIMM_ARGUMENTS
+
+    scheduler = document.get("scheduler")
+    if (
+        isinstance(scheduler, Mapping)
+        and isinstance(scheduler.get("type"), str)
+        and not any(key in scheduler for key in ("class_path", "_target_", "_component_"))
+    ):
+        return DEEPSPEED
+    if "lr_scheduler_type" in document:
+        return HF
+    named = document.get("lr_scheduler")
+    if isinstance(named, str) and named.lower() in (*HF_TYPES, *AXOLOTL_OWN):
+        return HF
+    trainer_keys = ("per_device_train_batch_size", "num_train_epochs", "deepspeed")
+    if (
+        "learning_rate" in document
+        and any(key in document for key in trainer_keys)
+        and find_scheduler(document) is None
+    ):
+        return HF
+    if isinstance(document.get("sched"), str) and any(
+        key in document for key in TIMM_ARGUMENTS if key != "sched"
+    ):
+        return TIMM
+    return None
+
+
+def read_framework(
+    document: Mapping[Any, Any],
+    where: str,
+    run: Run | None = None,
+    *,
+    folder: Path | None = None,
+) -> FrameworkSettings:
+    """The schedule a framework's config sets up, planned the framework's way.
+
+    ``where`` starts every message (``--config args.yaml``); ``folder`` is where a path in
+    the config (TrainingArguments' ``deepspeed``) is looked for first.
+
+    Raises:
+        LrplanError: for a document of no framework lrplan reads, bad values, and what the
+            plan needs that neither the config nor ``run`` gives (one line, naming it).
+    """
+    kind = framework_of(document)
+    run = run or Run()
+    if kind == HF:
+        from lrplan.inputs.frameworks.hf import read_training_arguments
+
+        return read_training_arguments(document, where, run, folder=folder)
+    if kind == TIMM:
+        from lrplan.inputs.frameworks.timm import read_timm_args
+
+        return read_timm_args(document, where, run)
+    if kind == DEEPSPEED:
+        from lrplan.inputs.frameworks.deepspeed import read_deepspeed
+
+        return read_deepspeed(document, where, run)
+    raise LrplanError(
+        f"{where}: neither Hugging Face TrainingArguments (lr_scheduler_type), timm's arguments"
+        " (sched) nor a DeepSpeed config (scheduler.type)"
+    )
+
+
+def number(value: Any, where: str, *, whole: bool = False, minimum: float | None = None) -> Any:
+    """``value`` as a number (YAML may give ``1e-3`` as a string), or LrplanError."""
+    import math
+    import re
+
+    if isinstance(value, str) and re.fullmatch(
+        r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*", value
+    ):
+        text = value.strip()
+        value = int(text) if re.fullmatch(r"[+-]?\d+", text) else float(text)
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if ok and whole and isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if ok and whole:
+        ok = isinstance(value, int)
+    if ok and not math.isfinite(value):
+        ok = False
+    if ok and minimum is not None and value < minimum:
+        ok = False
+    if not ok:
+        kind = "a whole number" if whole else "a number"
+        floor = f" of {minimum:g} or more" if minimum is not None else ""
+        raise LrplanError(f"{where}: {value!r} is not valid; give {kind}{floor}")
+    return value
+
+
+def apply_options(
+    found: FrameworkSettings,
+    given: Mapping[str, Any],
+    params: Mapping[str, Any] | None,
+    where: str,
+    naming: Mapping[str, str],
+) -> FrameworkSettings:
+    """``found`` with the command line's (or a SPEC's) ``params`` set over the framework's, and
+    the interval's source. Options that a framework's schedule does not use (``min_lr``,
+    ``warmup_epochs``, an ``interval`` other than its trainer's) are refused in one line;
+    ``naming`` spells each as the reader writes it (``--min-lr``)."""
+    for key in ("min_lr", "warmup_epochs", "interval"):
+        if key == "interval" and given.get(key) == found.values.get("interval"):
+            continue
+        if key in given:
+            raise LrplanError(
+                f"{naming.get(key, key)} does not apply to {where}: its schedule is"
+                f" {found.framework}'s own, built and stepped as it does; drop it, and give the"
+                " framework's arguments in the config, or as the scheduler's params"
+            )
+    values = dict(found.values)
+    sources = dict(found.sources)
+    if params:
+        values["params"] = {**values.get("params", {}), **dict(params)}
+        for name in dict(params):
+            sources[f"param.{name}"] = naming.get("params", "--param")
+    per = "optimizer step" if values.get("interval") == "step" else "epoch"
+    sources["interval"] = f"{found.framework} steps it per {per}"
+    order = ["scheduler", *(key for key in sources if key.startswith("param.")), "lr", "epochs"]
+    ordered = {key: sources[key] for key in order if key in sources}
+    ordered.update({key: value for key, value in sources.items() if key not in ordered})
+    return FrameworkSettings(found.framework, values, ordered)
