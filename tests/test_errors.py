@@ -7,7 +7,7 @@ import pytest
 from lrplan import ScheduleConfig
 from lrplan.core.config import ConfigValueError
 from lrplan.errors import LrplanError, ParameterError, as_arguments, worded
-from lrplan.inputs.settings import as_options
+from lrplan.inputs.naming import as_options
 from lrplan.inputs.spec import as_spec, spec_config
 
 

@@ -158,7 +158,8 @@ ANY_VALUE = st.one_of(
 def test_any_settings_make_a_valid_config_or_one_lrplan_error(settings_: dict[str, object]) -> None:
     from lrplan.core.config import MAX_ROWS
     from lrplan.errors import LrplanError, ParameterError
-    from lrplan.inputs.settings import as_options, build_config
+    from lrplan.inputs.naming import as_options
+    from lrplan.inputs.settings import build_config
 
     try:
         config = build_config(None, settings_)

@@ -366,7 +366,7 @@ def test_the_constructors_signature_is_shown(user_module: str) -> None:
         "StepLR needs step_size: give step_size=VALUE; its signature:"
         " StepLR(optimizer, step_size, gamma=0.1, last_epoch=-1)"
     )
-    from lrplan.inputs.settings import as_options
+    from lrplan.inputs.naming import as_options
 
     assert raised.value.message(as_options).startswith(
         "StepLR needs step_size: give --param step_size=VALUE; its signature:"

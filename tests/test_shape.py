@@ -29,7 +29,7 @@ def flat(insight: Insight) -> str:
 
 def flat_cli(insight: Insight) -> str:
     """The insight as the command line words it: parameters as options."""
-    from lrplan.inputs.settings import as_options
+    from lrplan.inputs.naming import as_options
 
     message, fix = insight.worded(as_options)
     return " ".join(f"{message} fix: {fix}".split())

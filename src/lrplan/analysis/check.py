@@ -16,7 +16,8 @@ from lrplan.analysis.summary import Insight, Summary, summarize
 from lrplan.core.config import ScheduleConfig
 from lrplan.core.planner import Schedule, plan
 from lrplan.errors import LrplanError, Naming, as_arguments
-from lrplan.inputs.settings import KEYS, OPTION_OF_KEY, coerce
+from lrplan.inputs.files import coerce
+from lrplan.inputs.naming import KEYS, OPTION_OF_KEY
 
 if TYPE_CHECKING:
     from lrplan.inputs.training_config import ConfigValues

@@ -38,7 +38,7 @@ class LrplanGroup(TyperGroup):
         try:
             result = super().main(*args, **kwargs)
         except LrplanError as error:
-            from lrplan.inputs.settings import as_options
+            from lrplan.inputs.naming import as_options
 
             fail(error.message(as_options))
         except OSError as error:

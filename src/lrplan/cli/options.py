@@ -316,7 +316,8 @@ class ScheduleOptions:
 
     def resolve(self) -> Settings:
         """:meth:`load`, with where each value came from."""
-        from lrplan.inputs.settings import RunOptions, resolve_settings
+        from lrplan.inputs.run import RunOptions
+        from lrplan.inputs.settings import resolve_settings
 
         for name, value in (
             ("--dataset-size", self.dataset_size),

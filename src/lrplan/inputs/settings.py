@@ -1,5 +1,5 @@
 """Settings merged in order: ScheduleConfig's defaults, a YAML config file (after ``--set``),
-then the command line's options; and the command line's names for every setting.
+then the command line's options.
 
 ``None`` for an option means "not given". The scheduler a config names in one of the
 dialects of :mod:`lrplan.inputs.dialects` is planned with its arguments; importing it runs
@@ -10,15 +10,12 @@ came from (:class:`Settings`).
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lrplan.core.config import (
-    INTERVALS,
-    VALID,
     ConfigValueError,
     ScheduleConfig,
     is_whole,
@@ -32,220 +29,19 @@ from lrplan.core.registry import (
 )
 from lrplan.core.values import freeze
 from lrplan.errors import PARAM, LrplanError
-from lrplan.inputs.params import check_name, merge_params
+from lrplan.inputs.files import coerce, read_config_file, read_yaml_mapping
+from lrplan.inputs.naming import DEFAULT, OPTION_OF_KEY, as_options
+from lrplan.inputs.params import merge_params
+from lrplan.inputs.run import (
+    STEP_COUNTS,
+    RunOptions,
+    fill_by_code,
+    length_from_config,
+    steps_per_epoch,
+)
 
 if TYPE_CHECKING:
     from lrplan.inputs.training_config import ConfigValues
-
-
-#: The keys a config file or an override may set, with the option that sets each on the CLI.
-OPTION_OF_KEY = {
-    "lr": "--lr",
-    "min_lr": "--min-lr",
-    "warmup_epochs": "--warmup-epochs",
-    "epochs": "--epochs",
-    "interval": "--interval",
-    "steps_per_epoch": "--steps-per-epoch",
-}
-
-
-KEYS = tuple(OPTION_OF_KEY)
-
-
-#: The options of the settings that are not schedule keys of a config file.
-_OPTION_OF_SETTING = {"scheduler": "--scheduler", "params": "--param"}
-
-
-def as_options(name: str, value: str | None) -> str:
-    """A parameter as the command line spells it (a :data:`~lrplan.errors.Naming`):
-    ``--min-lr``, ``--min-lr 1e-06``, ``--param T_max=24``."""
-    if name.startswith(PARAM):
-        argument = name.removeprefix(PARAM)
-        return f"--param {argument}" if value is None else f"--param {argument}={value}"
-    # Every other option is the parameter's name in the command line's spelling.
-    option = (
-        OPTION_OF_KEY.get(name) or _OPTION_OF_SETTING.get(name) or "--" + name.replace("_", "-")
-    )
-    return option if value is None else f"{option} {value}"
-
-
-def invalid(key: str, problem: str) -> LrplanError:
-    """The error for a bad value of ``key``, naming its option and what is valid."""
-    return ConfigValueError(key, problem)
-
-
-def coerce(key: str, value: object, where: str) -> Any:
-    """Turn a value from a file or an inline spec into the type ``key`` holds.
-
-    ``where`` says where the value came from, for the error message. YAML 1.1 reads
-    ``1e-3`` as a string (it wants ``1.0e-3``), so numeric strings are accepted.
-    """
-    if key in ("lr", "min_lr"):
-        if isinstance(value, bool):
-            number = math.nan
-        elif isinstance(value, (int, float)):
-            number = float(value)
-        else:
-            try:
-                number = float(str(value).strip())
-            except ValueError:
-                number = math.nan
-        if not math.isfinite(number):
-            raise LrplanError(f"{where}: {key}={value!r} is not valid; give {VALID[key]}")
-        return number
-    if key in ("warmup_epochs", "epochs", "steps_per_epoch"):
-        whole: int | None = None
-        if is_whole(value):
-            whole = int(value)  # type: ignore[call-overload]
-        elif isinstance(value, float) and value.is_integer():
-            whole = int(value)
-        elif isinstance(value, str):
-            try:
-                parsed = float(value.strip())
-            except ValueError:
-                parsed = math.nan
-            if math.isfinite(parsed) and parsed.is_integer():
-                whole = int(parsed)
-        if whole is None:
-            raise LrplanError(f"{where}: {key}={value!r} is not valid; give {VALID[key]}")
-        return whole
-    if key == "interval":
-        text = str(value).strip().lower()
-        if text not in INTERVALS:
-            raise LrplanError(f"{where}: interval={value!r} is not valid; give {VALID[key]}")
-        return text
-    if key == "label":
-        return str(value)
-    if key == "scheduler":
-        return check_name(value, where)
-    raise LrplanError(f"{where}: unknown key {key!r}; valid keys: {', '.join(KEYS)}")
-
-
-def load_config_file(
-    path: Path,
-    where: str | None = None,
-    *,
-    config_key: str | None = None,
-    sets: Sequence[str] = (),
-) -> dict[str, Any]:
-    """Read the schedule keys from a YAML config file; other keys are ignored.
-
-    The keys may sit at the top level or in nested sections (``optimizer``, ``lr_scheduler``,
-    ...; or the one ``config_key`` names), with ``${...}`` interpolations resolved by OmegaConf
-    and ``sets`` (``--set PATH=VALUE``) applied first: see :func:`read_config_file`.
-    ``where`` starts every error message (default: ``--config PATH``).
-
-    Raises LrplanError for a missing, unreadable, malformed or non-mapping file, and for a
-    YAML tag that would construct Python objects (the file is read with ``yaml.safe_load``).
-    """
-    return read_config_file(path, where=where, config_key=config_key, sets=sets)[0]
-
-
-def read_config_file(
-    path: Path | None,
-    *,
-    where: str | None = None,
-    config_key: str | None = None,
-    sets: Sequence[str] = (),
-    skip: Collection[str] = (),
-    refuse: bool = False,
-) -> tuple[dict[str, Any], ConfigValues]:
-    """The coerced schedule keys of a config file, and all that was read (sources, optimizer).
-
-    ``path=None`` reads ``sets`` alone, as if applied to an empty file. ``where`` starts
-    every error message (default: ``--config PATH``). Keys in ``skip`` (given by an option,
-    which overrides the file) are left out unread, whatever the file holds there. With
-    ``refuse``, a file that sets up a schedule lrplan cannot plan is refused first.
-    """
-    from lrplan.inputs.training_config import Unreadable, read_config
-
-    if path is None:
-        where = "--set"
-        document: Mapping[Any, Any] = {}
-    else:
-        where = where or f"--config {path}"
-        document = _read_yaml_mapping(path, where)
-    found = read_config(document, where, KEYS, config_key=config_key, sets=sets)
-    if refuse and found.refusal is not None:
-        raise LrplanError(refusal_text(where, found.refusal))
-    values = {}
-    for key, value in found.values.items():
-        if key in skip:
-            continue
-        if isinstance(value, Unreadable):
-            raise LrplanError(value.message)
-        source = found.sources[key]
-        values[key] = coerce(
-            key, value, f"--set {key}" if source == "--set" else f"{where}: {source}"
-        )
-    return values, found
-
-
-def safe_load_unique(text: str) -> Any:
-    """``yaml.safe_load``, refusing a mapping that gives the same key twice.
-
-    PyYAML keeps the last of duplicate keys silently, while Hydra and OmegaConf refuse them;
-    a planner that quietly picked one of two ``lr`` values would plan the wrong run.
-    """
-    import yaml
-
-    class UniqueKeyLoader(yaml.SafeLoader):
-        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-            seen: set[Any] = set()
-            for key_node, _ in node.value:
-                key = self.construct_object(key_node, deep=deep)
-                try:
-                    duplicate = key in seen
-                    seen.add(key)
-                except TypeError:  # an unhashable key: SafeLoader reports it itself
-                    break
-                if duplicate:
-                    raise yaml.constructor.ConstructorError(
-                        None, None, f"found duplicate key {key!r}", key_node.start_mark
-                    )
-            return super().construct_mapping(node, deep)
-
-    def plain_tuple(loader: Any, node: Any) -> Any:
-        # nequip and others dump tuples as !!python/tuple: read one as the list it holds.
-        return loader.construct_sequence(node, deep=True)
-
-    UniqueKeyLoader.add_constructor("tag:yaml.org,2002:python/tuple", plain_tuple)
-    return yaml.load(text, Loader=UniqueKeyLoader)  # a SafeLoader: builds no objects
-
-
-def read_yaml_mapping(path: Path, where: str) -> Mapping[Any, Any]:
-    """The YAML (or JSON) document of ``path``, which must be a mapping; LrplanError if not."""
-    return _read_yaml_mapping(path, where)
-
-
-def _read_yaml_mapping(path: Path, where: str) -> Mapping[Any, Any]:
-    """The YAML document of ``path``, which must be a mapping (an empty file is ``{}``)."""
-    import yaml
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise LrplanError(f"{where}: no such file; give the path of a YAML config") from None
-    except IsADirectoryError:
-        raise LrplanError(f"{where}: is a folder; give the path of a YAML config") from None
-    except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or str(error)
-        raise LrplanError(f"{where}: cannot be read ({reason})") from None
-    try:
-        document = safe_load_unique(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        at = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(error, "problem", None) or type(error).__name__
-        raise LrplanError(f"{where}: not valid YAML{at} ({problem})") from None
-    if document is None:
-        document = {}
-    if not isinstance(document, Mapping):
-        raise LrplanError(
-            f"{where}: holds a {type(document).__name__}, not a mapping of keys"
-            f" such as lr: 1e-3 and epochs: 25"
-        )
-    return document
 
 
 def build_config(
@@ -275,36 +71,8 @@ WELL_KNOWN_MODULES = (
     "deepspeed",
 )
 
-#: Constructor arguments that count steps or epochs: a config giving one as -1 or a fraction
-#: holds a placeholder its training code replaces, which lrplan cannot know.
-STEP_COUNTS = frozenset(
-    {
-        "num_training_steps",
-        "num_warmup_steps",
-        "total_steps",
-        "warmup_steps",
-        "T_max",
-        "T_0",
-        "total_iters",
-        "step_size",
-    }
-)
 
 #: Where a value came from when nothing gave it.
-DEFAULT = "default"
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """What makes an epoch's optimizer steps: ``--dataset-size`` with the batch size on one
-    device, the gradient accumulation and the number of devices (None: not given)."""
-
-    dataset_size: int | None = None
-    batch_size: int | None = None
-    accumulate: int | None = None
-    devices: int | None = None
-
-
 @dataclass(frozen=True)
 class Settings:
     """A planned configuration and where each value it uses came from.
@@ -460,7 +228,7 @@ def _framework_settings(
     from lrplan.inputs.training_config import with_sets
 
     where = f"--config {config_file}"
-    document = with_sets(_read_yaml_mapping(config_file, where), sets)
+    document = with_sets(read_yaml_mapping(config_file, where), sets)
     if framework_of(document) is None:
         return None
     found = read_framework(
@@ -493,21 +261,6 @@ def settings_default(key: str) -> Any:
     import dataclasses
 
     return {f.name: f.default for f in dataclasses.fields(ScheduleConfig)}[key]
-
-
-def refusal_text(where: str, reason: str) -> str:
-    """The one line refusing a config lrplan cannot plan, with what would make it plannable."""
-    if "--scheduler" in reason:
-        return f"{where}: {reason}"
-    if where.startswith("SPEC"):
-        return (
-            f"{where}: {reason}; to plan another schedule in its place, name it with"
-            " scheduler=NAME and its arguments with param.KEY=VALUE in the SPEC"
-        )
-    return (
-        f"{where}: {reason}; to plan another schedule in its place, name it with --scheduler"
-        " and its arguments with --param"
-    )
 
 
 def _torchtune(found: ConfigValues) -> bool:
@@ -609,115 +362,6 @@ def _arguments(
         params[key] = value
         sources[f"{PARAM}{key}"] = "--param"
     return tuple(params.items())
-
-
-def length_from_config(
-    found: ConfigValues,
-    where: str,
-    values: dict[str, Any],
-    sources: dict[str, str],
-    chosen: Mapping[str, Any],
-) -> None:
-    """``epochs`` from the trainer's ``max_epochs`` when no schedule key or option sets it."""
-    from lrplan.inputs.training_config import Unreadable
-
-    if "epochs" in values or found.trainer_epochs is None:
-        return
-    if isinstance(found.trainer_epochs, Unreadable):
-        raise LrplanError(f"{found.trainer_epochs.message} (or --epochs N)")
-    epochs = coerce("epochs", found.trainer_epochs, f"{where}: {found.trainer_epochs_source}")
-    if epochs > 0:  # Lightning's -1: no limit of epochs
-        values["epochs"] = epochs
-        sources["epochs"] = str(found.trainer_epochs_source)
-
-
-def fill_by_code(found: ConfigValues, values: dict[str, Any], sources: dict[str, str]) -> None:
-    """The arguments the training code fills (torchtune's num_training_steps: the planned
-    length in optimizer steps), unless the file or ``--param`` gives them."""
-    assert found.named is not None
-    params = dict(values.get("params", ()))
-    for name in found.named.filled_by_code:
-        if name in params:
-            continue
-        epochs = values.get("epochs", ScheduleConfig.epochs)
-        params[name] = epochs * values.get("steps_per_epoch", 1)
-        sources[f"{PARAM}{name}"] = "epochs × steps per epoch (the recipe fills it)"
-    values["params"] = tuple(params.items())
-
-
-def steps_per_epoch(
-    found: ConfigValues | None, run: RunOptions, rounding: str, where: str
-) -> tuple[int, str]:
-    """Optimizer steps in one epoch from ``--dataset-size`` and the batch size, accumulation
-    and devices (options over the config's keys), and how it was computed.
-
-    Each device gets ``ceil(dataset_size / devices)`` samples (a DistributedSampler pads) in
-    ``ceil(samples / batch_size)`` batches; Lightning steps the optimizer
-    ``ceil(batches / accumulate)`` times an epoch (a last partial accumulation steps too),
-    torchtune's recipes ``batches // accumulate`` times.
-
-    Raises LrplanError naming the options when nothing gives the dataset size or batch size.
-    """
-    import math
-
-    from lrplan.inputs.training_config import Unreadable
-
-    if run.dataset_size is None:
-        raise LrplanError(
-            "the scheduler steps once per optimizer step, and nothing gives the steps in one"
-            " epoch: give --steps-per-epoch N, or --dataset-size N (with --batch-size,"
-            " --accumulate and --devices where the config does not set them)"
-        )
-    given = {"batch_size": run.batch_size, "accumulate": run.accumulate, "devices": run.devices}
-    option = {"batch_size": "--batch-size", "accumulate": "--accumulate", "devices": "--devices"}
-    numbers: dict[str, int] = {}
-    shown: list[str] = []
-    for name in ("batch_size", "accumulate", "devices"):
-        value = given[name]
-        source = option[name]
-        if value is None and found is not None and name in found.run:
-            raw, path = found.run[name]
-            if isinstance(raw, Unreadable):
-                raise LrplanError(f"{raw.message} (or {option[name]} N)")
-            value, source = raw, path
-            if isinstance(value, str):
-                try:
-                    value = int(value)
-                except ValueError:
-                    value = None
-            if not is_whole(value) or value < 1:
-                if name == "batch_size":
-                    raise LrplanError(
-                        f"{where}: {path} = {raw!r} is not a batch size lrplan can use; give"
-                        " --batch-size N"
-                    )
-                value, source = None, option[name]
-        if value is None:
-            if name == "batch_size":
-                raise LrplanError(
-                    f"--dataset-size needs the batch size on one device: give --batch-size N"
-                    f" ({where} sets none lrplan knows)"
-                )
-            value, source = 1, DEFAULT
-        numbers[name] = int(value)
-        shown.append(f"{name}={value} ({source})")
-    samples = math.ceil(run.dataset_size / numbers["devices"])
-    batches = math.ceil(samples / numbers["batch_size"])
-    if rounding == "torchtune":
-        steps = batches // numbers["accumulate"]
-        rule = "batches // accumulate, as torchtune's recipes"
-    else:
-        steps = math.ceil(batches / numbers["accumulate"])
-        rule = "ceil(batches / accumulate), as Lightning"
-    if steps < 1:
-        raise LrplanError(
-            f"--dataset-size {run.dataset_size} makes {batches} batches per device, fewer than"
-            f" one optimizer step of {numbers['accumulate']} batches; check the sizes"
-        )
-    return steps, (
-        f"--dataset-size {run.dataset_size}, {', '.join(shown)}: {batches} batches per device,"
-        f" {rule}"
-    )
 
 
 def check_import(name: str, where: str, allow_import: Sequence[str]) -> None:

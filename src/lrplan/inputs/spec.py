@@ -13,15 +13,10 @@ from typing import TYPE_CHECKING, Any
 from lrplan.core.config import VALID, ConfigValueError, ScheduleConfig
 from lrplan.core.registry import WARMUP_COS_KINDS
 from lrplan.errors import LrplanError, worded
-from lrplan.inputs.settings import (
-    KEYS,
-    coerce,
-    fill_by_code,
-    length_from_config,
-    read_config_file,
-    scheduler_of,
-    unused_keys,
-)
+from lrplan.inputs.files import coerce, read_config_file
+from lrplan.inputs.naming import KEYS
+from lrplan.inputs.run import fill_by_code, length_from_config
+from lrplan.inputs.settings import scheduler_of, unused_keys
 
 if TYPE_CHECKING:
     from lrplan.inputs.training_config import ConfigValues
@@ -228,8 +223,8 @@ def _framework_config(
     """A SPEC's Hugging Face, timm or DeepSpeed config, planned the framework's way; None for
     a file of no such framework. ``lr``, ``epochs`` and ``steps_per_epoch`` apply as options
     do; a framework's own steps need ``steps_per_epoch`` (there is no dataset size in a SPEC)."""
+    from lrplan.inputs.files import read_yaml_mapping
     from lrplan.inputs.frameworks import Run, apply_options, framework_of, read_framework
-    from lrplan.inputs.settings import read_yaml_mapping
 
     place = f"{where}: {path}"
     document = read_yaml_mapping(path, where)

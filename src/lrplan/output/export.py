@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from lrplan.errors import LrplanError
-from lrplan.inputs.settings import as_options
+from lrplan.inputs.naming import as_options
 from lrplan.output import STDOUT
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from lrplan.analysis.summary import Insight, Summary, fmt_lr, span
 from lrplan.core.config import ScheduleConfig, describe
 from lrplan.core.planner import Schedule
 from lrplan.core.registry import WARMUP_COS
-from lrplan.inputs.settings import as_options
+from lrplan.inputs.naming import as_options
 from lrplan.output.console import (
     make_console as make_console,  # re-exported: commands print through it
 )

@@ -48,7 +48,7 @@ def check(
         default_scheduler=resolved.default_scheduler,
     )
     if json_out:
-        from lrplan.inputs.settings import as_options
+        from lrplan.inputs.naming import as_options
         from lrplan.output.export import STDOUT, config_fields, envelope, json_writer, write_text
 
         document = envelope("check", {**config_fields(settings), **report.to_dict(as_options)})
