@@ -109,7 +109,7 @@ def test_print_resume_marks_the_resume_and_names_every_way() -> None:
 
 
 def test_a_note_every_candidate_has_is_printed_once() -> None:
-    from lrplan.output.render import comparison_insights
+    from lrplan.output.render_compare import comparison_insights
 
     same = compare([ScheduleConfig(label="a"), ScheduleConfig(label="b")])
     console = recorded(120)

@@ -139,7 +139,7 @@ def print_comparison(
 ) -> None:
     """The terminal view of a comparison: the title, ``remedy``'s change (tune), the
     candidates, the side-by-side rates, the metrics and the insights."""
-    from lrplan.output.render import (
+    from lrplan.output.render_compare import (
         candidates_grid,
         comparison_insights,
         comparison_table,
