@@ -225,7 +225,7 @@ def _framework_settings(
     """The settings of a Hugging Face, timm or DeepSpeed config, planned the framework's way
     (:mod:`lrplan.inputs.frameworks`); None for a config of no such framework."""
     from lrplan.inputs.frameworks import Run, apply_options, framework_of, read_framework
-    from lrplan.inputs.training_config import with_sets
+    from lrplan.inputs.overrides import with_sets
 
     where = f"--config {config_file}"
     document = with_sets(read_yaml_mapping(config_file, where), sets)

@@ -11,12 +11,11 @@ Everything here works on the document ``yaml.safe_load`` gave, and is torch-free
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from lrplan.errors import LrplanError, first_line
+from lrplan.errors import LrplanError
 from lrplan.inputs.dialects import (
     NamedScheduler,
     classless_section,
@@ -24,39 +23,44 @@ from lrplan.inputs.dialects import (
     is_warmup_cos,
     refusal,
 )
+from lrplan.inputs.document import (
+    MAX_DEPTH,
+    Path_,
+    Unreadable,
+    find_key,
+    has_path,
+    lookup_key,
+    value_at,
+)
+from lrplan.inputs.interpolation import Resolver, agreed, read_value
+from lrplan.inputs.overrides import bare_overrides, dotted, edited
 
 #: Sections searched for the schedule keys when no ``--config-key`` is given, at any depth.
 SECTION_NAMES = ("optim", "optimizer", "scheduler", "lr_scheduler", "training")
+
+
 #: Sub-sections of a found section that hold a class's arguments (Lightning CLI's
 #: ``init_args``, nuPlan's and others' ``params``), searched too.
 ARGUMENT_SECTIONS = ("init_args", "params")
-#: How deep the search for sections goes, counting from the top level.
-MAX_DEPTH = 6
+
+
 #: The key of a trainer's length (Lightning's Trainer, and the configs built on it).
 TRAINER_EPOCHS_KEY = "max_epochs"
 
+
 #: Top-level keys naming the scheduler lrplan plans (``--scheduler``) and its arguments.
 SCHEDULER_KEY = "scheduler"
+
+
 SCHEDULER_PARAMS_KEY = "scheduler_params"
+
 
 #: Keys whose value names the optimizer, at the top level or in a found section.
 OPTIMIZER_KEYS = ("optimizer", "optim", "opt", "optimizer_name")
+
+
 #: Keys of an ``optimizer`` (or ``optim``) section that name its class.
 OPTIMIZER_CLASS_KEYS = ("_target_", "class_path", "name", "type")
-
-HYDRA_EXTRA = "pip install 'lrplan[hydra]'"
-
-_INTERPOLATION = re.compile(r"\$\{")
-
-Path_ = tuple[Any, ...]
-
-
-@dataclass(frozen=True)
-class Unreadable:
-    """A value lrplan could not read (an interpolation it cannot resolve, two values that
-    disagree): ``message`` is the one-line error, raised only if nothing overrides it."""
-
-    message: str
 
 
 #: Keys whose value is the batch size on one device, the gradient accumulation and the number
@@ -117,34 +121,6 @@ class ConfigValues:
     run: dict[str, tuple[Any, str]] = field(default_factory=dict)
 
 
-def dotted(path: Path_) -> str:
-    """``("optimizer", "lr")`` as ``optimizer.lr``; the top level is ``(top level)``."""
-    return ".".join(str(part) for part in path) if path else "(top level)"
-
-
-def parse_set(text: str) -> tuple[list[str], Any]:
-    """Split ``--set optimizer.lr=5e-4`` into a path and a value read as YAML.
-
-    Raises LrplanError for a missing ``=``, an empty key or a value that is not YAML.
-    """
-    import yaml
-
-    key, equals, raw = text.partition("=")
-    key = key.strip()
-    if not equals or not key:
-        raise LrplanError(
-            f"--set {text}: give KEY=VALUE, e.g. --set lr=5e-4 or --set optimizer.lr=5e-4"
-        )
-    parts = key.split(".")
-    if any(not part.strip() for part in parts):
-        raise LrplanError(f"--set {text}: {key!r} is not a dotted key such as optimizer.lr")
-    try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
-        raise LrplanError(f"--set {text}: the value {raw!r} is not valid YAML") from None
-    return [part.strip() for part in parts], value
-
-
 def read_config(
     document: Mapping[Any, Any],
     where: str,
@@ -167,14 +143,14 @@ def read_config(
     not in the file, conflicting values, an interpolation that cannot be resolved, and an
     interpolation when OmegaConf is not installed.
     """
-    document, created = _edit(dict(document), keys, sets)
-    overrides = _bare_overrides(keys, sets)
+    document, created = edited(dict(document), keys, sets)
+    overrides = bare_overrides(keys, sets)
     if config_key is not None:
         candidates = [_section_path(document, config_key, where), ()]
     else:
         candidates = [(), *_sections(document)]
 
-    resolver = _Resolver(document, where)
+    resolver = Resolver(document, where)
     read: list[Path_] = []  # every place a value is read from, to check --set against
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
@@ -182,23 +158,23 @@ def read_config(
         if key in overrides:
             values[key], sources[key] = overrides[key], "--set"
             continue
-        places = [(*path, key) for path in candidates if _has(document, (*path, key))]
+        places = [(*path, key) for path in candidates if has_path(document, (*path, key))]
         if config_key is not None:
             places = places[:1]  # the named section first, then the top level
         if places:
             read += places
             try:
-                values[key], sources[key] = _agree(resolver, key, places, where)
+                values[key], sources[key] = agreed(resolver, key, places, where)
             except LrplanError as error:
                 values[key], sources[key] = Unreadable(str(error)), dotted(places[0])
     if "lr" not in values and config_key is None and "learning_rate" in document:
-        values["lr"], sources["lr"] = _read(resolver, ("learning_rate",)), "learning_rate"
+        values["lr"], sources["lr"] = read_value(resolver, ("learning_rate",)), "learning_rate"
         read.append(("learning_rate",))
     if "lr" not in values:
         place = _optimizer_lr(document)
         if place is not None:
             read.append(place)
-            values["lr"], sources["lr"] = _read(resolver, place), dotted(place)
+            values["lr"], sources["lr"] = read_value(resolver, place), dotted(place)
 
     # The optimizer is named in its own section, wherever the schedule's keys are.
     everywhere = [*candidates, *(path for path in _sections(document) if path not in candidates)]
@@ -206,13 +182,13 @@ def read_config(
         (*path, key)
         for path in everywhere
         for key in OPTIMIZER_KEYS
-        if isinstance(_get(document, (*path, key)), str)
+        if isinstance(value_at(document, (*path, key)), str)
     ] + [
         (*path, key)
         for path in everywhere
         if path and path[-1] in ("optimizer", "optim")
         for key in OPTIMIZER_CLASS_KEYS
-        if isinstance(_get(document, (*path, key)), str)
+        if isinstance(value_at(document, (*path, key)), str)
     ]
     optimizer = optimizer_source = None
     if optimizer_places:
@@ -220,7 +196,7 @@ def read_config(
         optimizer = str(resolver.value(optimizer_places[0]))
         optimizer_source = dotted(optimizer_places[0])
     last_epoch_places = [
-        (*path, "last_epoch") for path in candidates if _has(document, (*path, "last_epoch"))
+        (*path, "last_epoch") for path in candidates if has_path(document, (*path, "last_epoch"))
     ]
     last_epoch = last_epoch_source = None
     if last_epoch_places:
@@ -252,31 +228,31 @@ def read_config(
     if named is not None and not is_warmup_cos(named.name):
         for name, place in named.arguments.items():
             read.append(place)
-            arguments[name], argument_sources[name] = _read(resolver, place), dotted(place)
+            arguments[name], argument_sources[name] = read_value(resolver, place), dotted(place)
         if named.interval is not None:
             read.append(named.interval)
-            interval, interval_source = _read(resolver, named.interval), dotted(named.interval)
+            interval, interval_source = read_value(resolver, named.interval), dotted(named.interval)
     elif scheduler is None:
         why_not = refusal(document, frozenset({*keys, "last_epoch", "name"}))
         classless = classless_section(document)
         if classless is not None:
             for name, place in classless[1].items():
                 read.append(place)
-                arguments[name], argument_sources[name] = _read(resolver, place), dotted(place)
+                arguments[name], argument_sources[name] = read_value(resolver, place), dotted(place)
     run: dict[str, tuple[Any, str]] = {}
     for what, paths in RUN_KEYS.items():
         for text in paths:
             place = tuple(text.split("."))
-            value = _get(document, place)
+            value = value_at(document, place)
             if value is not None and not isinstance(value, Mapping):
                 read.append(place)
-                run[what] = (_read(resolver, place), text)
+                run[what] = (read_value(resolver, place), text)
                 break
     trainer_epochs = trainer_epochs_source = None
-    trainer_place = next(_find_key(document, TRAINER_EPOCHS_KEY), None)
+    trainer_place = next(find_key(document, TRAINER_EPOCHS_KEY), None)
     if trainer_place is not None:
         read.append(trainer_place)
-        trainer_epochs = _read(resolver, trainer_place)
+        trainer_epochs = read_value(resolver, trainer_place)
         trainer_epochs_source = dotted(trainer_place)
     for text, path in created:
         if path not in read:
@@ -323,14 +299,6 @@ def read_config(
     )
 
 
-def _read(resolver: _Resolver, place: Path_) -> Any:
-    """The value at ``place``, or :class:`Unreadable` if it cannot be resolved."""
-    try:
-        return resolver.value(place)
-    except LrplanError as error:
-        return Unreadable(str(error))
-
-
 def _optimizer_lr(document: Mapping[Any, Any]) -> Path_ | None:
     """The ``lr`` of an optimizer section anywhere (``model.init_args.optimizer_init``):
     a section whose key names an optimizer and that names its class."""
@@ -341,7 +309,7 @@ def _optimizer_lr(document: Mapping[Any, Any]) -> Path_ | None:
             continue
         if path and "optim" in str(path[-1]).lower():
             for place in ((*path, "lr"), (*path, "init_args", "lr")):
-                if _has(document, place):
+                if has_path(document, place):
                     return place
         stack += [((*path, key), value) for key, value in node.items()]
     return None
@@ -349,7 +317,7 @@ def _optimizer_lr(document: Mapping[Any, Any]) -> Path_ | None:
 
 def _named_in(document: Mapping[Any, Any], config_key: str) -> NamedScheduler | None:
     """The scheduler named in the section ``config_key`` names (paths from the top level)."""
-    section = _get(document, tuple(config_key.split(".")))
+    section = value_at(document, tuple(config_key.split(".")))
     if not isinstance(section, Mapping):
         return None
     named = find_scheduler({"scheduler": section})
@@ -370,47 +338,6 @@ def _named_in(document: Mapping[Any, Any], config_key: str) -> NamedScheduler | 
     )
 
 
-def _find_key(node: Any, key: str, path: Path_ = ()) -> Iterator[Path_]:
-    """Paths of every ``key`` in ``node``'s nested mappings, shallowest first per branch."""
-    if not isinstance(node, Mapping) or len(path) >= MAX_DEPTH:
-        return
-    if key in node:
-        yield (*path, key)
-    for name, value in node.items():
-        yield from _find_key(value, key, (*path, name))
-
-
-# --- the document ------------------------------------------------------------------------------
-
-
-def _get(document: Any, path: Path_) -> Any:
-    node = document
-    for part in path:
-        if not isinstance(node, Mapping) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
-def _has(document: Any, path: Path_) -> bool:
-    node = document
-    for part in path:
-        if not isinstance(node, Mapping) or part not in node:
-            return False
-        node = node[part]
-    return True
-
-
-def _lookup_key(mapping: Mapping[Any, Any], text: str) -> Any:
-    """The key of ``mapping`` spelled ``text`` (YAML keys may be numbers: ``0`` for ``"0"``)."""
-    if text in mapping:
-        return text
-    for key in mapping:
-        if str(key) == text:
-            return key
-    return text
-
-
 def _section_path(document: Mapping[Any, Any], config_key: str, where: str) -> Path_:
     parts = [part.strip() for part in config_key.split(".")]
     if any(not part for part in parts):
@@ -421,7 +348,7 @@ def _section_path(document: Mapping[Any, Any], config_key: str, where: str) -> P
     path: Path_ = ()
     node: Any = document
     for part in parts:
-        key = _lookup_key(node, part)
+        key = lookup_key(node, part)
         if key not in node:
             inside = f"under {dotted(path)}" if path else "at the top level"
             keys = ", ".join(str(name) for name in node) or "none"
@@ -459,145 +386,3 @@ def _sections(document: Mapping[Any, Any]) -> Iterator[Path_]:
             yield from walk(value, (*path, key), is_section)
 
     yield from walk(document, (), False)
-
-
-def with_sets(document: Mapping[Any, Any], sets: Sequence[str]) -> dict[Any, Any]:
-    """``document`` with every ``--set PATH=VALUE`` applied (copied on write)."""
-    return _edit(dict(document), (), sets)[0]
-
-
-def _edit(
-    document: dict[Any, Any], keys: Sequence[str], sets: Sequence[str]
-) -> tuple[dict[Any, Any], list[tuple[str, Path_]]]:
-    """The document with every ``--set`` but bare schedule keys applied, and the paths created.
-
-    The document is copied on write: the caller's is left as it was.
-    """
-    created: list[tuple[str, Path_]] = []
-    for text in sets:
-        parts, value = parse_set(text)
-        if len(parts) == 1 and parts[0] in keys:
-            continue  # a bare schedule key: see _bare_overrides
-        node = document
-        path: Path_ = ()
-        for index, part in enumerate(parts[:-1]):
-            key = _lookup_key(node, part)
-            child = node.get(key)
-            if child is None:
-                child = {}
-            elif not isinstance(child, Mapping):
-                raise LrplanError(
-                    f"--set {text}: {'.'.join(parts[: index + 1])} is a"
-                    f" {type(child).__name__}, not a section; give the path of a value"
-                )
-            node[key] = child = dict(child)
-            node = child
-            path += (key,)
-        key = _lookup_key(node, parts[-1])
-        if key not in node:
-            created.append((text, (*path, key)))
-        node[key] = value
-    return document, created
-
-
-def _bare_overrides(keys: Sequence[str], sets: Sequence[str]) -> dict[str, Any]:
-    overrides: dict[str, Any] = {}
-    for text in sets:
-        parts, value = parse_set(text)
-        if len(parts) == 1 and parts[0] in keys:
-            overrides[parts[0]] = value
-    return overrides
-
-
-def _agree(resolver: _Resolver, key: str, places: list[Path_], where: str) -> tuple[Any, str]:
-    """The one value ``key`` has at all ``places``, and where it came from."""
-    values = [(resolver.value(place), place) for place in places]
-    first, first_place = values[0]
-    for value, place in values[1:]:
-        if not _equal(first, value):
-            raise LrplanError(
-                f"{where}: {key} is {_show(first)} at {dotted(first_place)} but {_show(value)} at"
-                f" {dotted(place)}; name the section lrplan should read with --config-key"
-                f" {dotted(place[:-1]) if place[:-1] else dotted(first_place[:-1])}"
-                f" (or override it with --set {key}=VALUE)"
-            )
-    # Report the place that holds the value itself rather than an interpolation of it.
-    literal = [place for place in places if not resolver.interpolated(place)]
-    return first, dotted((literal or places)[0])
-
-
-def _show(value: Any) -> str:
-    return str(value) if isinstance(value, (str, int, float)) else repr(value)
-
-
-def _equal(a: Any, b: Any) -> bool:
-    if a == b:
-        return True
-    try:
-        return float(str(a)) == float(str(b))
-    except ValueError:
-        return False
-
-
-# --- interpolations ----------------------------------------------------------------------------
-
-
-class _Resolver:
-    """Values at paths of the document, with ``${...}`` resolved by OmegaConf when needed."""
-
-    def __init__(self, document: Mapping[Any, Any], where: str) -> None:
-        self.document = document
-        self.where = where
-        self._config: Any = None
-
-    def interpolated(self, path: Path_) -> bool:
-        value = _get(self.document, path)
-        return isinstance(value, str) and _INTERPOLATION.search(value) is not None
-
-    def value(self, path: Path_) -> Any:
-        raw = _get(self.document, path)
-        if not self.interpolated(path):
-            return raw
-        config = self._omegaconf(path, raw)
-        from omegaconf.errors import MissingMandatoryValue, OmegaConfBaseException
-
-        try:
-            node = config
-            for part in path:
-                node = node[part]
-        except MissingMandatoryValue:
-            raise LrplanError(
-                f"{self.where}: {dotted(path)} = {raw!r} refers to a value that is not set"
-                f" (???); give it with --set {dotted(path)}=VALUE"
-            ) from None
-        except OmegaConfBaseException as error:
-            reason = first_line(error)
-            raise LrplanError(
-                f"{self.where}: cannot resolve {dotted(path)} = {raw!r} ({reason}); fix the"
-                f" interpolation or give the value with --set {dotted(path)}=VALUE"
-            ) from None
-        if not isinstance(node, (str, int, float, bool)) and node is not None:
-            from omegaconf import OmegaConf
-
-            node = OmegaConf.to_container(node, resolve=False)
-        return node
-
-    def _omegaconf(self, path: Path_, raw: str) -> Any:
-        if self._config is not None:
-            return self._config
-        try:
-            from omegaconf import OmegaConf
-            from omegaconf.errors import OmegaConfBaseException
-        except ImportError:
-            raise LrplanError(
-                f"{self.where}: {dotted(path)} = {raw!r} is an interpolation, and resolving it"
-                f" needs OmegaConf: {HYDRA_EXTRA}"
-            ) from None
-        try:
-            # allow_objects: safe_load gives dates and other values OmegaConf would refuse.
-            self._config = OmegaConf.create(dict(self.document), flags={"allow_objects": True})
-        except OmegaConfBaseException as error:
-            raise LrplanError(
-                f"{self.where}: OmegaConf cannot read it ({first_line(error)})"
-            ) from None
-        return self._config
