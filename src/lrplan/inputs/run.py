@@ -154,3 +154,54 @@ def steps_per_epoch(
         f"--dataset-size {run.dataset_size}, {', '.join(shown)}: {batches} batches per device,"
         f" {rule}"
     )
+
+
+def length_from_trainer_steps(
+    found: ConfigValues,
+    where: str,
+    values: dict[str, Any],
+    sources: dict[str, str],
+    run: RunOptions,
+    rounding: str,
+    given: Mapping[str, Any],
+) -> None:
+    """The run's length from the trainer's ``max_steps``, as Lightning stops: after that many
+    optimizer steps, or at ``max_epochs`` if that comes first.
+
+    ``epochs`` becomes ``ceil(max_steps / steps per epoch)`` when nothing but the trainer's
+    ``max_epochs`` set it and the steps end first; a per-step plan also stops at the step
+    (``max_steps``). An ``--epochs`` option or a schedule's own ``epochs`` key wins. The steps
+    per epoch come from ``--steps-per-epoch`` (per-step plans) or ``--dataset-size``; without
+    them, one line says so.
+    """
+    from lrplan.inputs.training_config import Unreadable
+
+    raw = found.trainer_steps
+    if raw is None or "epochs" in given:
+        return
+    if "epochs" in values and sources.get("epochs") != found.trainer_epochs_source:
+        return  # the schedule's own length, set in the config
+    place = f"{where}: {found.trainer_steps_source}"
+    if isinstance(raw, Unreadable):
+        raise LrplanError(f"{raw.message} (or --epochs N)")
+    steps = coerce("epochs", raw, place)
+    if steps <= 0:  # Lightning's -1: no limit of steps
+        return
+    if values.get("interval") == "step":
+        per_epoch = int(values["steps_per_epoch"])
+    else:
+        if run.dataset_size is None:
+            raise LrplanError(
+                f"{place} = {steps} ends the run after {steps:,} optimizer steps; to count the"
+                " epochs it trains, give --dataset-size N (with --batch-size, --accumulate and"
+                " --devices where the config does not set them), or --epochs N"
+            )
+        per_epoch, _ = steps_per_epoch(found, run, rounding, where)
+    epochs = -(-steps // per_epoch)
+    if "epochs" in values and values["epochs"] <= epochs:
+        return  # max_epochs comes first
+    values["epochs"] = epochs
+    sources["epochs"] = f"{found.trainer_steps_source} ({steps:,} steps, {per_epoch:,} an epoch)"
+    if values.get("interval") == "step" and steps < epochs * per_epoch:
+        values["max_steps"] = steps
+        sources["max_steps"] = str(found.trainer_steps_source)

@@ -37,6 +37,7 @@ from lrplan.inputs.run import (
     RunOptions,
     fill_by_code,
     length_from_config,
+    length_from_trainer_steps,
     steps_per_epoch,
 )
 
@@ -160,11 +161,15 @@ def resolve_settings(
     values.update(chosen)
     if found is not None:
         length_from_config(found, file_where, values, sources, chosen)
+    rounding = "torchtune" if found is not None and _torchtune(found) else "lightning"
     if values.get("interval") == "step" and "steps_per_epoch" not in values:
-        rounding = "torchtune" if found is not None and _torchtune(found) else "lightning"
         steps, how = steps_per_epoch(found, run or RunOptions(), rounding, file_where)
         values["steps_per_epoch"] = steps
         sources["steps_per_epoch"] = how
+    if found is not None:
+        length_from_trainer_steps(
+            found, file_where, values, sources, run or RunOptions(), rounding, given
+        )
     if found is not None and found.named is not None and "scheduler" not in named:
         fill_by_code(found, values, sources)
     for key in ("lr", "epochs", "interval", "steps_per_epoch", "min_lr", "warmup_epochs"):

@@ -46,6 +46,12 @@ ARGUMENT_SECTIONS = ("init_args", "params")
 
 #: The key of a trainer's length (Lightning's Trainer, and the configs built on it).
 TRAINER_EPOCHS_KEY = "max_epochs"
+#: Where a trainer section sets its length in optimizer steps (Lightning's ``max_steps``).
+TRAINER_STEPS_PATHS = (
+    "trainer.max_steps",
+    "trainer.params.max_steps",
+    "lightning.trainer.max_steps",
+)
 
 
 #: Top-level keys naming the scheduler lrplan plans (``--scheduler``) and its arguments.
@@ -119,6 +125,9 @@ class ConfigValues:
     refusal: str | None = None
     #: Batch size, accumulation and devices the file gives: name -> (value, key path).
     run: dict[str, tuple[Any, str]] = field(default_factory=dict)
+    #: The trainer's ``max_steps`` (Lightning: optimizer steps; -1 for no limit), and its path.
+    trainer_steps: Any = None
+    trainer_steps_source: str | None = None
 
 
 def read_config(
@@ -254,6 +263,13 @@ def read_config(
         read.append(trainer_place)
         trainer_epochs = read_value(resolver, trainer_place)
         trainer_epochs_source = dotted(trainer_place)
+    trainer_steps = trainer_steps_source = None
+    for text in TRAINER_STEPS_PATHS:
+        place = tuple(text.split("."))
+        if value_at(document, place) is not None:
+            read.append(place)
+            trainer_steps, trainer_steps_source = read_value(resolver, place), text
+            break
     for text, path in created:
         if path not in read:
             lrplan_reads = ", ".join(f"{key} from {source}" for key, source in sources.items())
@@ -296,6 +312,8 @@ def read_config(
         interval_source,
         why_not,
         run,
+        trainer_steps=trainer_steps,
+        trainer_steps_source=trainer_steps_source,
     )
 
 
