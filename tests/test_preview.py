@@ -190,3 +190,59 @@ def test_accelerates_wrapper_is_planned_through_the_scheduler_it_steps() -> None
         inner.step()
     assert list(planned.lrs) == used
     assert declared_length(wrapper) == ("T_max", 12)
+
+
+DEEPSPEED = {
+    "WarmupLR": {"warmup_min_lr": 0.0, "warmup_max_lr": 0.01, "warmup_num_steps": 10},
+    "WarmupDecayLR": {"total_num_steps": 30, "warmup_max_lr": 0.01, "warmup_num_steps": 10},
+    "WarmupCosineLR": {"total_num_steps": 30, "warmup_num_steps": 10},
+}
+
+
+@pytest.mark.parametrize("name", sorted(DEEPSPEED))
+def test_deepspeeds_schedulers_are_previewed_exactly(name: str) -> None:
+    from deepspeed.runtime import lr_schedules
+
+    weight = torch.nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.SGD([weight], lr=0.01)
+    scheduler = getattr(lr_schedules, name)(optimizer, **DEEPSPEED[name])
+    state = copy.deepcopy(scheduler.state_dict())
+
+    schedule = lrplan.preview(scheduler, 30, interval="step")
+
+    assert scheduler.state_dict() == state  # the live one is untouched
+    live = []
+    for _ in range(30):
+        live.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    assert list(schedule.lrs) == live
+    assert schedule.config.lr == pytest.approx(0.01)  # the peak it keeps, for the description
+
+
+@pytest.mark.parametrize(("per_update", "interval"), [(False, "epoch"), (True, "step")])
+def test_timms_schedulers_are_previewed_as_train_py_steps_them(
+    per_update: bool, interval: str
+) -> None:
+    from lrplan.core.frameworks.timm import import_timm_module
+
+    scheduler_module = import_timm_module("timm.scheduler")
+    weight = torch.nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.SGD([weight], lr=0.01)
+    length = 40 if per_update else 10
+    scheduler = scheduler_module.CosineLRScheduler(
+        optimizer, t_initial=length, warmup_t=4, warmup_lr_init=1e-4, t_in_epochs=not per_update
+    )
+
+    schedule = lrplan.preview(scheduler, length, interval=interval, steps_per_epoch=10)
+
+    live, updates = [], 0
+    for epoch in range(length // 10 if per_update else length):
+        for _ in range(10 if per_update else 1):
+            live.append(optimizer.param_groups[0]["lr"])
+            optimizer.step()
+            updates += 1
+            if per_update:
+                scheduler.step_update(num_updates=updates)
+        scheduler.step(epoch + 1)
+    assert list(schedule.lrs) == live

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from lrplan.core.config import Interval, ScheduleConfig
+from lrplan.core.frameworks import wrap
 from lrplan.core.planner import BEYOND_EPOCHS, Schedule, replay
 from lrplan.core.registry import BUILTINS, RESERVED, WARMUP_COS_KINDS, is_import_path
 from lrplan.core.values import freeze
@@ -62,8 +63,10 @@ def preview(
     Args:
         scheduler: a live scheduler (an ``LRScheduler``, a ``SequentialLR`` or
             ``ChainedScheduler``, a ``LambdaLR`` from a factory such as transformers'
-            ``get_cosine_schedule_with_warmup``, or accelerate's wrapper of one), in whatever
-            state it is: a resumed scheduler is planned from where it stands.
+            ``get_cosine_schedule_with_warmup``, or accelerate's wrapper of one; DeepSpeed's
+            schedulers; timm's, stepped as timm's ``train.py`` steps them), in whatever state
+            it is: a resumed scheduler is planned from where it stands (a timm scheduler,
+            which keeps no count of its own, from its start).
         steps: how many times training will call ``scheduler.step()`` from now on.
         interval: what one call stands for: ``"step"`` (an optimizer step) or ``"epoch"``.
         steps_per_epoch: calls per epoch with ``interval="step"``, for the epoch column; when
@@ -90,7 +93,9 @@ def preview(
         beyond = config.steps_per_epoch * min(max(config.epochs, 5), BEYOND_EPOCHS) + 1
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        return replay(config, standin, twin, beyond, progress, type(live).__name__, caught)
+        # A timm scheduler is stepped as timm's train.py steps it (step_update, step(epoch)).
+        driven = wrap(twin, config)
+        return replay(config, standin, driven, beyond, progress, type(live).__name__, caught)
 
 
 def unwrapped(scheduler: Any) -> Any:
@@ -129,6 +134,21 @@ def declared_length(scheduler: Any) -> tuple[str, int] | None:
     return None
 
 
+#: Attributes where a scheduler keeps the peak it warms up to, as lists (one per group) or one.
+_PEAK_ATTRIBUTES = ("max_lrs", "org_lrs", "warmup_max_lr", "max_lr", "base_lrs")
+
+
+def _peak_attribute(live: Any) -> float | None:
+    """The first positive peak a scheduler keeps in one of :data:`_PEAK_ATTRIBUTES`."""
+    for name in _PEAK_ATTRIBUTES:
+        value = getattr(live, name, None)
+        first = value[0] if isinstance(value, (list, tuple)) and value else value
+        number = _number(first)
+        if number is not None and number > 0:
+            return number
+    return None
+
+
 def describe_live(
     live: Any, steps: int, interval: Interval, steps_per_epoch: int, label: str = ""
 ) -> ScheduleConfig:
@@ -143,6 +163,11 @@ def describe_live(
     lr = _number(group.get("initial_lr", group.get("lr")))
     if lr is None or not lr > 0:
         lr = _number(group.get("lr"))
+    if lr is None or not lr > 0:
+        # A scheduler that starts the group at 0 and keeps its peak itself (DeepSpeed's
+        # WarmupLR's max_lrs, WarmupCosineLR's org_lrs), for the description only: the rates
+        # come from the replay.
+        lr = _peak_attribute(live)
     if lr is None or not lr > 0:
         raise LrplanError(
             f"{type(live).__name__}'s optimizer has no base learning rate above 0 in its"
