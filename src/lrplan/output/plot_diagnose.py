@@ -22,7 +22,7 @@ from lrplan.analysis.diagnose import (
     Diagnosis,
 )
 from lrplan.core.config import describe
-from lrplan.output.plot import _TEXT_BOX, FIGURE_SIZE, PNG_DPI, save_figure
+from lrplan.output.plot import _TEXT_BOX, new_figure, save_figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -50,15 +50,11 @@ def save_diagnosis_plot(path: Path, diagnosis: Diagnosis, *, option: str = "--pn
 
 def diagnosis_figure(diagnosis: Diagnosis) -> Figure:
     """A matplotlib Figure (Agg canvas): loss and learning rate against the epoch (or step)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator, ScalarFormatter
-
     log = diagnosis.log
     reading = diagnosis.reading
-    figure = Figure(figsize=FIGURE_SIZE, dpi=PNG_DPI, layout="constrained")
-    FigureCanvasAgg(figure)
-    loss_axes = figure.add_subplot()
+    figure, loss_axes = new_figure("constrained")
+    from matplotlib.ticker import MaxNLocator, ScalarFormatter
+
     lr_axes = loss_axes.twinx()
     # The loss in front of the rates: its axes drawn last, with a transparent background.
     loss_axes.set_zorder(lr_axes.get_zorder() + 1)

@@ -14,7 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lrplan.analysis.resume import ResumeReport, Scenario
-from lrplan.output.plot import FIGURE_SIZE, PNG_DPI, _curve_points, _shade_warmup, save_figure
+from lrplan.output.plot import (
+    _curve_points,
+    _shade_warmup,
+    new_figure,
+    save_figure,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -30,15 +35,11 @@ def save_resume_plot(path: Path, report: ResumeReport, *, option: str = "--png")
 
 def resume_figure(report: ResumeReport) -> Figure:
     """A matplotlib Figure (Agg canvas) of the rate against the epoch, one line per way."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator, ScalarFormatter
-
     config = report.config
     per_epoch = config.steps_per_epoch
-    figure = Figure(figsize=FIGURE_SIZE, dpi=PNG_DPI, layout="constrained")
-    FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
+    figure, axes = new_figure("constrained")
+    from matplotlib.ticker import MaxNLocator, ScalarFormatter
+
     _shade_warmup(axes, config.warmup_epochs)
 
     epochs, rates = _curve_points(report.uninterrupted)
