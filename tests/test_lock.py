@@ -9,10 +9,10 @@ lock, or pinned outside its range, would leave CI testing something else than py
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[1]
