@@ -108,15 +108,12 @@ def write_comparison(
     title: str,
     payload: Mapping[str, Any] | None = None,
 ) -> None:
-    """Write the files ``outputs`` asks for: ``--csv`` (every row), ``--png`` (the curves,
-    titled ``title``) and ``--json`` (the comparison, then ``payload``, in ``command``'s
+    """Write the files ``outputs`` asks for: ``--png`` (the curves, titled ``title``),
+    ``--csv`` (every row) and ``--json`` (the comparison, then ``payload``, in ``command``'s
     envelope)."""
     from lrplan.output.export import comparison_csv, comparison_document, json_writer, write_text
 
-    if outputs.csv is not None:
-        write_text("--csv", outputs.csv, comparison_csv(comparison))
-        if outputs.csv != STDOUT:
-            wrote(outputs.csv)
+    # The plot first: a reader that closes stdout early (`--csv - | head`) never costs the file.
     if outputs.png is not None:
         from lrplan.output.plot import save_plot
 
@@ -124,6 +121,10 @@ def write_comparison(
         summaries = [candidate.summary for candidate in comparison.candidates]
         save_plot(outputs.png, curves, title=title, summaries=summaries)
         wrote(outputs.png)
+    if outputs.csv is not None:
+        write_text("--csv", outputs.csv, comparison_csv(comparison))
+        if outputs.csv != STDOUT:
+            wrote(outputs.csv)
     if outputs.json:
         document = comparison_document(comparison, command, **(payload or {}))
         write_text("--json", STDOUT, json_writer(document))

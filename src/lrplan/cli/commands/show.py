@@ -35,6 +35,13 @@ def show(schedule: ScheduleOptions, outputs: Outputs) -> None:
 
     from lrplan.output.export import STDOUT, schedule_csv, schedule_json, write_text
 
+    # The plot first: a reader that closes stdout early (`--csv - | head`) never costs the file.
+    if outputs.png is not None:
+        from lrplan.output.emit import wrote
+        from lrplan.output.plot import save_plot
+
+        save_plot(outputs.png, [(settings.name, planned)], summaries=[summary])
+        wrote(outputs.png)
     if outputs.csv is not None:
         from lrplan.output.emit import wrote
 
@@ -42,12 +49,6 @@ def show(schedule: ScheduleOptions, outputs: Outputs) -> None:
             write_text("--csv", outputs.csv, schedule_csv(planned, progress))
         if outputs.csv != STDOUT:
             wrote(outputs.csv)
-    if outputs.png is not None:
-        from lrplan.output.emit import wrote
-        from lrplan.output.plot import save_plot
-
-        save_plot(outputs.png, [(settings.name, planned)], summaries=[summary])
-        wrote(outputs.png)
     if outputs.json:
         with progress_bar("writing JSON", settings.rows) as progress:
             write_text(
