@@ -50,6 +50,7 @@ def test_the_labels_cover_at_least_40_logs_in_every_format() -> None:
             "slow",
             "plateau",
             "healthy",
+            "overfitting",
             "unjudgeable",
         }
 

@@ -15,6 +15,7 @@ from lrplan.analysis.diagnose import (
     DIVERGING,
     HEALTHY,
     NOT_LEARNING,
+    OVERFITTING,
     PLATEAU,
     SLOW,
     TUNABLE,
@@ -32,6 +33,7 @@ SYMPTOM_STYLE = {
     NOT_LEARNING: "bold red",
     SLOW: "bold yellow",
     PLATEAU: "bold yellow",
+    OVERFITTING: "bold yellow",
     HEALTHY: "bold green",
     UNJUDGEABLE: "bold",
 }
@@ -84,7 +86,10 @@ def summary_grid(diagnosis: Diagnosis, source: str) -> Table:
     grid.add_row("", "")
 
     symptom = diagnosis.symptom
-    grid.add_row("symptom", Text(symptom, style=SYMPTOM_STYLE[symptom]))
+    verdict = Text(symptom, style=SYMPTOM_STYLE[symptom])
+    if diagnosis.departure is not None:
+        verdict.append(f", {diagnosis.departure}", style="bold yellow")
+    grid.add_row("symptom", verdict)
     grid.add_row("evidence", "\n".join(diagnosis.reading.evidence))
     for note in diagnosis.reading.notes:
         grid.add_row("note", note)
@@ -211,6 +216,13 @@ def print_diagnosis(
     console.print(diagnosis_view(found, source, show_all))
     console.print()
     symptom = found.symptom
+    if found.reading.advice and found.departure is not None:
+        console.print(
+            f"{found.departure}: the run did not train with the planned rate; see the likely"
+            " cause above.",
+            style="yellow",
+            soft_wrap=True,
+        )
     if found.reading.advice:
         style = "bold" if symptom == UNJUDGEABLE else "bold red"
         console.print(f"{symptom}: nothing to tune with lrplan tune; instead", style=style)
@@ -226,6 +238,8 @@ def print_diagnosis(
         for change in found.length_changes:
             console.print(f"      for this run: {change} (the log's own length)", soft_wrap=True)
         console.print(f"why   {guide.reason}", soft_wrap=True)
+        for line in found.framework_lines:
+            console.print(f"also  {line}", soft_wrap=True)
         console.print(
             "The run logged no learning rate and no plan was given, so there are no values to"
             " tune: give --config (or --lr, --epochs, ...) to see the tuned schedule.",
@@ -233,8 +247,17 @@ def print_diagnosis(
         )
         return
     if comparison is None or found.remedy is None:
+        if found.departure is not None:
+            console.print(
+                f"{symptom} loss, but {found.departure}: the run did not train with the planned"
+                " rate; fix that first (the likely cause is above).",
+                style="yellow",
+                soft_wrap=True,
+            )
+            return
         console.print(
-            "healthy: nothing to tune (lrplan tune is for diverging, slow and plateau).",
+            "healthy: nothing to tune (lrplan tune is for diverging, slow, plateau and"
+            " overfitting).",
             style="green",
             soft_wrap=True,
         )
@@ -255,3 +278,7 @@ def print_diagnosis(
         console.print()
     title = f"lrplan tune {found.symptom}: the plan and the guide's remedy"
     print_comparison(console, comparison, title, show_all=show_all, remedy=found.remedy)
+    for alternative in found.remedy.alternatives:
+        console.print(alternative, soft_wrap=True)
+    for line in found.framework_lines:
+        console.print(line, soft_wrap=True)
