@@ -153,7 +153,9 @@ def test_a_rise_that_comes_back_below_its_previous_level_is_a_note() -> None:
     assert reading.symptom != "diverging"
     assert any(
         "rose to 3.0× its lowest level so far (0.3 at epoch 3 to 0.9 at epoch 5) and came back"
-        " below it" in note and "a transient, not a divergence" in note
+        " below it"
+        in note
+        and "a transient, not a divergence" in note
         for note in reading.notes
     )
 

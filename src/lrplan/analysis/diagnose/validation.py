@@ -92,7 +92,7 @@ def resolution(values: Sequence[float]) -> float:
             (
                 digits
                 for digits in range(MAX_DECIMALS + 1)
-                if math.isclose(round(value, digits), value, rel_tol=1e-9, abs_tol=1e-15)
+                if math.isclose(round(value, digits), value, rel_tol=1e-12, abs_tol=1e-15)
             ),
             None,
         )
@@ -138,13 +138,16 @@ def read_overfitting(log: TrainingLog, train_smoothed: Sequence[float]) -> Overf
         return None
     count = len(bad)
     smoothed = rolling_median(bad, 3) if count >= 7 else bad
-    best_index = min(range(count), key=smoothed.__getitem__)
+    smoothed_best = min(range(count), key=smoothed.__getitem__)
+    # The best point as logged: the lowest raw value beside the lowest of the rolling median.
+    near = range(max(0, smoothed_best - 1), min(count, smoothed_best + 2))
+    best_index = min(near, key=bad.__getitem__) if smoothed is not bad else smoothed_best
     after = count - 1 - best_index
     if after < 2:
         return None
     tail = max(1, min(after, math.ceil(0.2 * count)))
     end = statistics.median(bad[-tail:])
-    best = smoothed[best_index]
+    best = smoothed[smoothed_best]
     sigma = second_difference_noise(bad)
     step = resolution(values)
     worse = end - best
@@ -158,9 +161,7 @@ def read_overfitting(log: TrainingLog, train_smoothed: Sequence[float]) -> Overf
     allowed = max(TRAIN_STILL * abs(train_at_best), train_step)
     if train_end - train_at_best > allowed:
         return None
-    best_value = (
-        values[best_index] if count < 7 else _as_logged(validation.higher_better, best, values)
-    )
+    best_value = values[best_index]
     end_value = _as_logged(validation.higher_better, end, values)
     return Overfit(
         column=validation.column.name,

@@ -177,12 +177,15 @@ def _parse(
         else:
             cells = [row[index] if index < len(row) else "" for row in chunk]
         if all(cells):
+            before = len(column.values)
             try:  # the usual case, at C speed: every cell a number (float() skips spaces)
                 column.values.extend(map(float, cells))
                 column.rows.extend(range(first_row, first_row + len(cells)))
                 continue
             except ValueError:
-                pass
+                # extend() keeps what it appended before the cell that failed: drop it, and
+                # read the chunk cell by cell.
+                del column.values[before:]
         for offset, cell in enumerate(cells):
             if not cell or cell.isspace():
                 continue
