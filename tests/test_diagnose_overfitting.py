@@ -275,3 +275,11 @@ def test_eval_entries_interleaved_with_training_ones_make_the_validation_curve(
     assert log.validation is not None
     assert log.validation.positions == (40, 80, 120, 160, 200)
     assert log.validation.values == pytest.approx([0.51, 0.52, 0.53, 0.54, 0.55])
+
+
+def test_the_rows_carry_the_validation_curve_beside_the_loss() -> None:
+    count, best_at = 12, 3
+    validation = u_shaped(count, best_at, 0.3, 0.5)
+    found = diagnose(log_with(falling(count), validation), None)
+    assert [row.validation for row in found.rows] == pytest.approx(validation)
+    assert "val_loss best" in found.rows[best_at].marks

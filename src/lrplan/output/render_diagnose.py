@@ -162,6 +162,8 @@ def rows_table(diagnosis: Diagnosis, show_all: bool = False) -> Group:
         row.lr_step is not None and row.lr_step != row.position for row in rows
     )
     has_planned = diagnosis.inferred is None
+    if log.validation is not None:
+        table.add_column(log.validation.column.name, justify="right", no_wrap=True)
     if has_logged:
         if has_step:
             table.add_column("lr at step", justify="right", no_wrap=True)
@@ -186,6 +188,8 @@ def rows_table(diagnosis: Diagnosis, show_all: bool = False) -> Group:
         ):
             logged.stylize("yellow")
         cells: list[str | Text] = []
+        if log.validation is not None:
+            cells.append("" if row.validation is None else f"{row.validation:.4g}")
         if has_logged:
             if has_step:
                 cells.append("" if row.lr_step is None else str(row.lr_step))

@@ -98,6 +98,8 @@ class LogRow:
     planned_lr: float | None
     marks: tuple[str, ...] = ()
     lr_step: int | None = None
+    #: The validation value logged there (the last one in a run of steps), if any.
+    validation: float | None = None
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,7 @@ class Diagnosis:
                     "logged_lr": row.logged_lr,
                     "lr_step": row.lr_step,
                     "planned_lr": row.planned_lr,
+                    "validation": row.validation,
                     "marks": list(row.marks),
                 }
                 for row in self.rows
@@ -337,8 +340,9 @@ def _rows(log: TrainingLog, config: ScheduleConfig | None) -> tuple[LogRow, ...]
             planned = planned_rates(config, last + 1)
     else:
         rows_needed = [None] * len(found)
+    validation = _validation_at(log)
     rows = []
-    for (position, loss, logged), row in zip(found, rows_needed, strict=True):
+    for index, ((position, loss, logged), row) in enumerate(zip(found, rows_needed, strict=True)):
         planned_lr = planned[row] if row is not None and row < len(planned) else None
         rows.append(
             LogRow(
@@ -347,9 +351,24 @@ def _rows(log: TrainingLog, config: ScheduleConfig | None) -> tuple[LogRow, ...]
                 logged.lr if logged is not None else None,
                 planned_lr,
                 lr_step=logged.step if logged is not None and log.unit == "step" else None,
+                validation=validation[index],
             )
         )
     return tuple(rows)
+
+
+def _validation_at(log: TrainingLog) -> list[float | None]:
+    """The validation value of each point of the loss curve: the last one logged from its
+    position up to the next point's (None where none was)."""
+    found: list[float | None] = [None] * len(log.positions)
+    validation = log.validation
+    if validation is None:
+        return found
+    for position, value in zip(validation.positions, validation.values, strict=True):
+        index = bisect.bisect_right(log.positions, position) - 1
+        if index >= 0:
+            found[index] = value
+    return found
 
 
 def _plan_row(
@@ -409,6 +428,7 @@ def _marked(
             row.planned_lr,
             tuple(marks.get(index, ())),
             row.lr_step,
+            row.validation,
         )
         for index, row in enumerate(rows)
     )

@@ -63,6 +63,10 @@ class Overfit:
     train_end: float
     evaluations: int
     after_best: int
+    #: The single lowest (or highest, for a metric) value logged, where the rolling median
+    #: puts the best elsewhere: one lucky evaluation the rule does not rest on.
+    lowest_at: int | None = None
+    lowest: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -78,6 +82,8 @@ class Overfit:
             "train_end": self.train_end,
             "evaluations": self.evaluations,
             "after_best": self.after_best,
+            "single_best_at": self.lowest_at,
+            "single_best": self.lowest,
         }
 
 
@@ -163,6 +169,9 @@ def read_overfitting(log: TrainingLog, train_smoothed: Sequence[float]) -> Overf
         return None
     best_value = values[best_index]
     end_value = _as_logged(validation.higher_better, end, values)
+    single = min(range(count), key=bad.__getitem__)
+    lowest_at = validation.positions[single] if single != best_index else None
+    lowest = values[single] if single != best_index else None
     return Overfit(
         column=validation.column.name,
         higher_better=validation.higher_better,
@@ -176,6 +185,8 @@ def read_overfitting(log: TrainingLog, train_smoothed: Sequence[float]) -> Overf
         train_end=train_end,
         evaluations=count,
         after_best=after,
+        lowest_at=lowest_at,
+        lowest=lowest,
     )
 
 
@@ -208,9 +219,15 @@ def overfitting_evidence(log: TrainingLog, found: Overfit) -> tuple[str, ...]:
         if found.higher_better
         else f", {found.worse * 100:.0f}% above its best"
     )
+    single = ""
+    if found.lowest_at is not None and found.lowest is not None:
+        single = (
+            f" (a rolling median of 3; its single best value, {found.lowest:.4g} at {unit}"
+            f" {found.lowest_at}, stands alone between worse ones)"
+        )
     return (
         f"the validation {what} ({found.column}) was best at {found.best:.4g} at {unit}"
-        f" {found.best_at} and {direction} to {found.end:.4g} by {unit} {found.last_at}"
+        f" {found.best_at}{single} and {direction} to {found.end:.4g} by {unit} {found.last_at}"
         f"{scale}, over the {found.after_best} evaluation{'s' if found.after_best != 1 else ''}"
         f" since (the rule: {OVERFIT_RISE * 100:g}% or more worse than its best, beyond"
         f" {VALIDATION_NOISE_MULTIPLE:g}× its noise ±{found.noise:.2g} and one rounding step)",
