@@ -228,7 +228,11 @@ def diagnose(log: TrainingLog, config: ScheduleConfig | None) -> Diagnosis:
         length_changes = _length_changes(reading.symptom, inferred.length, best)
     framework_lines: list[str] = []
     if found is not None:
-        line = settings_line(log, found.tuned, inferred.shape if inferred is not None else None)
+        best_step = (
+            reading.overfit.best_at if reading.overfit is not None and log.unit == "step" else None
+        )
+        shape = inferred.shape if inferred is not None else None
+        line = settings_line(log, found.tuned, shape, best_step)
         if line is not None:
             framework_lines.append(line)
     if reading.symptom == OVERFITTING:

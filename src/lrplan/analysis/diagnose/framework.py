@@ -38,10 +38,16 @@ def _g(value: float) -> str:
     return f"{value:g}"
 
 
-def settings_line(log: TrainingLog, tuned: ScheduleConfig, shape: str | None = None) -> str | None:
+def settings_line(
+    log: TrainingLog,
+    tuned: ScheduleConfig,
+    shape: str | None = None,
+    best_step: int | None = None,
+) -> str | None:
     """The tuned schedule as the keys the run's framework reads, in one line; None for a log
     whose framework lrplan cannot tell. ``shape`` is the logged schedule's (inferred) shape:
-    a Hugging Face run that decayed linearly keeps ``lr_scheduler_type='linear'``."""
+    a Hugging Face run that decayed linearly keeps ``lr_scheduler_type='linear'``;
+    ``best_step`` the step an overfitting run's validation curve was best at."""
     framework = framework_of(log)
     steps = tuned.steps_per_epoch if tuned.interval == "step" else log.steps_per_epoch
     if framework == HUGGING_FACE:
@@ -59,7 +65,10 @@ def settings_line(log: TrainingLog, tuned: ScheduleConfig, shape: str | None = N
             )
         else:
             parts.append("lr_scheduler_type='cosine'")
-        return f"{HUGGING_FACE}: TrainingArguments({', '.join(parts)})"
+        line = f"{HUGGING_FACE}: TrainingArguments({', '.join(parts)})"
+        if best_step is not None:
+            line += f"; or max_steps={best_step} to end at the best step itself"
+        return line
     if framework == TIMM:
         return (
             f"timm train.py: --sched cosine --lr {_g(tuned.lr)} --min-lr {_g(tuned.min_lr)}"

@@ -192,13 +192,17 @@ def read_loss(
         )
     # A rise of the rolling median, not of one point: a stretch of several points blew up.
     excursion = _excursion(smoothed, step)
-    if excursion is not None and end < smoothed[excursion[2]]:
+    # A bump that came back below the level it rose from, and never went above where the
+    # loss started, is a transient; one that undid the whole fall (the guide's early
+    # divergence at the warm-up's peak) stays a divergence however well it recovered.
+    if excursion is not None and end < smoothed[excursion[2]] and smoothed[excursion[1]] < start:
         ratio, peak_at, from_at = excursion
         common["notes"] = (
             *notes,
             f"the loss rose to {ratio:.1f}× its lowest level so far ({_loss(smoothed[from_at])}"
             f" at {where(from_at)} to {_loss(smoothed[peak_at])} at {where(peak_at)}) and came"
-            f" back below it, ending at {_loss(end)}: a transient, not a divergence",
+            f" back below it, ending at {_loss(end)}, never above its start ({_loss(start)}): a"
+            " transient, not a divergence",
         )
         excursion = None
     if excursion is not None:
