@@ -283,3 +283,25 @@ def test_the_rows_carry_the_validation_curve_beside_the_loss() -> None:
     found = diagnose(log_with(falling(count), validation), None)
     assert [row.validation for row in found.rows] == pytest.approx(validation)
     assert "val_loss best" in found.rows[best_at].marks
+
+
+def test_a_log_that_goes_back_many_times_keeps_the_latest_row_of_each_step(
+    tmp_path: Path,
+) -> None:
+    # Ten resumes, each going back 5 steps from where the run before it stopped: every step
+    # keeps the value its latest run logged (the value says which run: 100 × run + step).
+    lines = ["step,train_loss"]
+    latest: dict[int, float] = {}
+    stop = 20
+    for run_index in range(10):
+        start = 0 if run_index == 0 else stop - 5
+        stop = start + 20
+        for step in range(start, stop):
+            value = 100 * (run_index + 1) + step
+            lines.append(f"{step},{value}")
+            latest[step] = value
+    path = write(tmp_path, "run.csv", "\n".join(lines) + "\n")
+    log = read_log(path)
+    assert log.positions == tuple(sorted(latest))
+    assert log.losses == pytest.approx([latest[step] for step in sorted(latest)])
+    assert any("(9 times in all)" in note for note in log.notes)

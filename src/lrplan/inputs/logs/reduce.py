@@ -156,11 +156,24 @@ def _resumes(column: Column, placed: list[int]) -> list[tuple[int, int]]:
 
 def _without_superseded(column: Column, where: array, resumes: list[tuple[int, int]]) -> Column:
     """``column`` without the values a resumed run logged again: a row before a resume whose
-    epoch or step the resumed run reached again is replaced by the later one."""
+    epoch or step the resumed run reached again is replaced by the later one.
+
+    A row is dropped when its position is at or past the lowest position any later resume
+    went back to: one pass over the rows, with those lowest positions ready per resume.
+    """
     kept = Column(bad=column.bad, repeats=column.repeats, lists=column.lists)
+    ordered = sorted(resumes)
+    # lowest[i]: the lowest position the resumes from the i-th on went back to.
+    lowest = [0] * len(ordered)
+    floor = math.inf
+    for index in range(len(ordered) - 1, -1, -1):
+        floor = min(floor, ordered[index][1])
+        lowest[index] = floor
+    next_resume = 0
     for row, value in zip(column.rows, column.values, strict=True):
-        position = where[row]
-        if any(row < at and position >= back for at, back in resumes):
+        while next_resume < len(ordered) and ordered[next_resume][0] <= row:
+            next_resume += 1
+        if next_resume < len(ordered) and where[row] >= lowest[next_resume]:
             continue
         kept.rows.append(row)
         kept.values.append(value)
