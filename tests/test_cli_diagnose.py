@@ -93,7 +93,7 @@ def test_healthy_has_nothing_to_tune(run) -> None:
     assert diagnose_json(run, "healthy")["tune"] is None
     shown = run("diagnose", str(LOGS / "healthy.csv"), "--config", str(LOGS / "healthy.yaml"))
     assert shown.stdout.rstrip().endswith(
-        "healthy: nothing to tune (lrplan tune is for diverging, slow and plateau)."
+        "healthy: nothing to tune (lrplan tune is for diverging, slow, plateau and overfitting)."
     )
 
 
@@ -219,7 +219,8 @@ def test_png_draws_loss_and_rates_on_twin_axes(run, tmp_path: Path, suffix: str)
     for gid in ("diagnose-loss", "diagnose-planned-lr", "diagnose-logged-lr", "diagnose-tail-fit"):
         assert f'id="{gid}"' in text
     assert "lr departs at epoch 12" in text
-    assert "lrplan diagnose: healthy (resumed.csv)" in text
+    # The departure is part of the verdict in the title, never "healthy" alone.
+    assert "lrplan diagnose: healthy, lr departs from the plan at epoch 12 (resumed.csv)" in text
 
 
 def test_help_names_the_options_and_imports_nothing_heavy(run) -> None:

@@ -19,7 +19,12 @@ def test_tune_alone_lists_the_symptoms_one_line_each(run) -> None:
     assert result.exit_code == 0, result.output
     lines = result.stdout.strip().splitlines()
     assert lines[0] == "lrplan tune SYMPTOM: the tuning guide's remedies"
-    assert [line.split()[0] for line in lines[1:]] == ["diverging", "slow", "plateau"]
+    assert [line.split()[0] for line in lines[1:]] == [
+        "diverging",
+        "slow",
+        "plateau",
+        "overfitting",
+    ]
     assert "diverges early" in lines[1]
     assert "slow" in lines[2] and "plateaus" in lines[3]
 

@@ -134,7 +134,8 @@ def test_a_flat_noisy_loss_with_one_blip_is_not_diverging() -> None:
 
 
 def test_a_rise_that_lasts_is_diverging() -> None:
-    # Falls to 0.3, then two points at 3× (a rolling median of 3 rises), then recovers.
+    # Falls to 0.3, then two points at 3× (a rolling median of 3 rises) above where it started
+    # (0.8), then recovers: the whole fall undone, the guide's early divergence.
     losses = [1.0, 0.6, 0.4, 0.3, 0.3, 0.9, 0.9, 0.3, 0.25, 0.2, 0.18, 0.16]
     reading = read_loss(log_of(losses))
     assert reading.symptom == "diverging"
@@ -143,6 +144,27 @@ def test_a_rise_that_lasts_is_diverging() -> None:
     assert reading.evidence[0].startswith(
         "the loss (a rolling median of 3, so not one spike) rose to 3.0× its lowest level so"
         " far: 0.3 at epoch 3, 0.9 at epoch 5 (the rule: 2× or more)"
+    )
+
+
+def test_a_rise_that_does_not_come_back_below_is_diverging() -> None:
+    # The same bump, staying under the start but never coming back below 0.3.
+    losses = [1.0, 0.6, 0.4, 0.3, 0.3, 0.7, 0.7, 0.5, 0.45, 0.4, 0.38, 0.36]
+    assert read_loss(log_of(losses)).symptom == "diverging"
+
+
+def test_a_rise_that_comes_back_below_its_previous_level_is_a_note() -> None:
+    # A bump to 0.7 (2.3× the 0.3 reached, under the start of 0.8) that comes back below 0.3
+    # and ends at 0.16: a transient.
+    losses = [1.0, 0.6, 0.4, 0.3, 0.3, 0.7, 0.7, 0.3, 0.25, 0.2, 0.18, 0.16]
+    reading = read_loss(log_of(losses))
+    assert reading.symptom != "diverging"
+    assert any(
+        "rose to 2.3× its lowest level so far (0.3 at epoch 3 to 0.7 at epoch 5) and came back"
+        " below it"
+        in note
+        and "a transient, not a divergence" in note
+        for note in reading.notes
     )
 
 

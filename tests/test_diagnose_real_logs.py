@@ -20,10 +20,44 @@ from lrplan.inputs.logs import read_log
 
 DATA = Path(__file__).resolve().parent / "data" / "logs"
 LABELS = yaml.safe_load((DATA / "LABELS.yaml").read_text(encoding="utf-8"))
-#: The agreement reached (53 of 54); a change of the rules must not lower it.
-AGREEMENT = 53 / 54
-#: The disagreements the README's limits explain.
-KNOWN = {"lightning__KevinTseng-0430_20260512_RL_DQN-and-its-variants__v0.csv": "diverging"}
+#: The agreement reached (99 of 115: 53 of the first 54, 46 of the 61 added for issue 20; of
+#: the 14 labelled overfitting, 9); a change of the rules must not lower it.
+AGREEMENT = 99 / 115
+#: The disagreements the README's limits explain, with the label each log has.
+KNOWN = {
+    # labelled healthy: an RL loss that rises as the agent explores
+    "lightning__KevinTseng-0430_20260512_RL_DQN-and-its-variants__v0.csv": "diverging",
+    # labelled healthy: flat over its last 30% at 45% of its peak rate (linear decay), read as
+    # stuck while the rate is still high
+    "hf__10844110_t5-summarization-demo__trainer_state.json": "plateau",
+    "hf__XXX616519_CogniDet_Repository__trainer_state.json": "plateau",
+    "hf__Ysn-Ir_medBot-finetuning-part__trainer_state.json": "plateau",
+    "hf__ashish1932_Chatbot__trainer_state.json": "plateau",
+    # labelled overfitting: the eval loss turns worse, but by less than the rule's 10% over its
+    # best (Jaong +1.3%, MikroMirza +8%) or within twice its noise (ShashankBommana +27%, ±0.04)
+    "hf__ShashankBommana_DNABERT-2__trainer_state.json": "healthy",
+    "hf__Jaong_Checkpoint-of-CPT__trainer_state.json": "healthy",
+    "lightning__MikroMirza_Song-recommendation__v0.csv": "healthy",
+    # labelled overfitting / healthy: a loss falling two or three orders of magnitude to near
+    # zero, whose median level is smaller than its point-to-point noise
+    "hf__DiegoArteagaMendoza_AnalisisDeTacticasEnSoftwareClinicoUtilizandoCodeBERT"
+    "__trainer_state.json": "unjudgeable",
+    "hf__MaximilianoPona_image_classification_irrigation_systems__trainer_state.json": (
+        "unjudgeable"
+    ),
+    "lightning__HCDescamps_cv-image-classification__v0.csv": "unjudgeable",
+    # labelled healthy: a steady fall as the rate decays linearly, under two thirds of its fall
+    # made on average, read as slow
+    "hf__M-Aidil-Fitrah_drowsy-driver-detection__trainer_state.json": "slow",
+    "hf__Dev-debasish-09_Nlp_Body_washdata__trainer_state.json": "slow",
+    "hf__YuriiYa_ts_google_deployment__trainer_state.json": "slow",
+    # labelled overfitting: the eval loss climbs, but the training loss has 3 points
+    "hf__SwapnilupGrad_HugginFace__trainer_state.json": "unjudgeable",
+    # labelled healthy, but the label read only eval_loss (there is none): lrplan reads
+    # eval_g0_loss, which climbs from 1.11 to 2.6 while the training loss falls; the label
+    # stands as written, and lrplan is the one that looked further
+    "hf__aigoncharov_trainer_state_viz__trainer_state.json": "overfitting",
+}
 
 
 def verdict(path: Path) -> str:
@@ -50,6 +84,7 @@ def test_the_labels_cover_at_least_40_logs_in_every_format() -> None:
             "slow",
             "plateau",
             "healthy",
+            "overfitting",
             "unjudgeable",
         }
 

@@ -6,13 +6,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lrplan.analysis.tuning import SYMPTOMS, clean, remedy
+from lrplan.analysis.tuning import GUIDE_SYMPTOMS, SYMPTOMS, clean, remedy
 from lrplan.core.config import MAX_ROWS, ScheduleConfig
 from lrplan.errors import LrplanError
 
 
-def test_the_guide_has_three_symptoms_in_its_order() -> None:
-    assert list(SYMPTOMS) == ["diverging", "slow", "plateau"]
+def test_the_guide_has_its_three_symptoms_in_its_order_then_overfitting() -> None:
+    assert list(SYMPTOMS) == ["diverging", "slow", "plateau", "overfitting"]
+    assert GUIDE_SYMPTOMS == ("diverging", "slow", "plateau")
     for name, symptom in SYMPTOMS.items():
         assert symptom.name == name
         assert symptom.description and symptom.rule and symptom.reason
@@ -179,13 +180,52 @@ def test_every_valid_base_gets_a_valid_tuned_schedule_with_clean_rates(
     assert 0 <= tuned.min_lr <= tuned.lr
     for value in (tuned.lr, tuned.min_lr):
         assert float(f"{value:.12g}") == value
-    factor = {"diverging": 0.5, "slow": 10.0, "plateau": 1.0}[symptom]
+    factor = {"diverging": 0.5, "slow": 10.0, "plateau": 1.0, "overfitting": 1.0}[symptom]
     assert tuned.lr == pytest.approx(base.lr * factor, rel=1e-11)
     if symptom == "plateau":
         assert tuned.epochs == 2 * base.epochs
         assert tuned.min_lr == pytest.approx(base.min_lr * 0.1, rel=1e-11)
+    elif symptom == "overfitting":
+        assert tuned.epochs == max(2, round(base.epochs * 2 / 3))
+        assert tuned.min_lr == base.min_lr
     else:
         assert tuned.epochs == base.epochs
     # Whatever the rule had to give way on is said.
     if symptom == "diverging" and max(2, (base.warmup_epochs * 5 + 1) // 3) >= base.epochs:
         assert any("shorter than epochs" in text for text in found.adjustments)
+
+
+# --- overfitting: the schedule ends at the best epoch --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("epochs", "warmup", "best", "tuned_epochs", "tuned_warmup"),
+    [
+        (25, 3, 8, 8, 3),  # ends at the best epoch, the warm-up kept
+        (25, 3, 3, 3, 2),  # the best came in the warm-up: the warm-up is cut
+        (25, 3, 25, 25, 3),  # best at the end: the length stays
+        (30, 0, 1, 1, 0),
+        (100, 5, None, 67, 5),  # without a log: two thirds of the run
+        (2, 1, None, 2, 1),
+    ],
+)
+def test_overfitting_ends_the_schedule_at_the_best_epoch(
+    epochs: int, warmup: int, best: int | None, tuned_epochs: int, tuned_warmup: int
+) -> None:
+    base = ScheduleConfig(lr=3e-4, min_lr=1e-6, warmup_epochs=warmup, epochs=epochs)
+    found = remedy("overfitting", base, best_epochs=best)
+    assert (found.tuned.epochs, found.tuned.warmup_epochs) == (tuned_epochs, tuned_warmup)
+    assert (found.tuned.lr, found.tuned.min_lr) == (3e-4, 1e-6)
+    assert found.alternatives == (
+        f"or keep epochs {epochs} and lower the peak: lr 0.0003 → 0.00015",
+    )
+    assert "early stopping" in found.symptom.levers
+    if tuned_warmup != warmup:
+        assert any("shorter than epochs" in text for text in found.adjustments)
+
+
+def test_overfitting_halves_a_floor_above_the_lowered_peak_in_its_alternative() -> None:
+    found = remedy("overfitting", ScheduleConfig(lr=1e-3, min_lr=8e-4, epochs=10))
+    assert found.alternatives == (
+        "or keep epochs 10 and lower the peak: lr 0.001 → 0.0005, min_lr 0.0008 → 0.0004",
+    )

@@ -1,8 +1,11 @@
 """The design document's tuning guide as presets: a symptom in, a tuned schedule out.
 
-The guide gives one example per symptom (warm-up 3 and lr 1e-3 become warm-up 5 and lr 5e-4
-when training diverges, ...). :func:`remedy` applies the same relative change to any schedule,
-so the guide's examples come out exactly and other settings change in the same proportion.
+The guide gives one example for each of its three symptoms (warm-up 3 and lr 1e-3 become
+warm-up 5 and lr 5e-4 when training diverges, ...). :func:`remedy` applies the same relative
+change to any schedule, so the guide's examples come out exactly and other settings change in
+the same proportion.
+``overfitting``, the commonest failure of real runs, joins them: the schedule ends where the
+validation curve was best, its decay compressed to get there.
 
 Torch-free: ``lrplan tune`` and ``lrplan diagnose`` call it before planning anything.
 """
@@ -28,6 +31,8 @@ class Symptom:
     description: str
     rule: str
     reason: str
+    #: What else helps, outside the schedule, in one line ("" when nothing needs saying).
+    levers: str = ""
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,8 @@ class Remedy:
     tuned: ScheduleConfig
     changes: tuple[str, ...]
     adjustments: tuple[str, ...]
+    #: Another way to the same end, with this schedule's numbers (overfitting: a lower peak).
+    alternatives: tuple[str, ...] = ()
 
     @property
     def reason(self) -> str:
@@ -58,6 +65,8 @@ class Remedy:
             "reason": self.reason,
             "changes": list(self.changes),
             "adjustments": list(self.adjustments),
+            "alternatives": list(self.alternatives),
+            "levers": self.symptom.levers,
         }
 
 
@@ -92,8 +101,25 @@ SYMPTOMS: dict[str, Symptom] = {
             " Twice the epochs stretch the cosine into a longer, slower descent, and a lower"
             " floor lets the last epochs take finer steps.",
         ),
+        Symptom(
+            "overfitting",
+            "overfitting: the validation loss worsens while the training loss falls",
+            "epochs → the epoch the validation loss was best at, plus one (diagnose reads it"
+            " from the log; without one, epochs × 2/3, rounded, at least 2), the cosine"
+            " compressed to end there; warmup_epochs kept, cut to epochs - 1 if longer; lr and"
+            " min_lr kept (or, keeping the length, lr × 0.5)",
+            "Past its best epoch the model learns the training set rather than the task. A"
+            " schedule that ends there has annealed to its floor by the time validation was"
+            " best, so the last fine steps fall where they help; a lower peak memorises more"
+            " slowly.",
+            "not the schedule: early stopping at the best epoch (keep that checkpoint), more"
+            " regularisation (weight decay, dropout, augmentation, label smoothing), or more"
+            " data",
+        ),
     )
 }
+#: The guide's own three, whose examples :func:`remedy` reproduces exactly.
+GUIDE_SYMPTOMS = ("diverging", "slow", "plateau")
 
 
 def clean(value: float) -> float:
@@ -101,7 +127,7 @@ def clean(value: float) -> float:
     return float(f"{value:.{CLEAN_DIGITS}g}")
 
 
-def remedy(symptom: str, config: ScheduleConfig) -> Remedy:
+def remedy(symptom: str, config: ScheduleConfig, *, best_epochs: int | None = None) -> Remedy:
     """Apply the tuning guide's remedy for ``symptom`` to ``config``.
 
     The rules (lengths in epochs, also in step mode):
@@ -112,6 +138,10 @@ def remedy(symptom: str, config: ScheduleConfig) -> Remedy:
     * ``slow``: ``lr × 10``; ``warmup_epochs × 2/5`` rounded, and a result of 1 becomes 2;
       ``min_lr`` kept.
     * ``plateau``: ``epochs × 2``; ``min_lr × 0.1``; ``lr`` and ``warmup_epochs`` kept.
+    * ``overfitting``: ``epochs`` → ``best_epochs`` (the epochs up to and with the one the
+      validation curve was best at, read by diagnose), else ``epochs × 2/3`` rounded, at
+      least 2; ``warmup_epochs`` cut to ``epochs - 1`` if it would not be shorter. The
+      alternative, keeping the length: ``lr × 0.5`` (in :attr:`Remedy.alternatives`).
 
     A warm-up that would no longer be shorter than training is cut to ``epochs - 1``; every
     such adjustment is listed in :attr:`Remedy.adjustments`. Learning rates are rounded with
@@ -122,7 +152,21 @@ def remedy(symptom: str, config: ScheduleConfig) -> Remedy:
             schedule is still invalid (more rows than lrplan plans at once).
     """
     found = find_symptom(symptom)
-    changes, adjustments = _RULES[found.name](config)
+    alternatives: tuple[str, ...] = ()
+    if found.name == "overfitting":
+        changes, adjustments = _overfitting(config, best_epochs)
+        half = clean(config.lr * 0.5)
+        alternatives = (
+            f"or keep epochs {config.epochs} and lower the peak: lr {_show(config.lr)} →"
+            f" {_show(half)}"
+            + (
+                f", min_lr {_show(config.min_lr)} → {_show(clean(config.min_lr * 0.5))}"
+                if config.min_lr > half
+                else ""
+            ),
+        )
+    else:
+        changes, adjustments = _RULES[found.name](config)
     try:
         tuned = config.replace(**changes)
     except LrplanError as error:
@@ -132,7 +176,7 @@ def remedy(symptom: str, config: ScheduleConfig) -> Remedy:
         for key, value in changes.items()
         if value != getattr(config, key)
     )
-    return Remedy(found, config, tuned, described, tuple(adjustments))
+    return Remedy(found, config, tuned, described, tuple(adjustments), alternatives)
 
 
 def find_symptom(name: str) -> Symptom:
@@ -179,6 +223,29 @@ def _plateau(config: ScheduleConfig) -> tuple[Changes, list[str]]:
     if config.min_lr == 0:
         adjustments.append("min_lr is already 0 and stays 0: the floor cannot go lower")
     return {"epochs": config.epochs * 2, "min_lr": clean(config.min_lr * 0.1)}, adjustments
+
+
+def _overfitting(config: ScheduleConfig, best_epochs: int | None) -> tuple[Changes, list[str]]:
+    adjustments: list[str] = []
+    if best_epochs is None:
+        epochs = max(2, round(config.epochs * 2 / 3))
+    else:
+        epochs = max(1, best_epochs)
+        if epochs >= config.epochs:
+            adjustments.append(
+                f"the best epoch is the run's last ({best_epochs} of {config.epochs}): the"
+                " length stays; lower the peak instead"
+            )
+            epochs = config.epochs
+    warmup = config.warmup_epochs
+    if warmup >= epochs:
+        warmup = max(0, epochs - 1)
+        adjustments.append(
+            f"warmup_epochs {config.warmup_epochs} → {warmup}: the warm-up must be shorter than"
+            f" epochs={epochs} (the validation curve was best during the warm-up, so a lower"
+            " peak helps too)"
+        )
+    return {"epochs": epochs, "warmup_epochs": warmup}, adjustments
 
 
 def _shorter_than_training(config: ScheduleConfig, warmup: int, adjustments: list[str]) -> int:

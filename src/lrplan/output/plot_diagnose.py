@@ -39,6 +39,7 @@ SYMPTOM_COLOUR = {
     "not-learning": "tab:red",
     "slow": "tab:olive",
     "plateau": "tab:red",
+    "overfitting": "tab:red",
     "unjudgeable": "0.3",
 }
 
@@ -82,14 +83,17 @@ def diagnosis_figure(diagnosis: Diagnosis) -> Figure:
     _mark_symptom(loss_axes, diagnosis, xs)
 
     colour = SYMPTOM_COLOUR.get(reading.symptom, "tab:green")
-    title = f"lrplan diagnose: {reading.symptom} ({log.path.name})"
+    title = f"lrplan diagnose: {diagnosis.verdict} ({log.path.name})"
     if diagnosis.inferred is not None:
         plan = "inferred from the logged rate" if diagnosis.config is not None else "none given"
     else:
         assert diagnosis.config is not None
         plan = describe(diagnosis.config)
     loss_axes.set_title(f"{title}\nplan: {plan}", fontsize=12, parse_math=False)
-    loss_axes.title.set_color(colour if reading.symptom != HEALTHY else "black")
+    healthy = reading.symptom == HEALTHY and diagnosis.departure is None
+    loss_axes.title.set_color(
+        "black" if healthy else colour if reading.symptom != HEALTHY else "tab:brown"
+    )
     unit = log.unit
     loss_axes.set_xlabel(unit)
     loss_axes.set_ylabel(f"loss ({log.loss.name})", color=LOSS_COLOUR)
@@ -198,6 +202,7 @@ def _mark_symptom(axes: Any, diagnosis: Diagnosis, xs: list[float]) -> None:
                 fontsize=9.5,
                 bbox=_TEXT_BOX,
             )
+    _draw_validation(axes, diagnosis, colour)
     tail = reading.tail
     if tail is not None:
         start, end = xs[tail.first], xs[tail.last]
@@ -237,3 +242,44 @@ def _mark_symptom(axes: Any, diagnosis: Diagnosis, xs: list[float]) -> None:
             bbox=_TEXT_BOX,
             arrowprops={"arrowstyle": "->", "color": "tab:purple", "lw": 1, "shrinkB": 5},
         )
+
+
+def _draw_validation(axes: Any, diagnosis: Diagnosis, colour: str) -> None:
+    """The validation curve, on the loss axes when it is a loss (on its own axis when it is a
+    metric), with its best point marked when the run overfits."""
+    log = diagnosis.log
+    validation = log.validation
+    if validation is None:
+        return
+    middle = 0.5 if log.unit == "epoch" else 0.0
+    xs = [position + middle for position in validation.positions]
+    target = axes
+    if validation.higher_better:
+        target = axes.twinx()
+        target.spines["right"].set_position(("axes", 1.12))
+        target.set_ylabel(validation.column.name, color="tab:purple")
+    (line,) = target.plot(
+        xs,
+        validation.values,
+        "s--",
+        color="tab:purple",
+        ms=3,
+        lw=1.2,
+        label=f"validation ({validation.column.name})",
+    )
+    line.set_gid("diagnose-validation")
+    overfit = diagnosis.reading.overfit
+    if overfit is None:
+        return
+    x = overfit.best_at + middle
+    target.plot([x], [overfit.best], "o", ms=11, mfc="none", mew=2, color=colour)
+    target.annotate(
+        f"best {overfit.best:.4g} at {log.unit} {overfit.best_at};"
+        f" {overfit.worse * 100:.0f}% worse by the end",
+        xy=(x, overfit.best),
+        xytext=(10, -18),
+        textcoords="offset points",
+        color=colour,
+        fontsize=9.5,
+        bbox=_TEXT_BOX,
+    )

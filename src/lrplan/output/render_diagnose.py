@@ -15,6 +15,7 @@ from lrplan.analysis.diagnose import (
     DIVERGING,
     HEALTHY,
     NOT_LEARNING,
+    OVERFITTING,
     PLATEAU,
     SLOW,
     TUNABLE,
@@ -32,6 +33,7 @@ SYMPTOM_STYLE = {
     NOT_LEARNING: "bold red",
     SLOW: "bold yellow",
     PLATEAU: "bold yellow",
+    OVERFITTING: "bold yellow",
     HEALTHY: "bold green",
     UNJUDGEABLE: "bold",
 }
@@ -84,7 +86,10 @@ def summary_grid(diagnosis: Diagnosis, source: str) -> Table:
     grid.add_row("", "")
 
     symptom = diagnosis.symptom
-    grid.add_row("symptom", Text(symptom, style=SYMPTOM_STYLE[symptom]))
+    verdict = Text(symptom, style=SYMPTOM_STYLE[symptom])
+    if diagnosis.departure is not None:
+        verdict.append(f", {diagnosis.departure}", style="bold yellow")
+    grid.add_row("symptom", verdict)
     grid.add_row("evidence", "\n".join(diagnosis.reading.evidence))
     for note in diagnosis.reading.notes:
         grid.add_row("note", note)
@@ -157,6 +162,8 @@ def rows_table(diagnosis: Diagnosis, show_all: bool = False) -> Group:
         row.lr_step is not None and row.lr_step != row.position for row in rows
     )
     has_planned = diagnosis.inferred is None
+    if log.validation is not None:
+        table.add_column(log.validation.column.name, justify="right", no_wrap=True)
     if has_logged:
         if has_step:
             table.add_column("lr at step", justify="right", no_wrap=True)
@@ -181,6 +188,8 @@ def rows_table(diagnosis: Diagnosis, show_all: bool = False) -> Group:
         ):
             logged.stylize("yellow")
         cells: list[str | Text] = []
+        if log.validation is not None:
+            cells.append("" if row.validation is None else f"{row.validation:.4g}")
         if has_logged:
             if has_step:
                 cells.append("" if row.lr_step is None else str(row.lr_step))
@@ -211,6 +220,13 @@ def print_diagnosis(
     console.print(diagnosis_view(found, source, show_all))
     console.print()
     symptom = found.symptom
+    if found.reading.advice and found.departure is not None:
+        console.print(
+            f"{found.departure}: the run did not train with the planned rate; see the likely"
+            " cause above.",
+            style="yellow",
+            soft_wrap=True,
+        )
     if found.reading.advice:
         style = "bold" if symptom == UNJUDGEABLE else "bold red"
         console.print(f"{symptom}: nothing to tune with lrplan tune; instead", style=style)
@@ -226,6 +242,8 @@ def print_diagnosis(
         for change in found.length_changes:
             console.print(f"      for this run: {change} (the log's own length)", soft_wrap=True)
         console.print(f"why   {guide.reason}", soft_wrap=True)
+        for line in found.framework_lines:
+            console.print(f"also  {line}", soft_wrap=True)
         console.print(
             "The run logged no learning rate and no plan was given, so there are no values to"
             " tune: give --config (or --lr, --epochs, ...) to see the tuned schedule.",
@@ -233,8 +251,17 @@ def print_diagnosis(
         )
         return
     if comparison is None or found.remedy is None:
+        if found.departure is not None:
+            console.print(
+                f"{symptom} loss, but {found.departure}: the run did not train with the planned"
+                " rate; fix that first (the likely cause is above).",
+                style="yellow",
+                soft_wrap=True,
+            )
+            return
         console.print(
-            "healthy: nothing to tune (lrplan tune is for diverging, slow and plateau).",
+            "healthy: nothing to tune (lrplan tune is for diverging, slow, plateau and"
+            " overfitting).",
             style="green",
             soft_wrap=True,
         )
@@ -255,3 +282,7 @@ def print_diagnosis(
         console.print()
     title = f"lrplan tune {found.symptom}: the plan and the guide's remedy"
     print_comparison(console, comparison, title, show_all=show_all, remedy=found.remedy)
+    for alternative in found.remedy.alternatives:
+        console.print(alternative, soft_wrap=True)
+    for line in found.framework_lines:
+        console.print(line, soft_wrap=True)

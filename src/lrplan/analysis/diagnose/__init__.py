@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from lrplan.analysis.diagnose.framework import levers_line, no_lr_hint, settings_line
 from lrplan.analysis.diagnose.loss import (
     DIVERGE_RISE,
     DIVERGING,
@@ -21,6 +22,7 @@ from lrplan.analysis.diagnose.loss import (
     HIGH_LR_SHARE,
     MIN_POINTS,
     NOT_LEARNING,
+    OVERFITTING,
     PLATEAU,
     PLATEAU_FALL,
     PLATEAU_SLOPE,
@@ -60,6 +62,7 @@ __all__ = [
     "LR_TOLERANCE",
     "MIN_POINTS",
     "NOT_LEARNING",
+    "OVERFITTING",
     "PLATEAU",
     "PLATEAU_FALL",
     "SLOW",
@@ -95,6 +98,8 @@ class LogRow:
     planned_lr: float | None
     marks: tuple[str, ...] = ()
     lr_step: int | None = None
+    #: The validation value logged there (the last one in a run of steps), if any.
+    validation: float | None = None
 
 
 @dataclass(frozen=True)
@@ -115,15 +120,34 @@ class Diagnosis:
     rows: tuple[LogRow, ...] = field(default=())
     inferred: InferredPlan | None = None
     length_changes: tuple[str, ...] = ()
+    #: The tuned schedule as the keys of the run's framework, and the non-schedule levers.
+    framework_lines: tuple[str, ...] = ()
 
     @property
     def symptom(self) -> str:
         return self.reading.symptom
 
+    @property
+    def departure(self) -> str | None:
+        """Where the logged rate departs from the given plan, in a few words; None when it
+        follows it (or no plan was given)."""
+        check = self.lr_check
+        if check is None or check.departure is None:
+            return None
+        return f"lr departs from the plan at {check.where(check.departure)}"
+
+    @property
+    def verdict(self) -> str:
+        """The symptom, and the departure of the logged rate from the plan when there is one:
+        a run that did not train with its plan is never just "healthy"."""
+        departure = self.departure
+        return self.symptom if departure is None else f"{self.symptom}, {departure}"
+
     def to_dict(self) -> dict[str, Any]:
         unit = self.log.unit
         return {
             "symptom": self.symptom,
+            "verdict": self.verdict,
             "evidence": list(self.reading.evidence),
             "notes": list(self.reading.notes),
             "advice": list(self.reading.advice),
@@ -133,6 +157,7 @@ class Diagnosis:
             "lr_check": self.lr_check.to_dict() if self.lr_check is not None else None,
             "lr_note": self.lr_note,
             "length_changes": list(self.length_changes),
+            "framework": list(self.framework_lines),
             "rules": {
                 "tail_share": TAIL_SHARE,
                 "min_points": MIN_POINTS,
@@ -150,6 +175,7 @@ class Diagnosis:
                     "logged_lr": row.logged_lr,
                     "lr_step": row.lr_step,
                     "planned_lr": row.planned_lr,
+                    "validation": row.validation,
                     "marks": list(row.marks),
                 }
                 for row in self.rows
@@ -179,33 +205,89 @@ def diagnose(log: TrainingLog, config: ScheduleConfig | None) -> Diagnosis:
         if log.lr is None:
             lr_note = (
                 "the log has no learning-rate column, so the rate the run used is unknown"
-                " (Lightning: add LearningRateMonitor; or --lr-column NAME)"
+                f" ({no_lr_hint(log)})"
             )
     else:
         checked = check_lr(log, config)
         lr_check = checked if isinstance(checked, LrCheck) else None
         lr_note = checked if isinstance(checked, str) else None
+        if log.lr is None:
+            lr_note = (
+                "the log has no learning-rate column, so the rate the run used cannot be"
+                f" checked against the plan ({no_lr_hint(log)})"
+            )
     rows = _rows(log, config if inferred is None else None)
     reading = read_loss(log, _rate_at(log, rows, config if inferred is None else None))
     rows = _marked(rows, reading, lr_check, log)
     found = None
     length_changes: tuple[str, ...] = ()
+    best = _best_epochs(log, reading, config)
     if reading.symptom in TUNABLE and config is not None:
-        found = remedy(reading.symptom, config)
+        found = remedy(reading.symptom, config, best_epochs=best)
     elif reading.symptom in TUNABLE and inferred is not None and inferred.unit == "epoch":
-        length_changes = _length_changes(reading.symptom, inferred.length)
-    return Diagnosis(log, config, reading, lr_check, lr_note, found, rows, inferred, length_changes)
+        length_changes = _length_changes(reading.symptom, inferred.length, best)
+    framework_lines: list[str] = []
+    if found is not None:
+        best_step = (
+            reading.overfit.best_at if reading.overfit is not None and log.unit == "step" else None
+        )
+        shape = inferred.shape if inferred is not None else None
+        line = settings_line(log, found.tuned, shape, best_step)
+        if line is not None:
+            framework_lines.append(line)
+    if reading.symptom == OVERFITTING:
+        from lrplan.analysis.tuning import find_symptom
+
+        levers = levers_line(log, found) if found is not None else None
+        framework_lines.append(levers or find_symptom(OVERFITTING).levers)
+    return Diagnosis(
+        log,
+        config,
+        reading,
+        lr_check,
+        lr_note,
+        found,
+        rows,
+        inferred,
+        length_changes,
+        tuple(framework_lines),
+    )
 
 
-def _length_changes(symptom: str, epochs: int) -> tuple[str, ...]:
+def _best_epochs(
+    log: TrainingLog, reading: LossReading, config: ScheduleConfig | None
+) -> int | None:
+    """The epochs up to and with the one the validation curve was best at (overfitting): the
+    length of a run that ends there. None for another symptom, or a log in steps whose
+    epochs are unknown."""
+    overfit = reading.overfit
+    if overfit is None:
+        return None
+    if log.unit == "epoch":
+        return overfit.best_at + 1
+    per_epoch = None
+    if config is not None and config.interval == "step":
+        per_epoch = config.steps_per_epoch
+    per_epoch = per_epoch or log.steps_per_epoch
+    if not per_epoch:
+        return None
+    return max(1, math.ceil(overfit.best_at / per_epoch))
+
+
+def _length_changes(symptom: str, epochs: int, best: int | None = None) -> tuple[str, ...]:
     """What the guide's remedy does to the run's own length, when that is all that is known:
-    its changes of ``epochs`` (a plateau's doubling), applied to the log's epochs."""
+    its changes of ``epochs`` (a plateau's doubling, an overfitting run's end at its best
+    epoch), applied to the log's epochs."""
     from lrplan.analysis.tuning import remedy
     from lrplan.errors import LrplanError
 
     try:
         # Only the length is the run's; the other values are placeholders, never shown.
-        found = remedy(symptom, ScheduleConfig(lr=1.0, min_lr=0.0, warmup_epochs=0, epochs=epochs))
+        found = remedy(
+            symptom,
+            ScheduleConfig(lr=1.0, min_lr=0.0, warmup_epochs=0, epochs=epochs),
+            best_epochs=best,
+        )
     except LrplanError:
         return ()
     return tuple(change for change in found.changes if change.startswith("epochs "))
@@ -262,8 +344,9 @@ def _rows(log: TrainingLog, config: ScheduleConfig | None) -> tuple[LogRow, ...]
             planned = planned_rates(config, last + 1)
     else:
         rows_needed = [None] * len(found)
+    validation = _validation_at(log)
     rows = []
-    for (position, loss, logged), row in zip(found, rows_needed, strict=True):
+    for index, ((position, loss, logged), row) in enumerate(zip(found, rows_needed, strict=True)):
         planned_lr = planned[row] if row is not None and row < len(planned) else None
         rows.append(
             LogRow(
@@ -272,9 +355,24 @@ def _rows(log: TrainingLog, config: ScheduleConfig | None) -> tuple[LogRow, ...]
                 logged.lr if logged is not None else None,
                 planned_lr,
                 lr_step=logged.step if logged is not None and log.unit == "step" else None,
+                validation=validation[index],
             )
         )
     return tuple(rows)
+
+
+def _validation_at(log: TrainingLog) -> list[float | None]:
+    """The validation value of each point of the loss curve: the last one logged from its
+    position up to the next point's (None where none was)."""
+    found: list[float | None] = [None] * len(log.positions)
+    validation = log.validation
+    if validation is None:
+        return found
+    for position, value in zip(validation.positions, validation.values, strict=True):
+        index = bisect.bisect_right(log.positions, position) - 1
+        if index >= 0:
+            found[index] = value
+    return found
 
 
 def _plan_row(
@@ -305,6 +403,10 @@ def _marked(
     if reading.nonfinite_at is not None:
         bad = log.losses[reading.nonfinite_at]
         mark(reading.nonfinite_at, "loss NaN" if math.isnan(bad) else "loss inf")
+    if reading.overfit is not None:
+        overfit = reading.overfit
+        if overfit.best_at in log.positions:
+            mark(log.positions.index(overfit.best_at), f"{overfit.column} best")
     if reading.symptom == DIVERGING and reading.rise is not None:
         mark(reading.low_at, "lowest level")
         mark(reading.rise_at, "risen from here")
@@ -330,6 +432,7 @@ def _marked(
             row.planned_lr,
             tuple(marks.get(index, ())),
             row.lr_step,
+            row.validation,
         )
         for index, row in enumerate(rows)
     )

@@ -50,18 +50,24 @@ from lrplan.analysis.diagnose.reading import (
     RateThere,
     Trend,
 )
+from lrplan.analysis.diagnose.validation import (
+    overfitting_evidence,
+    read_overfitting,
+    resolution,
+)
 from lrplan.inputs.logs import TrainingLog, names_lr
 
 DIVERGING = "diverging"
 NOT_LEARNING = "not-learning"
 SLOW = "slow"
 PLATEAU = "plateau"
+OVERFITTING = "overfitting"
 HEALTHY = "healthy"
 UNJUDGEABLE = "unjudgeable"
 #: Every name :func:`read_loss` gives.
-SYMPTOM_NAMES = (DIVERGING, NOT_LEARNING, SLOW, PLATEAU, HEALTHY, UNJUDGEABLE)
+SYMPTOM_NAMES = (DIVERGING, NOT_LEARNING, OVERFITTING, SLOW, PLATEAU, HEALTHY, UNJUDGEABLE)
 #: The symptoms the tuning guide has a remedy for.
-TUNABLE = (DIVERGING, SLOW, PLATEAU)
+TUNABLE = (DIVERGING, SLOW, PLATEAU, OVERFITTING)
 
 #: The fewest finite points a curve needs to be judged (NaN counts in a log of any length):
 #: with fewer, its last 30 % is one or two points.
@@ -91,6 +97,15 @@ TRACKS_RATE = 0.98
 #: A flat stretch that starts while the rate is at this share of its peak or more is stuck;
 #: one that starts below it converged as the rate annealed.
 HIGH_LR_SHARE = 0.5
+#: A tail whose robust line moves less than this share of the whole fall is flat at its
+#: lowest: the loss converged, whatever pace it fell at, and is not slow ...
+FLAT_OF_FALL = 0.02
+#: ... and after a fall of this share of its start or more it converged, not a plateau.
+CONVERGED_FALL = 0.95
+#: A tail whose robust line still falls this share or more ends unfinished: not healthy.
+UNFINISHED_FALL = 0.15
+#: ... when the rate over the tail changed less than this share (at its floor, or constant).
+SETTLED_RATE = 0.1
 
 
 def read_loss(
@@ -131,6 +146,8 @@ def read_loss(
     size = window(count)
     smoothed = rolling_median(values, size)
     sigma = noise(values)
+    # One rounding step of the values as logged: a change within it is no change.
+    step = resolution(values)
     head = values[: max(2, size // 2 + 1)]
     start = statistics.median(head)
     tail_size = max(3, math.ceil(count * TAIL_SHARE))
@@ -161,7 +178,7 @@ def read_loss(
     )
 
     # 3. A sustained rise.
-    if before > 0 and end >= DIVERGE_RISE * before:
+    if before > 0 and end >= DIVERGE_RISE * before and end - before > step:
         rise = end / before
         return LossReading(
             DIVERGING,
@@ -174,7 +191,20 @@ def read_loss(
             **{**common, "low_at": before_low_at},
         )
     # A rise of the rolling median, not of one point: a stretch of several points blew up.
-    excursion = _excursion(smoothed)
+    excursion = _excursion(smoothed, step)
+    # A bump that came back below the level it rose from, and never went above where the
+    # loss started, is a transient; one that undid the whole fall (the guide's early
+    # divergence at the warm-up's peak) stays a divergence however well it recovered.
+    if excursion is not None and end < smoothed[excursion[2]] and smoothed[excursion[1]] < start:
+        ratio, peak_at, from_at = excursion
+        common["notes"] = (
+            *notes,
+            f"the loss rose to {ratio:.1f}× its lowest level so far ({_loss(smoothed[from_at])}"
+            f" at {where(from_at)} to {_loss(smoothed[peak_at])} at {where(peak_at)}) and came"
+            f" back below it, ending at {_loss(end)}, never above its start ({_loss(start)}): a"
+            " transient, not a divergence",
+        )
+        excursion = None
     if excursion is not None:
         ratio, peak_at, from_at = excursion
         return LossReading(
@@ -190,7 +220,7 @@ def read_loss(
             **{**common, "low_at": from_at},
         )
     fall = relative(start - lowest, start)
-    if relative(end - start, start) >= RISE_ABOVE_START:
+    if relative(end - start, start) >= RISE_ABOVE_START and end - start > step:
         return LossReading(
             DIVERGING,
             (
@@ -205,7 +235,7 @@ def read_loss(
     moved = max(
         NOT_LEARNING_FALL, min(NOT_LEARNING_MAX_FALL, NOISE_MULTIPLE * sigma / abs(start or 1))
     )
-    if fall >= moved and end >= start:
+    if fall >= moved and end >= start and start - lowest > step:
         return LossReading(
             DIVERGING,
             (
@@ -219,7 +249,7 @@ def read_loss(
         )
 
     # 4. Never moved.
-    if fall < moved:
+    if fall < moved or start - lowest <= step:
         noise_text = f"; its noise is ±{_loss(sigma)}" if sigma > 0 else ""
         return LossReading(
             NOT_LEARNING,
@@ -234,7 +264,14 @@ def read_loss(
             **common,
         )
 
-    # 5. Slow: the share of its fall the loss had made, averaged over the run.
+    # 5. Overfitting: the validation curve turned worse while the training loss fell.
+    overfit = read_overfitting(log, smoothed)
+    if overfit is not None:
+        return LossReading(
+            OVERFITTING, overfitting_evidence(log, overfit), overfit=overfit, **common
+        )
+
+    # 6. Slow: the share of its fall the loss had made, averaged over the run.
     progress = _progress(log, smoothed, start, end)
     halfway_at = next(
         (i for i, level in enumerate(smoothed) if level <= start - (start - end) / 2), count - 1
@@ -260,7 +297,25 @@ def read_loss(
             ),
             **common,
         )
-    if progress < SLOW_PROGRESS:
+    whole_fall = start - lowest
+    flat_at_lowest = (
+        whole_fall > 0
+        and abs(tail.end - tail.start) <= max(FLAT_OF_FALL * whole_fall, step)
+        and end - lowest <= max(FLAT_OF_FALL * whole_fall, 2 * sigma, step)
+    )
+    if flat_at_lowest and fall >= CONVERGED_FALL:
+        return LossReading(
+            HEALTHY,
+            (
+                made,
+                f"{tail_span}, flat at its lowest after falling {fall * 100:.1f}% from"
+                f" {_loss(start)}: {_tail_text(log, tail, short=True)}, under"
+                f" {FLAT_OF_FALL * 100:g}% of the whole fall: converged (the rule: a fall of"
+                f" {CONVERGED_FALL * 100:g}% or more, then flat)",
+            ),
+            **common,
+        )
+    if progress < SLOW_PROGRESS and not flat_at_lowest:
         return LossReading(
             SLOW,
             (f"{made} (the rule: under {SLOW_PROGRESS * 100:.0f}%)", _tail_text(log, tail)),
@@ -273,6 +328,21 @@ def read_loss(
         f"{abs(improvement) * 100:.1f}% {'below' if improvement >= 0 else 'above'} the lowest"
         f" level before it ({_loss(before)})"
     )
+    steep = tail.change <= -UNFINISHED_FALL and tail.start - tail.end > max(2 * sigma, step)
+    if steep and _rate_settled(rate_at, tail.first, count - 1):
+        return LossReading(
+            SLOW,
+            (
+                made,
+                f"{tail_span}; {_tail_text(log, tail, short=True)}: still falling steeply when"
+                f" the run ended, at a rate that no longer annealed (the rule:"
+                f" {UNFINISHED_FALL * 100:g}% or more over the last {TAIL_SHARE * 100:g}%, the"
+                f" rate within {SETTLED_RATE * 100:g}% of its last value), so the run is"
+                " unfinished: too slow, or too short (a longer run, epochs × 2, lets it"
+                " finish too)",
+            ),
+            **common,
+        )
     if improvement >= PLATEAU_FALL or tail.change <= -PLATEAU_SLOPE:
         return LossReading(
             HEALTHY,
@@ -411,6 +481,18 @@ def _follows_rate(
     return r_squared if sign > 0 and r_squared >= TRACKS_RATE else None
 
 
+def _rate_settled(rate_at: Callable[[int], RateThere | None] | None, first: int, last: int) -> bool:
+    """Whether the rate was known and no longer annealing over the tail (from ``first`` to
+    ``last``): at its floor, or constant. A loss that falls while the rate anneals is
+    converging as planned; one that still falls at a settled rate had more to learn."""
+    if rate_at is None:
+        return False
+    there, end = rate_at(first), rate_at(last)
+    if there is None or end is None or end.rate <= 0:
+        return False
+    return there.rate <= end.rate * (1 + SETTLED_RATE)
+
+
 def _flat_from(smoothed: list[float], end: float, sigma: float) -> int:
     """Where the smoothed loss first came within the band around its final level (the larger of
     :data:`PLATEAU_FALL` of it and twice the noise) and the flat stretch began."""
@@ -418,16 +500,18 @@ def _flat_from(smoothed: list[float], end: float, sigma: float) -> int:
     return next((i for i, level in enumerate(smoothed) if level <= end + band), len(smoothed) - 1)
 
 
-def _excursion(smoothed: list[float]) -> tuple[float, int, int] | None:
+def _excursion(smoothed: list[float], step: float = 0.0) -> tuple[float, int, int] | None:
     """The largest rise of the smoothed loss over its lowest level so far, when it reaches
-    :data:`DIVERGE_RISE`: (the ratio, where, the low's index); None otherwise."""
+    :data:`DIVERGE_RISE` and more than one rounding step ``step``: (the ratio, where, the
+    low's index); None otherwise."""
     if min(smoothed) <= 0:
         return None
     best: tuple[float, int, int] | None = None
     low_at = 0
     for index in range(1, len(smoothed)):
         ratio = smoothed[index] / smoothed[low_at]
-        if ratio >= DIVERGE_RISE and (best is None or ratio > best[0]):
+        rose = smoothed[index] - smoothed[low_at] > step
+        if ratio >= DIVERGE_RISE and rose and (best is None or ratio > best[0]):
             best = (ratio, index, low_at)
         if smoothed[index] < smoothed[low_at]:
             low_at = index

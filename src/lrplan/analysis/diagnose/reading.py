@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from lrplan.analysis.diagnose.validation import Overfit
 from lrplan.inputs.logs import TrainingLog
 
 
@@ -72,6 +73,7 @@ class LossReading:
     notes: tuple[str, ...] = ()
     advice: tuple[str, ...] = ()
     smoothed: tuple[float, ...] = ()
+    overfit: Overfit | None = None
 
     def to_dict(self, log: TrainingLog) -> dict[str, Any]:
         def at(index: int | None) -> int | None:
@@ -92,6 +94,7 @@ class LossReading:
             f"flat_from_{log.unit}": at(self.flat_from),
             "noise": self.noise,
             "tail": self.tail.to_dict() if self.tail is not None else None,
+            "overfit": self.overfit.to_dict() if self.overfit is not None else None,
         }
 
 

@@ -54,10 +54,11 @@ def diagnose(
 ) -> None:
     """Read a training log, name its symptom with the evidence, and check its learning rate.
 
-    Names one of diverging, not-learning, slow, plateau or healthy from the loss (or says it
-    cannot judge it), checks the logged learning rate against the plan (the options or
-    --config, as in show) and names the likely cause where they part, and for a symptom
-    shows lrplan tune's tuned schedule beside the plan. Without a plan, the plan is read
+    Names one of diverging, not-learning, overfitting (from the validation curve against the
+    training loss), slow, plateau or healthy (or says it cannot judge the loss), checks the
+    logged learning rate against the plan (the options or --config, as in show) and names the
+    likely cause where they part, and for a symptom shows lrplan tune's tuned schedule beside
+    the plan, with the keys of the run's framework. Without a plan, the plan is read
     from the logged rate. The rules are in the README (lrplan diagnose).
 
     Example: lrplan diagnose examples/logs/plateau.csv --config examples/logs/plateau.yaml

@@ -19,7 +19,7 @@ def tune(
         str | None,
         typer.Argument(
             metavar="SYMPTOM",
-            help="diverging, slow or plateau; leave it out to list them.",
+            help="diverging, slow, plateau or overfitting; leave it out to list them.",
             show_default=False,
         ),
     ] = None,
@@ -37,6 +37,10 @@ def tune(
     slow: lr × 10; warmup_epochs × 2/5, rounded, 1 becoming 2; min_lr kept (5 → 2, 1e-4 → 1e-3).
 
     plateau: epochs × 2; min_lr × 0.1 (25 → 50, 1e-5 → 1e-6).
+
+    overfitting: epochs × 2/3, rounded, at least 2 (25 → 17), the cosine compressed to end
+    there; or, keeping the length, lr × 0.5. lrplan diagnose ends it at the epoch the
+    validation loss was best at instead.
 
     A warm-up that would not be shorter than training is cut to epochs - 1, and min_lr is
     halved with lr if it would exceed the new peak; the output says so.
@@ -78,4 +82,8 @@ def tune(
     if outputs.terminal:
         from lrplan.output.console import make_console
 
-        print_comparison(make_console(), comparison, title, show_all=outputs.show_all, remedy=found)
+        console = make_console()
+        print_comparison(console, comparison, title, show_all=outputs.show_all, remedy=found)
+        for line in (*found.alternatives, found.symptom.levers):
+            if line:
+                console.print(line, soft_wrap=True)

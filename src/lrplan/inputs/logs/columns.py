@@ -81,14 +81,55 @@ def guess_lr_columns(columns: Sequence[str]) -> list[str]:
     return sorted(found, key=lambda name: 0 if "/pg" not in name.lower() else 1)
 
 
+#: Words that may stand beside ``lr`` in the name of the rate a run trained with
+#: (``train_lr``, ``current_lr``), unlike ``min_lr`` or ``base_lr``, which are settings.
+RATE_WORDS = frozenset({"train", "training", "current", "cur"})
+
+
 def is_lr_name(name: str) -> bool:
-    """Whether a column or metric name names a learning rate (``lr-AdamW``, ``train/lr``)."""
+    """Whether a column or metric name names a learning rate (``lr-AdamW``, ``train/lr``,
+    timm's ``train_lr``)."""
     lowered = name.lower()
     return (
         lowered in ("lr", "learning_rate", "learning-rate")
         or lowered.startswith(("lr-", "lr_", "lr/", "learning_rate"))
         or lowered.endswith(("/lr", "/learning_rate", ".lr"))
+        or (lowered.endswith("_lr") and words(lowered) - RATE_WORDS == {"lr"})
     )
+
+
+#: Words in a validation column's name that say which way is better: a loss or an error falls,
+#: an accuracy (or a score) rises. A validation column with neither is not read.
+LOWER_BETTER = frozenset(
+    {"loss", "nll", "mae", "mse", "rmse", "perplexity", "ppl", "error", "err", "wer", "cer"}
+)
+HIGHER_BETTER = frozenset(
+    {"acc", "accuracy", "top1", "top5", "acc1", "acc5", "f1", "auc", "auroc", "map", "iou"}
+    | {"miou", "dice", "bleu", "rouge", "rougel", "precision", "recall", "r2", "score"}
+)
+#: Validation words that name a held-out set seen during training (not a final ``test``).
+HELD_OUT_WORDS = ("val", "valid", "validation", "eval", "dev")
+
+
+def guess_validation_columns(columns: Sequence[str]) -> list[tuple[str, bool]]:
+    """The columns that may hold the validation curve, best first, each with whether higher
+    is better: a validation or eval loss (per epoch before per step), then a validation
+    metric whose direction its name says (``val_acc``, ``eval_top1``, ``eval_f1``)."""
+    losses: list[tuple[tuple[int, int, int], str]] = []
+    metrics: list[tuple[tuple[int, int, int], str, bool]] = []
+    for index, name in enumerate(columns):
+        found = words(name)
+        if not found & set(HELD_OUT_WORDS) or found & {"lr", "learning"}:
+            continue
+        level = 0 if "epoch" in found else 2 if "step" in found else 1
+        parts = len(found - WHOLE_WORDS - LOWER_BETTER - HIGHER_BETTER - {"dev"})
+        if found & LOWER_BETTER:
+            losses.append(((parts, level, index), name))
+        elif found & HIGHER_BETTER:
+            metrics.append(((parts, level, index), name, True))
+    return [(name, False) for _, name in sorted(losses)] + [
+        (name, higher) for _, name, higher in sorted(metrics)
+    ]
 
 
 def names_lr(metric: str) -> bool:

@@ -20,6 +20,7 @@ from lrplan.inputs.logs.columns import (
     find_column,
     guess_loss_column,
     guess_lr_columns,
+    guess_validation_columns,
 )
 from lrplan.inputs.logs.model import Column, Table
 
@@ -83,12 +84,13 @@ def _read(path: Path, stream, wanted: tuple[str | None, str | None]) -> Table:  
 
     position_names = {find_column(names, EPOCH_COLUMNS), find_column(names, STEP_COLUMNS)}
     parsed = set(guess_loss_column(names)) | set(guess_lr_columns(names)) | position_names
+    parsed |= {name for name, _ in guess_validation_columns(names)}
     parsed |= {name for name in wanted if name is not None}
     if metric is not None:
         parsed.add(metric)
     parsed.discard(None)
     columns: dict[str, Column] = {name: Column() for name in names if name in parsed}
-    indexed = [(index, columns[name]) for index, name in enumerate(names) if name in columns]
+    indexed = [(index, name, columns[name]) for index, name in enumerate(names) if name in columns]
 
     reader = csv.reader(stream, delimiter=delimiter, strict=False)
     lines = array("q")
@@ -121,6 +123,18 @@ def _read(path: Path, stream, wanted: tuple[str | None, str | None]) -> Table:  
     if not row:
         raise LrplanError(f"{path}: has a header but no rows; {WHAT}")
     notes = []
+    repeats = max((column.repeats for column in columns.values()), default=0)
+    if repeats:
+        notes.append(
+            f"the header row is written again {repeats} time{'s' if repeats != 1 else ''}"
+            " mid-file (a resumed run appending to its log): those rows are skipped"
+        )
+    if any(column.lists for column in columns.values()):
+        listed_names = [name for name, column in columns.items() if column.lists]
+        notes.append(
+            f"{', '.join(listed_names)} holds a list, one value per param group: the first"
+            " group's value is read"
+        )
     if len(chunk_last) < width:
         notes.append(
             f"the last row has {len(chunk_last)} of {width} cells: the file was cut off while"
@@ -148,34 +162,64 @@ CHUNK_ROWS = 8192
 
 
 def _parse(
-    chunk: list[list[str]], first_row: int, indexed: list[tuple[int, Column]], lines: array
+    chunk: list[list[str]], first_row: int, indexed: list[tuple[int, str, Column]], lines: array
 ) -> None:
-    """Append the filled cells of ``chunk`` (rows from ``first_row`` on) to their columns."""
-    full = all(len(row) > index for row in chunk for index, _ in indexed[-1:])
-    for index, column in indexed:
+    """Append the filled cells of ``chunk`` (rows from ``first_row`` on) to their columns.
+
+    A cell that repeats its column's name is a header row written again (timm appends to
+    its summary.csv when a run resumes): skipped, and counted. A cell holding a list (timm's
+    lr with one value per param group, ``[3.5e-07, 3.5e-07]``) gives its first value."""
+    full = all(len(row) > index for row in chunk for index, _, _ in indexed[-1:])
+    for index, name, column in indexed:
         # A short row (a file cut off while written) has its last cells blank.
         if full:
             cells = [row[index] for row in chunk]
         else:
             cells = [row[index] if index < len(row) else "" for row in chunk]
         if all(cells):
+            before = len(column.values)
             try:  # the usual case, at C speed: every cell a number (float() skips spaces)
                 column.values.extend(map(float, cells))
                 column.rows.extend(range(first_row, first_row + len(cells)))
                 continue
             except ValueError:
-                pass
+                # extend() keeps what it appended before the cell that failed: drop it, and
+                # read the chunk cell by cell.
+                del column.values[before:]
         for offset, cell in enumerate(cells):
             if not cell or cell.isspace():
                 continue
             try:
                 value = float(cell)
             except ValueError:
+                text = cell.strip()
+                if text == name:
+                    column.repeats += 1
+                    continue
+                first = _first_of_list(text)
+                if first is not None:
+                    column.lists += 1
+                    column.rows.append(first_row + offset)
+                    column.values.append(first)
+                    continue
                 if column.bad is None:
                     column.bad = (lines[first_row + offset], cell.strip())
                 continue
             column.rows.append(first_row + offset)
             column.values.append(value)
+
+
+def _first_of_list(text: str) -> float | None:
+    """The first number of a list written as Python prints one (``[3.5e-07, 3.5e-07]``), or
+    None for anything else."""
+    if not (text.startswith(("[", "(")) and text.endswith(("]", ")"))):
+        return None
+    items = text[1:-1].split(",")
+    try:
+        numbers = [float(item) for item in items if item.strip()]
+    except ValueError:
+        return None
+    return numbers[0] if numbers else None
 
 
 def _layout(path: Path, header: list[str]) -> tuple[str, list[str], str | None]:

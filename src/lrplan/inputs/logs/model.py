@@ -28,6 +28,10 @@ class Column:
     rows: array = field(default_factory=lambda: array("q"))
     values: array = field(default_factory=lambda: array("d"))
     bad: tuple[int, str] | None = None
+    #: Cells that repeated the column's own name: a header row written again mid-file.
+    repeats: int = 0
+    #: Cells that held a list (one value per param group), read as their first value.
+    lists: int = 0
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -97,6 +101,31 @@ class ColumnChoice:
 
 
 @dataclass(frozen=True)
+class Validation:
+    """The validation curve of a log: a validation (or eval) loss, or a validation metric whose
+    direction is known, at the same epochs or steps as the training loss.
+
+    ``positions`` and ``values`` are as logged (the mean at each position); ``higher_better``
+    is True for a metric to maximise (accuracy, top-1, F1), False for a loss or an error.
+    """
+
+    column: ColumnChoice
+    positions: tuple[int, ...]
+    values: tuple[float, ...]
+    higher_better: bool = False
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "column": self.column.to_dict(),
+            "points": len(self.positions),
+            "higher_better": self.higher_better,
+        }
+
+
+@dataclass(frozen=True)
 class TrainingLog:
     """A training log reduced to a loss curve and the learning rates it logged.
 
@@ -127,6 +156,7 @@ class TrainingLog:
     planned_steps: int | None = None
     planned_epochs: float | None = None
     epochs_logged: int | None = None
+    validation: Validation | None = None
 
     def __len__(self) -> int:
         return len(self.positions)
@@ -156,4 +186,5 @@ class TrainingLog:
             "steps_per_point": self.steps_per_point,
             "lr_every": self.lr_every,
             "notes": list(self.notes),
+            "validation": self.validation.to_dict() if self.validation is not None else None,
         }

@@ -15,8 +15,23 @@ from array import array
 from collections.abc import Iterator
 
 from lrplan.errors import LrplanError
-from lrplan.inputs.logs.columns import choices, guess_loss_column, guess_lr_columns, listed
-from lrplan.inputs.logs.model import Column, ColumnChoice, LoggedLr, Table, TrainingLog
+from lrplan.inputs.logs.columns import (
+    HELD_OUT_WORDS,
+    choices,
+    guess_loss_column,
+    guess_lr_columns,
+    guess_validation_columns,
+    listed,
+    words,
+)
+from lrplan.inputs.logs.model import (
+    Column,
+    ColumnChoice,
+    LoggedLr,
+    Table,
+    TrainingLog,
+    Validation,
+)
 
 #: A log read per logged step is cut into at most this many runs of steps, each one point of
 #: the loss curve (its mean): single steps are too noisy to read a trend from.
@@ -79,7 +94,13 @@ def reduce_table(table: Table, loss_column: str | None, lr_column: str | None) -
                 raise LrplanError(
                     f"{path}: {table.line_of(row)}: a {loss.name} value without {unit}; {what}"
                 )
-    positions, means = _means(losses, where)
+    placed = [where[row] for row in losses.rows]
+    resumes = _resumes(losses, placed)
+    if resumes:
+        losses = _without_superseded(losses, where, resumes)
+        placed = [where[row] for row in losses.rows]
+        notes.append(_resumed_note(table, resumes, unit))
+    positions, means = _means(losses, where, placed)
     if not positions:
         raise LrplanError(f"{path}: column {loss.name} has no values; give --loss-column NAME")
     steps_per_point = 1
@@ -91,7 +112,8 @@ def reduce_table(table: Table, loss_column: str | None, lr_column: str | None) -
         ]
         positions = positions[::steps_per_point]
 
-    lrs, lr_every = _logged_lrs(table, lr, epochs if has_epochs else None, steps)
+    lrs, lr_every = _logged_lrs(table, lr, epochs if has_epochs else None, steps, (where, resumes))
+    validation = _validation(table, loss, where, resumes, steps_per_point)
     steps_per_epoch = None
     if has_epochs and steps is not None:
         assert epochs is not None
@@ -115,7 +137,102 @@ def reduce_table(table: Table, loss_column: str | None, lr_column: str | None) -
         planned_steps=table.planned_steps,
         planned_epochs=table.planned_epochs,
         epochs_logged=epochs_logged,
+        validation=validation,
     )
+
+
+def _resumes(column: Column, placed: list[int]) -> list[tuple[int, int]]:
+    """Where the log goes back: (the row, the epoch or step it goes back to) for each value
+    of ``column`` placed before the one logged ahead of it. A run resumed from an earlier
+    checkpoint appends to its log and redoes those epochs or steps."""
+    if all(map(operator.le, placed, itertools.islice(placed, 1, None))):
+        return []
+    return [
+        (column.rows[index], placed[index])
+        for index in range(1, len(placed))
+        if placed[index] < placed[index - 1]
+    ]
+
+
+def _without_superseded(column: Column, where: array, resumes: list[tuple[int, int]]) -> Column:
+    """``column`` without the values a resumed run logged again: a row before a resume whose
+    epoch or step the resumed run reached again is replaced by the later one.
+
+    A row is dropped when its position is at or past the lowest position any later resume
+    went back to: one pass over the rows, with those lowest positions ready per resume.
+    """
+    kept = Column(bad=column.bad, repeats=column.repeats, lists=column.lists)
+    ordered = sorted(resumes)
+    # lowest[i]: the lowest position the resumes from the i-th on went back to.
+    lowest = [0] * len(ordered)
+    floor = math.inf
+    for index in range(len(ordered) - 1, -1, -1):
+        floor = min(floor, ordered[index][1])
+        lowest[index] = floor
+    next_resume = 0
+    for row, value in zip(column.rows, column.values, strict=True):
+        while next_resume < len(ordered) and ordered[next_resume][0] <= row:
+            next_resume += 1
+        if next_resume < len(ordered) and where[row] >= lowest[next_resume]:
+            continue
+        kept.rows.append(row)
+        kept.values.append(value)
+    return kept
+
+
+def _resumed_note(table: Table, resumes: list[tuple[int, int]], unit: str) -> str:
+    row, back = resumes[0]
+    more = f" ({len(resumes)} times in all)" if len(resumes) > 1 else ""
+    return (
+        f"the log goes back to {unit} {back} at {table.line_of(row)}{more}: a resumed run;"
+        f" from there on its later rows replace the earlier ones of the same {unit}s"
+    )
+
+
+def _validation(
+    table: Table,
+    loss: ColumnChoice,
+    where: array,
+    resumes: list[tuple[int, int]],
+    steps_per_point: int,
+) -> Validation | None:
+    """The validation curve beside a training loss: the first column of
+    :func:`guess_validation_columns` with two or more values at known positions; None when
+    the loss read is itself a validation loss, or the log has none."""
+    if words(loss.name) & set(HELD_OUT_WORDS) or words(loss.name) & {"test"}:
+        return None
+    candidates = [
+        (name, higher)
+        for name, higher in guess_validation_columns(table.header)
+        if name != loss.name and name in table.columns
+    ]
+    for name, higher in candidates:
+        column = table.columns[name]
+        if column.bad is not None:
+            continue
+        column = Column(
+            array("q", (row for row in column.rows if where[row] != _BLANK)),
+            array(
+                "d",
+                (
+                    v
+                    for row, v in zip(column.rows, column.values, strict=True)
+                    if where[row] != _BLANK
+                ),
+            ),
+        )
+        if resumes:
+            column = _without_superseded(column, where, resumes)
+        if len({where[row] for row in column.rows}) < 2:
+            continue
+        positions, means = _means(column, where)
+        if steps_per_point > 1 and len(positions) > MAX_STEP_POINTS:
+            every = math.ceil(len(positions) / MAX_STEP_POINTS)
+            means = [_mean(means[i : i + every]) for i in range(0, len(means), every)]
+            positions = positions[::every]
+        others = tuple(other for other, _ in candidates if other != name)
+        return Validation(ColumnChoice(name, True, others), tuple(positions), tuple(means), higher)
+    return None
 
 
 def _choose_loss(table: Table, chosen: str | None) -> ColumnChoice:
@@ -211,9 +328,13 @@ def _fill(epochs: array) -> None:
             previous = epoch
 
 
-def _means(column: Column, where: array) -> tuple[list[int], list[float]]:
-    """The positions that hold a value, in order, and the mean value at each."""
-    placed = [where[row] for row in column.rows]
+def _means(
+    column: Column, where: array, placed: list[int] | None = None
+) -> tuple[list[int], list[float]]:
+    """The positions that hold a value, in order, and the mean value at each (``placed``:
+    each value's position, when already known)."""
+    if placed is None:
+        placed = [where[row] for row in column.rows]
     values = column.values
     if all(map(operator.lt, placed, itertools.islice(placed, 1, None))):
         return placed, list(values)  # one value per position, in order: a log of steps
@@ -238,11 +359,18 @@ def _mean(values: list[float]) -> float:
 
 
 def _logged_lrs(
-    table: Table, lr: ColumnChoice | None, epochs: array | None, steps: array | None
+    table: Table,
+    lr: ColumnChoice | None,
+    epochs: array | None,
+    steps: array | None,
+    resumed: tuple[array, list[tuple[int, int]]],
 ) -> tuple[list[LoggedLr], int]:
     if lr is None:
         return [], 1
     column = table.columns[lr.name].checked(table.path, lr.name, table.what)
+    where, resumes = resumed
+    if resumes:
+        column = _without_superseded(column, where, resumes)
     every = max(1, math.ceil(len(column) / MAX_LR_POINTS))
     values = column.values
     if not all(value >= 0 and math.isfinite(value) for value in values):
