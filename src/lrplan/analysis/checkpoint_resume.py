@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from lrplan.analysis.check import CheckReport
 from lrplan.analysis.run import length_findings
 from lrplan.analysis.summary import Insight, fmt_lr
 from lrplan.core.config import ScheduleConfig
@@ -153,7 +154,7 @@ def resume_checkpoint(
     from lrplan.core.restore import restore, settings_of
 
     at = _resume_row(checkpoint, config)
-    left = config.rows - at
+    left = _rows_left(checkpoint, config, at)
     if left < 1:
         raise LrplanError(
             f"the run given now trains {config.rows:,} {config.unit}s and the checkpoint has"
@@ -234,6 +235,21 @@ def _resume_row(checkpoint: Checkpoint, config: ScheduleConfig) -> int:
         f"{checkpoint.path}: says neither how many {config.unit}s were trained nor how often"
         " its scheduler was stepped"
     )
+
+
+def _rows_left(checkpoint: Checkpoint, config: ScheduleConfig, at: int) -> int:
+    """The rows the resumed run trains. Trainer counts its run in optimizer steps
+    (``max_steps`` for the steps per epoch now); Lightning and a plain loop train the epochs
+    left, each of the steps per epoch now, after a checkpoint saved at an epoch's end."""
+    at_epoch_end = (
+        checkpoint.trained_epochs is not None
+        and checkpoint.steps_per_epoch is not None
+        and at == checkpoint.trained_epochs * checkpoint.steps_per_epoch
+    )
+    if config.interval == "step" and checkpoint.kind != HF and at_epoch_end:
+        assert checkpoint.trained_epochs is not None
+        return (config.epochs - checkpoint.trained_epochs) * config.steps_per_epoch
+    return config.rows - at
 
 
 def _epochs_for(rows: int, config: ScheduleConfig) -> int:
@@ -502,3 +518,12 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "tolist"):
         return value.tolist()
     return value
+
+
+def with_resume_findings(report: CheckReport, resumed: CheckpointResume) -> CheckReport:
+    """``lrplan check``'s report with the findings of resuming from a checkpoint added."""
+    findings = list(report.findings) + list(resumed.findings)
+    counts = dict(report.counts)
+    for finding in resumed.findings:
+        counts[finding.level] = counts.get(finding.level, 0) + 1
+    return dataclasses.replace(report, findings=findings, counts=counts)

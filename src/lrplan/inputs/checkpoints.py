@@ -141,7 +141,12 @@ def load_file(path: Path, what: str) -> Any:
     try:
         if path.stat().st_size == 0:
             raise LrplanError(f"{path}: is empty; {WHAT}")
-        zipped = _is_zip(path)
+        with path.open("rb") as stream:
+            start = stream.read(4)
+        zipped = start == b"PK\x03\x04"
+        if not zipped and not start.startswith(b"\x80"):
+            # Neither torch's zip format nor its legacy pickle (which opens with a protocol).
+            raise LrplanError(f"{path}: is not a file torch.save wrote; {WHAT}")
         return torch.load(path, weights_only=True, map_location="cpu", mmap=zipped)
     except LrplanError:
         raise
@@ -149,11 +154,6 @@ def load_file(path: Path, what: str) -> Any:
         raise LrplanError(f"{path}: cannot be read ({error.strerror or error})") from None
     except Exception as error:  # torch's unpickler and zip reader: every failure is the file's
         raise LrplanError(f"{path}: {_why_not(error)}") from None
-
-
-def _is_zip(path: Path) -> bool:
-    with path.open("rb") as stream:
-        return stream.read(4) == b"PK\x03\x04"
 
 
 def _why_not(error: Exception) -> str:
@@ -167,11 +167,11 @@ def _why_not(error: Exception) -> str:
             " it: save the scheduler's and the optimizer's state_dict() instead of the objects"
         )
     if "central directory" in text or "failed reading zip archive" in text:
-        return f"is cut short or damaged (torch: {first_line(error)}); {WHAT}"
+        return f"is cut short or damaged (torch cannot read it as a zip archive); {WHAT}"
     if isinstance(error, EOFError) or "Ran out of input" in text:
-        return f"is cut short (torch: {first_line(error)}); {WHAT}"
-    if "invalid load key" in text or "magic number" in text or "Unpickl" in type(error).__name__:
-        return f"is not a torch.save file (torch: {first_line(error)}); {WHAT}"
+        return f"is cut short (torch ran out of input); {WHAT}"
+    if "Weights only load failed" in text or "invalid load key" in text:
+        return f"is not a file torch.save wrote; {WHAT}"
     return f"cannot be loaded as a checkpoint ({type(error).__name__}: {first_line(error)}); {WHAT}"
 
 
