@@ -210,7 +210,11 @@ def loader(batch: int = 4) -> DataLoader[Any]:
 
 
 def lightning_fit(
-    model: Any, root: Path, max_epochs: int, callbacks: Any = (), ckpt_path: Path | None = None,
+    model: Any,
+    root: Path,
+    max_epochs: int,
+    callbacks: Any = (),
+    ckpt_path: Path | None = None,
     batch: int = 4,
 ) -> Any:
     trainer = pl.Trainer(
@@ -383,9 +387,7 @@ def test_plain_checkpoint_resumes_as_the_design_documents_loop(
     assert list(report.resumed.lrs) == pytest.approx(resumed, rel=1e-12)
     if epochs_now == 25:
         assert report.changes == () and report.findings == ()
-        assert list(report.resumed.lrs) == pytest.approx(
-            [warmup_cos(e, 25) for e in range(10, 25)]
-        )
+        assert list(report.resumed.lrs) == pytest.approx([warmup_cos(e, 25) for e in range(10, 25)])
     else:
         # WarmupCosLR.load_state_dict restores epochs=25: the longer run keeps the old curve.
         assert {change.name for change in report.changes} == {"epochs"}
@@ -463,7 +465,9 @@ BAD = {
         "is empty",
     ),
     "pickle needing code": (
-        lambda tmp, ckpt: torch.save({"scheduler": Pickled()}, tmp / "object.pt") or tmp / "object.pt",
+        lambda tmp, ckpt: (
+            torch.save({"scheduler": Pickled()}, tmp / "object.pt") or tmp / "object.pt"
+        ),
         "holds a pickled tests.test_checkpoint_resume.Pickled",
     ),
     "no scheduler": (
@@ -499,7 +503,7 @@ def test_hf_folders_lrplan_cannot_resume_are_refused(
     bare = tmp_path / "checkpoint-10"
     bare.mkdir()
     (bare / "trainer_state.json").write_text((checkpoint / "trainer_state.json").read_text())
-    with pytest.raises(LrplanError, match="has no scheduler.pt"):
+    with pytest.raises(LrplanError, match=r"has no scheduler\.pt"):
         read_checkpoint(bare)
     # training_args.bin is a pickled TrainingArguments: refused, never unpickled.
     with pytest.raises(LrplanError, match="holds a pickled transformers"):

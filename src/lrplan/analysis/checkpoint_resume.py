@@ -85,6 +85,8 @@ class CheckpointResume:
     changes: tuple[Change, ...]
     findings: tuple[Insight, ...]
     notes: tuple[str, ...]
+    #: The row where the rate leaves the checkpoint's own curve (a warning), or None.
+    jump_at: int | None = None
 
     @property
     def before(self) -> float | None:
@@ -137,6 +139,7 @@ class CheckpointResume:
             "changes": [change.to_dict() for change in self.changes],
             "findings": [finding.to_dict() for finding in self.findings],
             "notes": list(self.notes),
+            f"jump_at_{unit}": self.jump_at,
         }
 
 
@@ -190,7 +193,7 @@ def resume_checkpoint(
             original = None
     trained, trained_from = _trained(checkpoint, at, original)
     findings: list[Insight] = []
-    jump = _jump(config, at, resumed, original, changes)
+    jump_at, jump = _jump(config, at, resumed, original, changes)
     if jump is not None:
         findings.append(jump)
     kept = [change for change in changes if change.kept]
@@ -217,6 +220,7 @@ def resume_checkpoint(
         changes=tuple(changes),
         findings=tuple(findings),
         notes=tuple(notes),
+        jump_at=jump_at,
     )
 
 
@@ -271,7 +275,9 @@ def _changes(
         before = saved.get(name)
         if _same(before, now):
             continue
-        changes.append(Change(name, before, now, restored.get(name), _restore_mark(config, name, before)))
+        changes.append(
+            Change(name, before, now, restored.get(name), _restore_mark(config, name, before))
+        )
     peak_saved, peak_now = checkpoint.initial_lr, _first(fresh_state.get("base_lrs"))
     if peak_saved is not None and peak_now is not None and not _same(peak_saved, peak_now):
         changes.append(
@@ -407,9 +413,7 @@ def _trained(
     checkpoint: Checkpoint, at: int, original: Schedule | None
 ) -> tuple[tuple[float | None, ...], str]:
     """The rate of every row before ``at``: logged where the run logged it, else planned."""
-    rates: list[float | None] = (
-        list(original.lrs[:at]) if original is not None else [None] * at
-    )
+    rates: list[float | None] = list(original.lrs[:at]) if original is not None else [None] * at
     logged = [(row, lr) for row, lr in checkpoint.logged if 0 <= row < at]
     for row, lr in logged:
         rates[row] = lr
@@ -428,10 +432,11 @@ def _jump(
     resumed: Schedule,
     original: Schedule | None,
     changes: Sequence[Change],
-) -> Insight | None:
-    """A warning when the first rows after the resume leave the checkpoint's own curve."""
+) -> tuple[int | None, Insight | None]:
+    """The row where the first rows after the resume leave the checkpoint's own curve, and a
+    warning that says so; (None, None) when they stay on it."""
     if original is None:
-        return None
+        return None, None
     unit = config.unit
     for offset in range(min(2, len(resumed.lrs))):
         row = at + offset
@@ -441,14 +446,14 @@ def _jump(
         scale = max(abs(expected), abs(got))
         if scale == 0 or abs(got - expected) <= JUMP_TOLERANCE * scale:
             continue
-        previous = original.lrs[row - 1] if row >= 1 else None
-        before = f" after {fmt_lr(previous)} at {unit} {row - 1}" if previous is not None else ""
+        previous = resumed.lrs[offset - 1] if offset >= 1 else original.lrs[row - 1]
+        before = f" after {fmt_lr(previous)} at {unit} {row - 1}" if row >= 1 else ""
         causes = [change for change in changes if not change.kept]
-        why = (
-            ", because " + ", ".join(f"{c.name} changed {show_value(c.checkpoint)} → {show_value(c.now)}" for c in causes)
-            if causes
-            else ""
-        )
+        said = [
+            f"{change.name} changed {show_value(change.checkpoint)} → {show_value(change.now)}"
+            for change in causes
+        ]
+        why = f", because {', '.join(said)}" if said else ""
         marks = " ".join(change.restore for change in causes if change.restore)
         fix = (
             f"Resume with {marks} (the checkpoint's) to continue its curve, or keep the jump if"
@@ -457,14 +462,14 @@ def _jump(
             else "Resume with the settings the checkpoint was trained with to continue its"
             " curve, or keep the jump if the change is what you intend."
         )
-        return Insight(
+        return row, Insight(
             "resume-jump",
             "warning",
             f"The rate jumps at the resume: {unit} {row} trains at {fmt_lr(got)}{before},"
             f" where the checkpoint's own curve is at {fmt_lr(expected)}{why}.",
             fix,
         )
-    return None
+    return None, None
 
 
 def _kept_finding(config: ScheduleConfig, change: Change) -> Insight:

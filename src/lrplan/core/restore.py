@@ -103,9 +103,7 @@ def settings_of(state: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-def _check_same_kind(
-    call: str, fresh: dict[str, Any], saved: dict[str, Any], groups: int
-) -> None:
+def _check_same_kind(call: str, fresh: dict[str, Any], saved: dict[str, Any], groups: int) -> None:
     """The saved state must be one of the scheduler the settings build: the same settings'
     names, one rate per param group."""
     fresh_keys, saved_keys = set(settings_of(fresh)), set(settings_of(saved))

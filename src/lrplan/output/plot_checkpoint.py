@@ -30,10 +30,10 @@ def checkpoint_figure(report: CheckpointResume) -> Figure:
     figure, axes = new_figure("constrained")
     unit = config.unit
     if report.original is not None:
-        rows = np.arange(len(report.original.lrs))
+        rows = np.arange(len(report.original.lrs) + 1)
         (line,) = axes.plot(
             rows,
-            report.original.lrs,
+            [*report.original.lrs, report.original.lrs[-1]],
             drawstyle="steps-post",
             color="0.55",
             alpha=0.45,
@@ -44,9 +44,11 @@ def checkpoint_figure(report: CheckpointResume) -> Figure:
         line.set_gid("checkpoint-original")
     known = [(row, rate) for row, rate in enumerate(report.trained) if rate is not None]
     if known:
+        # Each rate holds until the next row: the last one until the resume.
+        steps = [*known, (report.at, known[-1][1])]
         (line,) = axes.plot(
-            [row for row, _ in known],
-            [rate for _, rate in known],
+            [row for row, _ in steps],
+            [rate for _, rate in steps],
             drawstyle="steps-post",
             color="tab:blue",
             lw=1.8,
@@ -65,10 +67,10 @@ def checkpoint_figure(report: CheckpointResume) -> Figure:
             label="logged by the run",
         )
         marks.set_gid("checkpoint-logged")
-    resumed_rows = np.arange(report.at, report.rows)
+    resumed_rows = np.arange(report.at, report.rows + 1)
     (line,) = axes.plot(
         resumed_rows,
-        report.resumed.lrs,
+        [*report.resumed.lrs, report.resumed.lrs[-1]],
         drawstyle="steps-post",
         color="tab:orange",
         lw=2.2,
@@ -78,11 +80,17 @@ def checkpoint_figure(report: CheckpointResume) -> Figure:
     axes.axvline(
         report.at, color="0.25", ls=":", lw=1.2, label=f"resumed at {report.where(report.at)}"
     )
-    if report.jump is not None:
-        axes.plot(
-            [report.at], [report.resumed.lrs[0]], "X", color="tab:red", ms=10, ls="none",
-            label="jump",
-        )[0].set_gid("checkpoint-jump")
+    if report.jump_at is not None:
+        (marker,) = axes.plot(
+            [report.jump_at],
+            [report.rate(report.jump_at)],
+            "X",
+            color="tab:red",
+            ms=10,
+            ls="none",
+            label=f"the jump, at {report.where(report.jump_at)}",
+        )
+        marker.set_gid("checkpoint-jump")
     highest = max(
         [max(report.resumed.lrs)]
         + [rate for _, rate in known]

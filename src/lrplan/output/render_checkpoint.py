@@ -110,11 +110,7 @@ def checkpoint_view(report: CheckpointResume, show_all: bool = False) -> Group:
         Text(
             f"last trained rate {'?' if before is None else fmt_lr(before)},"
             f" first resumed rate {fmt_lr(report.resumed.lrs[0])}"
-            + (
-                f", then {fmt_lr(report.resumed.lrs[1])}"
-                if len(report.resumed.lrs) > 1
-                else ""
-            )
+            + (f", then {fmt_lr(report.resumed.lrs[1])}" if len(report.resumed.lrs) > 1 else "")
         ),
         rates_table(report, show_all),
         insight_lines(list(report.findings)),
