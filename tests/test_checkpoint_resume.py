@@ -407,6 +407,37 @@ def hf_cli(checkpoint: Path, epochs: int, *extra: str, command: str = "resume") 
     return runner.invoke(app, ["check", "--resume-from", str(checkpoint), *options, *extra])
 
 
+def test_hf_resume_on_more_devices_plans_the_steps_the_trainer_takes(
+    hf_checkpoint: tuple[Path, list[float]], tmp_path: Path
+) -> None:
+    """Two devices with batches of 4 take ceil(ceil(40 / 4) / 2) = 5 steps per epoch, as one
+    device with batches of 8 does (Trainer's arithmetic, tested against transformers in
+    test_trainer_steps.py); the scheduler sees only steps, so the real run resumed with
+    batches of 8 on this CPU trains the rates a 2-device run would."""
+    checkpoint, _ = hf_checkpoint
+    trained = hf_train(tmp_path / "run", 3, 8, resume=checkpoint)
+    options = [*HF_OPTIONS, "--lr", "0.1", "--epochs", "3", "--interval", "step"]
+    options += ["--dataset-size", "40", "--batch-size", "4", "--devices", "2", "--json"]
+    result = runner.invoke(app, ["resume", str(checkpoint), *options])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["resumed"] == trained
+    changed = {change["name"]: change for change in document["changes"]}
+    assert changed.keys() == {"max_steps", "steps per epoch"}
+    assert (changed["steps per epoch"]["checkpoint"], changed["steps per epoch"]["now"]) == (10, 5)
+    assert [finding["code"] for finding in document["findings"]] == ["resume-jump"]
+
+
+def test_an_hf_checkpoint_needs_a_per_step_schedule(
+    hf_checkpoint: tuple[Path, list[float]],
+) -> None:
+    result = runner.invoke(
+        app, ["resume", str(hf_checkpoint[0]), *HF_OPTIONS, "--lr", "0.1", "--epochs", "3"]
+    )
+    assert result.exit_code == 2
+    assert "give --interval step" in result.stderr
+
+
 def test_resume_checkpoint_json_has_every_rate_at_full_precision(
     hf_checkpoint: tuple[Path, list[float]],
 ) -> None:

@@ -156,6 +156,12 @@ def resume_checkpoint(
     from lrplan.core.preview import declared_length, preview
     from lrplan.core.restore import restore, settings_of
 
+    if checkpoint.kind == HF and config.interval != "step":
+        raise LrplanError(
+            f"{checkpoint.path}: Trainer steps its scheduler after every optimizer step"
+            f" (global_step={checkpoint.global_step}); give «interval=step» and the steps per"
+            " epoch («steps_per_epoch», or the dataset size, batch size and devices)"
+        )
     at = _resume_row(checkpoint, config)
     left = _rows_left(checkpoint, config, at)
     if left < 1:
