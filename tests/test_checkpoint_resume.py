@@ -176,18 +176,19 @@ BATCHES = 10
 class LightningTiny(pl.LightningModule):  # type: ignore[misc]
     """SGD(lr=0.1) and CosineAnnealingLR(T_max) stepped per epoch, as the code builds them."""
 
-    def __init__(self, t_max: int, interval: str = "epoch") -> None:
+    def __init__(self, t_max: int, interval: str = "epoch", lr: float = 0.1) -> None:
         super().__init__()
         self.net = torch.nn.Linear(4, 1)
         self.t_max = t_max
         self.interval = interval
+        self.lr = lr
 
     def training_step(self, batch: Any, index: int) -> torch.Tensor:
         inputs, targets = batch
         return torch.nn.functional.mse_loss(self.net(inputs), targets)
 
     def configure_optimizers(self) -> Any:
-        optimizer = torch.optim.SGD(self.parameters(), lr=0.1)
+        optimizer = torch.optim.SGD(self.parameters(), lr=self.lr)
         scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=self.t_max)
         return {
             "optimizer": optimizer,
@@ -249,23 +250,31 @@ def epoch_rates(per_step: list[float], per_epoch: int = BATCHES) -> list[float]:
     return [epoch[0] for epoch in epochs]
 
 
-@pytest.mark.parametrize(("max_epochs", "kept"), [(8, False), (12, True)])
+@pytest.mark.parametrize(
+    ("max_epochs", "lr", "kept"),
+    [(8, 0.1, None), (12, 0.1, ("T_max", 8, 12, 8)), (8, 0.2, ("peak lr", 0.1, 0.2, 0.1))],
+    ids=["same settings", "longer run", "higher peak"],
+)
 def test_lightning_resume_plans_the_rates_the_resumed_trainer_trains(
-    lightning_checkpoint: Path, tmp_path: Path, max_epochs: int, kept: bool
+    lightning_checkpoint: Path,
+    tmp_path: Path,
+    max_epochs: int,
+    lr: float,
+    kept: tuple[str, float, float, float] | None,
 ) -> None:
     from lrplan.integrations.lightning import LRPlanCallback
 
     recorder, callback = LightningRecorder(), LRPlanCallback()
     # The code builds CosineAnnealingLR(T_max=max_epochs) for the run it starts now.
     lightning_fit(
-        LightningTiny(t_max=max_epochs),
+        LightningTiny(t_max=max_epochs, lr=lr),
         tmp_path,
         max_epochs,
         [recorder, callback],
         ckpt_path=lightning_checkpoint,
     )
     settings = ScheduleConfig(
-        lr=0.1, epochs=max_epochs, scheduler="cosine", params=(("T_max", max_epochs),)
+        lr=lr, epochs=max_epochs, scheduler="cosine", params=(("T_max", max_epochs),)
     )
 
     report = resume_checkpoint(read_checkpoint(lightning_checkpoint), settings)
@@ -279,16 +288,22 @@ def test_lightning_resume_plans_the_rates_the_resumed_trainer_trains(
     assert list(report.trained) == pytest.approx(
         [0.05 * (1 + math.cos(math.pi * epoch / 8)) for epoch in range(3)], rel=1e-12
     )
-    codes = {finding.code for finding in report.findings}
-    if kept:
-        # load_state_dict restores T_max=8: the rate reaches 0 at epoch 8 and climbs again.
-        (change,) = report.changes
-        assert (change.name, change.checkpoint, change.now, change.resumed) == ("T_max", 8, 12, 8)
-        assert "resume-keeps-checkpoint" in codes
+    # Every change is undone by load_state_dict: the run follows the checkpoint's curve.
+    assert list(report.resumed.lrs) == pytest.approx(
+        [0.05 * (1 + math.cos(math.pi * epoch / 8)) for epoch in range(3, max_epochs)],
+        rel=1e-12,
+        abs=1e-15,
+    )
+    if kept is None:
+        assert report.changes == () and report.findings == ()
+        return
+    (change,) = report.changes
+    assert (change.name, change.checkpoint, change.now, change.resumed) == kept
+    assert [finding.code for finding in report.findings] == ["resume-keeps-checkpoint"]
+    if max_epochs == 12:
+        # T_max=8 restored: the rate reaches 0 at epoch 8 and climbs again.
         assert report.resumed.lrs[8 - 3] == pytest.approx(0, abs=1e-15)
         assert report.resumed.lrs[-1] > report.resumed.lrs[8 - 3]
-    else:
-        assert report.changes == () and report.findings == ()
 
 
 def test_lightning_step_scheduler_with_a_larger_batch_keeps_the_saved_t_max(

@@ -34,6 +34,9 @@ JUMP_TOLERANCE = 0.01
 
 _CHECKPOINT_VALUE = "the checkpoint's value"
 
+#: The name of the peak rate among the changes.
+PEAK = "peak lr"
+
 
 @dataclass(frozen=True)
 class Change:
@@ -288,7 +291,7 @@ def _changes(
     if peak_saved is not None and peak_now is not None and not _same(peak_saved, peak_now):
         changes.append(
             Change(
-                "peak lr",
+                PEAK,
                 peak_saved,
                 peak_now,
                 _first(restored_state.get("base_lrs")),
@@ -479,14 +482,23 @@ def _jump(
 
 
 def _kept_finding(config: ScheduleConfig, change: Change) -> Insight:
+    saved, now = show_value(change.checkpoint), show_value(change.now)
+    if change.name == PEAK:
+        what = f"the peak base_lrs={saved} (and each param group's initial_lr)"
+        given = f"the lr={now}"
+        fix = (
+            f"Set scheduler.base_lrs and each param group's initial_lr to {now} after the"
+            " checkpoint is loaded to change it"
+        )
+    else:
+        what, given = f"{change.name}={saved}", f"the {change.name}={now}"
+        fix = f"Set scheduler.{change.name} = {now} after the checkpoint is loaded to change it"
     return Insight(
         "resume-keeps-checkpoint",
         "warning",
-        f"scheduler.load_state_dict restores {change.name}={show_value(change.checkpoint)} from the"
-        f" checkpoint over the {change.name}={show_value(change.now)} given now: the resumed run"
-        f" follows the checkpoint's schedule, not the new one.",
-        f"Set scheduler.{change.name} = {show_value(change.now)} after the checkpoint is loaded to"
-        f" change it, or resume with {change.restore or _CHECKPOINT_VALUE} to keep the saved"
+        f"scheduler.load_state_dict restores {what} from the checkpoint over {given} given"
+        " now: the resumed run follows the checkpoint's schedule, not the new one.",
+        f"{fix}, or resume with {change.restore or _CHECKPOINT_VALUE} to keep the saved"
         " schedule knowingly.",
     )
 
