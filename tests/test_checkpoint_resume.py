@@ -163,6 +163,9 @@ def test_hf_resume_plans_the_rates_the_resumed_trainer_trains(
     assert (report.jump is not None) is jumps
     if epochs != 3:
         assert report.jump is not None and "epochs=3" in report.jump.fix
+    if batch != 4:
+        assert report.jump is not None and "epochs=" not in report.jump.fix
+        assert "steps_per_epoch=10 batch_size=4" in report.jump.fix
     assert any("training_args.bin" in note for note in report.notes)
 
 

@@ -338,11 +338,12 @@ def _length_change(checkpoint: Checkpoint, config: ScheduleConfig, scheduler: An
         return []
     per_epoch = checkpoint.steps_per_epoch or config.steps_per_epoch
     epochs = checkpoint.max_steps / per_epoch
-    restore = (
-        f"«epochs={int(epochs)}»"
-        if epochs == int(epochs)
-        else f"«max_steps={checkpoint.max_steps}»"
-    )
+    if epochs == config.epochs:
+        restore = ""  # the same epochs: the steps per epoch changed, and say so themselves
+    elif epochs == int(epochs):
+        restore = f"«epochs={int(epochs)}» (Trainer's num_train_epochs={int(epochs)})"
+    else:
+        restore = f"max_steps={checkpoint.max_steps} (Trainer's)"
     return [Change("max_steps", checkpoint.max_steps, config.rows, config.rows, restore)]
 
 
@@ -465,7 +466,7 @@ def _jump(
         why = f", because {', '.join(said)}" if said else ""
         marks = " ".join(change.restore for change in causes if change.restore)
         fix = (
-            f"Resume with {marks} (the checkpoint's) to continue its curve, or keep the jump if"
+            f"Resume with {marks}, the checkpoint's, to continue its curve, or keep the jump if"
             " the new settings are what you intend."
             if marks
             else "Resume with the settings the checkpoint was trained with to continue its"
