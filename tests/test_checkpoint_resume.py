@@ -10,6 +10,7 @@ must agree with ``lrplan resume CHECKPOINT`` (one path: :func:`lrplan.preview`).
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import warnings
@@ -498,6 +499,14 @@ def write_truncated(path: Path, source: Path) -> Path:
     return path
 
 
+def save_objects(path: Path) -> Path:
+    """The scheduler and optimizer objects saved instead of their state_dict()s."""
+    optimizer = torch.optim.SGD(torch.nn.Linear(2, 1).parameters(), lr=0.1)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=8)
+    torch.save({"epoch": 2, "scheduler": scheduler, "optimizer": optimizer}, path)
+    return path
+
+
 class Pickled:
     """An object torch.save pickles by reference to its class: loading it runs code."""
 
@@ -518,6 +527,10 @@ BAD = {
             torch.save({"scheduler": Pickled()}, tmp / "object.pt") or tmp / "object.pt"
         ),
         "holds a pickled tests.test_checkpoint_resume.Pickled",
+    ),
+    "scheduler object instead of its state": (
+        lambda tmp, ckpt: save_objects(tmp / "objects.pt"),
+        "holds a pickled torch.optim.lr_scheduler.CosineAnnealingLR",
     ),
     "no scheduler": (
         lambda tmp, ckpt: torch.save({"model": {}}, tmp / "weights.pt") or tmp / "weights.pt",
@@ -541,6 +554,62 @@ def test_every_bad_checkpoint_is_one_line_and_exit_2(
     assert "Traceback" not in result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and expected in lines[0], result.stderr
+
+
+TRIPPED: list[str] = []
+
+
+class Tripwire:
+    """Unpickling one runs this class's code: its __setstate__ records that it ran."""
+
+    def __init__(self) -> None:
+        self.armed = True
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        TRIPPED.append("unpickled")
+
+
+def test_objects_pickled_beside_the_states_are_never_rebuilt(tmp_path: Path) -> None:
+    path = tmp_path / "checkpoint.pt"
+    plain_run(path, epochs=25, stop_after=10)
+    saved = torch.load(path)
+    torch.save({**saved, "config": Tripwire()}, path)
+    settings = ScheduleConfig(lr=1e-3, min_lr=1e-5, warmup_epochs=3, epochs=25)
+
+    report = resume_checkpoint(read_checkpoint(path), settings)
+
+    assert TRIPPED == []
+    assert list(report.resumed.lrs) == pytest.approx([warmup_cos(e, 25) for e in range(10, 25)])
+    assert any("config: pickled tests.test_checkpoint_resume.Tripwire" in n for n in report.notes)
+    # The tripwire works: a load that runs the checkpoint's code trips it.
+    torch.load(path, weights_only=False)
+    assert TRIPPED == ["unpickled"]
+
+
+def test_a_lightning_checkpoint_with_hydra_hyper_parameters_is_read(tmp_path: Path) -> None:
+    """lightning-hydra-template's modules save a DictConfig and a functools.partial of the
+    optimizer with save_hyperparameters(): the checkpoint needs their code to unpickle."""
+    omegaconf = pytest.importorskip("omegaconf")
+
+    class Configured(LightningTiny):
+        def __init__(self, cfg: Any, optimizer: Any) -> None:
+            super().__init__(t_max=cfg.t_max)
+            self.save_hyperparameters()
+
+    module = Configured(
+        omegaconf.OmegaConf.create({"t_max": 8}), functools.partial(torch.optim.SGD, lr=0.1)
+    )
+    trainer = lightning_fit(module, tmp_path, 3)
+    trainer.save_checkpoint(tmp_path / "hydra.ckpt")
+    settings = ScheduleConfig(lr=0.1, epochs=8, scheduler="cosine", params=(("T_max", 8),))
+
+    report = resume_checkpoint(read_checkpoint(tmp_path / "hydra.ckpt"), settings)
+
+    assert list(report.resumed.lrs) == pytest.approx(
+        [0.05 * (1 + math.cos(math.pi * epoch / 8)) for epoch in range(3, 8)], rel=1e-12
+    )
+    (note,) = [note for note in report.notes if "hyper_parameters" in note]
+    assert "functools.partial" in note and "omegaconf.dictconfig.DictConfig" in note
 
 
 def test_hf_folders_lrplan_cannot_resume_are_refused(

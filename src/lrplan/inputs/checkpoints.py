@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+import pickle
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,6 +122,8 @@ def read_checkpoint(path: Path) -> Checkpoint:
     if path.is_dir():
         return _read_hf(path)
     loaded = load_file(path, "CHECKPOINT")
+    if isinstance(loaded, Inert):
+        raise _code_needed(path, [loaded.qualified], "")
     if not isinstance(loaded, dict):
         raise LrplanError(
             f"{path}: holds a {type(loaded).__name__}, not a dict of saved states; {WHAT}"
@@ -147,13 +150,88 @@ def load_file(path: Path, what: str) -> Any:
         if not zipped and not start.startswith(b"\x80"):
             # Neither torch's zip format nor its legacy pickle (which opens with a protocol).
             raise LrplanError(f"{path}: is not a file torch.save wrote; {WHAT}")
-        return torch.load(path, weights_only=True, map_location="cpu", mmap=zipped)
+        try:
+            return torch.load(path, weights_only=True, map_location="cpu", mmap=zipped)
+        except pickle.UnpicklingError as error:
+            if not (zipped and _UNSAFE.search(str(error))):
+                raise
+            first = error
+        # Objects pickled by reference to code (a Lightning module's hyper_parameters holding
+        # a Hydra DictConfig or a functools.partial): read again with an inert stand-in for
+        # each, so that the states lrplan needs can be read without running any of that code.
+        names = torch.serialization.get_unsafe_globals_in_checkpoint(path)
+        stand_ins = [(_inert_class(name), name) for name in names]
+        try:
+            with torch.serialization.safe_globals(stand_ins):
+                return torch.load(path, weights_only=True, map_location="cpu", mmap=True)
+        except Exception:  # an object no stand-in can take the place of
+            raise first from None
     except LrplanError:
         raise
     except OSError as error:
         raise LrplanError(f"{path}: cannot be read ({error.strerror or error})") from None
     except Exception as error:  # torch's unpickler and zip reader: every failure is the file's
         raise LrplanError(f"{path}: {_why_not(error)}") from None
+
+
+class Inert:
+    """Stands in for an object a checkpoint pickled by reference to code (a class or function
+    lrplan never imports or calls): built from nothing, it keeps nothing."""
+
+    #: The ``module.name`` the pickle refers to.
+    qualified = ""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Inert:
+        return object.__new__(cls)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def __setstate__(self, state: Any) -> None:
+        pass
+
+
+def _inert_class(name: str) -> type[Inert]:
+    return type(f"Inert[{name}]", (Inert,), {"qualified": name})
+
+
+def pickled_objects(value: Any) -> list[str]:
+    """The ``module.name`` of every stand-in in ``value`` (dicts, lists and tuples walked)."""
+    found: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Inert):
+            found.append(item.qualified)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return sorted(set(found))
+
+
+def _code_needed(path: Path, names: list[str], where: str) -> LrplanError:
+    return LrplanError(
+        f"{path}: {where}holds a pickled {', '.join(names)}, which only running its code can"
+        " rebuild; lrplan reads checkpoints as data (torch.load(weights_only=True)) and does"
+        " not unpickle it: save the scheduler's and the optimizer's state_dict() instead of"
+        " the objects"
+    )
+
+
+def _not_needed(loaded: dict[str, Any], used: tuple[str, ...]) -> list[str]:
+    """One note per entry of ``loaded`` other than ``used`` that held pickled objects."""
+    notes = []
+    for key, value in loaded.items():
+        if key in used:
+            continue
+        names = pickled_objects(value)
+        if names:
+            notes.append(
+                f"{key}: pickled {', '.join(names)}, not rebuilt (lrplan never runs a"
+                " checkpoint's code) and not needed for rates"
+            )
+    return notes
 
 
 def _why_not(error: Exception) -> str:
@@ -188,7 +266,7 @@ def _lightning(path: Path, loaded: dict[str, Any]) -> Checkpoint:
             f"{path}: is a Lightning checkpoint without optimizer_states (saved with"
             " save_weights_only=True?): the rate a resumed run starts at is not in it"
         )
-    skipped = []
+    skipped = _not_needed(loaded, ("lr_schedulers", "optimizer_states"))
     if len(schedulers) > 1:
         skipped.append(
             f"lr_schedulers[1:] ({len(schedulers) - 1} more): lrplan plans the first scheduler"
@@ -229,11 +307,13 @@ def _plain_dict(path: Path, loaded: dict[str, Any]) -> Checkpoint:
     if scheduler_key is None:
         keys = ", ".join(sorted(str(key) for key in loaded)[:8]) or "none"
         raise LrplanError(f"{path}: holds no scheduler state (its keys: {keys}); {WHAT}")
+    scheduler_state = _state(path, loaded[scheduler_key], repr(scheduler_key))
     if optimizer_key is None:
         raise LrplanError(
             f"{path}: has the scheduler's state but no 'optimizer' state dict: the rate a"
             " resumed run starts at is the optimizer's; save optimizer.state_dict() too"
         )
+    skipped = _not_needed(loaded, (scheduler_key, optimizer_key))
     epoch = _whole(loaded.get("epoch"))
     step = next(
         (_whole(loaded[key]) for key in ("global_step", "step") if key in loaded),
@@ -242,11 +322,12 @@ def _plain_dict(path: Path, loaded: dict[str, Any]) -> Checkpoint:
     return Checkpoint(
         path=path,
         kind=PLAIN,
-        scheduler_state=_state(path, loaded[scheduler_key], repr(scheduler_key)),
+        scheduler_state=scheduler_state,
         optimizer_groups=_groups(path, loaded[optimizer_key], repr(optimizer_key)),
         # Saved at the end of epoch E, after scheduler.step(): training resumes at E + 1.
         trained_epochs=epoch + 1 if epoch is not None else None,
         global_step=step,
+        skipped=tuple(skipped),
     )
 
 
@@ -331,6 +412,9 @@ def _trainer_state(path: Path) -> dict[str, Any]:
 
 
 def _state(path: Path, value: Any, where: str) -> dict[str, Any]:
+    names = pickled_objects([value])
+    if names:
+        raise _code_needed(path, names, f"{where} ")
     if not isinstance(value, dict) or not isinstance(value.get("last_epoch"), int):
         raise LrplanError(
             f"{path}: {where} is not an LRScheduler's state_dict() (it has no last_epoch);"
@@ -340,6 +424,9 @@ def _state(path: Path, value: Any, where: str) -> dict[str, Any]:
 
 
 def _groups(path: Path, value: Any, where: str) -> tuple[dict[str, Any], ...]:
+    names = pickled_objects([value.get("param_groups") if isinstance(value, dict) else value])
+    if names:
+        raise _code_needed(path, names, f"{where} ")
     groups = value.get("param_groups") if isinstance(value, dict) else None
     if not isinstance(groups, list) or not groups or not all(isinstance(g, dict) for g in groups):
         raise LrplanError(
