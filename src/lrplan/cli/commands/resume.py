@@ -53,6 +53,9 @@ def resume(
     just before and after the resume, and a warning when it jumps.
 
     Example: lrplan resume --at 10 --lr 1e-3 --warmup-epochs 3 --epochs 25 --png resume.png
+
+    Example: lrplan resume epoch=2-step=30.ckpt --scheduler cosine --param T_max=12 --lr 0.1
+    --epochs 12
     """
     outputs.check()
     if checkpoint is not None:
