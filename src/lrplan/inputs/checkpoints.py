@@ -121,7 +121,7 @@ def read_checkpoint(path: Path) -> Checkpoint:
         raise LrplanError(f"{path}: no such file or folder; {WHAT}")
     if path.is_dir():
         return _read_hf(path)
-    loaded = load_file(path, "CHECKPOINT")
+    loaded = load_file(path)
     if isinstance(loaded, Inert):
         raise _code_needed(path, [loaded.qualified], "")
     if not isinstance(loaded, dict):
@@ -133,7 +133,7 @@ def read_checkpoint(path: Path) -> Checkpoint:
     return _plain_dict(path, loaded)
 
 
-def load_file(path: Path, what: str) -> Any:
+def load_file(path: Path) -> Any:
     """``torch.load(path, weights_only=True, map_location="cpu", mmap=True)``, the mmap
     dropped for a file in torch's legacy format; every failure one LrplanError line."""
     from lrplan.optim._imports import import_torch
@@ -353,8 +353,8 @@ def _read_hf(folder: Path) -> Checkpoint:
                 f" {needed.stem} state; lrplan plans checkpoints written with both"
             )
     state = _trainer_state(state_file)
-    optimizer = load_file(optimizer_file, "optimizer.pt")
-    scheduler = load_file(scheduler_file, "scheduler.pt")
+    optimizer = load_file(optimizer_file)
+    scheduler = load_file(scheduler_file)
     global_step = _whole(state.get("global_step"))
     epoch = _number(state.get("epoch"))
     per_epoch = None
