@@ -54,7 +54,7 @@ def test_version(run) -> None:
         (["show", "--interval", "hour"], "--interval"),
         (["nosuchcommand"], "nosuchcommand"),
         (["show", "--lr"], "--lr"),
-        (["resume"], "--at is required"),
+        (["resume"], "give CHECKPOINT (a real run's checkpoint) or --at K"),
     ],
 )
 def test_parser_errors_are_one_line_exit_2(run, args: list[str], expected: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -19,6 +20,18 @@ def check(
             metavar="NAME",
             help="The optimizer (adamw, sgd, ...), to check the peak lr against its usual"
             " range. [default: the one the config names]",
+            show_default=False,
+            rich_help_panel=SCHEDULE_PANEL,
+        ),
+    ] = None,
+    resume_from: Annotated[
+        Path | None,
+        typer.Option(
+            "--resume-from",
+            metavar="CHECKPOINT",
+            help="A checkpoint the run resumes from: fails when the rate jumps at the resume"
+            " or the saved state overrides the settings given now (see lrplan resume"
+            " CHECKPOINT).",
             show_default=False,
             rich_help_panel=SCHEDULE_PANEL,
         ),
@@ -47,6 +60,14 @@ def check(
         sources=resolved.sources if schedule.config is not None else None,
         default_scheduler=resolved.default_scheduler,
     )
+    if resume_from is not None:
+        from lrplan.analysis.checkpoint_resume import resume_checkpoint, with_resume_findings
+        from lrplan.inputs.checkpoints import read_checkpoint
+
+        resumed = resume_checkpoint(
+            read_checkpoint(resume_from), settings, batch_size=schedule.batch_size
+        )
+        report = with_resume_findings(report, resumed)
     if json_out:
         from lrplan.inputs.naming import as_options
         from lrplan.output.export import STDOUT, config_fields, envelope, json_writer, write_text
