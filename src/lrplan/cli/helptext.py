@@ -61,7 +61,8 @@ def render_help(command: Command, context: Context) -> str:
                 console.print(line, soft_wrap=True)
         if command.epilog:
             console.print(Padding(Text("\n\n".join(_paragraphs(command.epilog))), 1))
-    return capture.get().rstrip("\n")
+    # rich pads each line to the width; no line of a help page ends in spaces.
+    return "\n".join(line.rstrip(" ") for line in capture.get().rstrip("\n").split("\n"))
 
 
 def _paragraphs(text: str) -> list[str]:

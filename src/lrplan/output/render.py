@@ -364,7 +364,8 @@ def print_schedule(
     console.print(heading(schedule.config, source, sources))
     console.print(schedule_table(schedule, summary, show_all=show_all, width=console.width))
     if plot:
-        console.print(chart(schedule, width=console.width))
+        # Drawn to the terminal's width: never wrapped (nor narrowed to prose's width).
+        console.print(chart(schedule, width=console.width), soft_wrap=True)
     console.print(summary_grid(schedule, summary))
     console.print()
     console.print(insight_lines(found))

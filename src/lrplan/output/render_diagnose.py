@@ -230,20 +230,28 @@ def print_diagnosis(
     if found.reading.advice:
         style = "bold" if symptom == UNJUDGEABLE else "bold red"
         console.print(f"{symptom}: nothing to tune with lrplan tune; instead", style=style)
+        bullets = Table.grid(padding=(0, 1))
+        bullets.add_column(no_wrap=True)
+        bullets.add_column()
         for advice in found.reading.advice:
-            console.print(f"- {advice}", soft_wrap=True)
+            bullets.add_row("-", advice)
+        console.print(bullets)
         return
     if symptom in TUNABLE and found.remedy is None:
         from lrplan.analysis.tuning import find_symptom
 
         guide = find_symptom(symptom)
         console.print(f"lrplan tune {symptom}: the guide's remedy", style="bold")
-        console.print(f"rule  {guide.rule}", soft_wrap=True)
+        remedy = Table.grid(padding=(0, 2))
+        remedy.add_column(no_wrap=True)
+        remedy.add_column()
+        remedy.add_row("rule", guide.rule)
         for change in found.length_changes:
-            console.print(f"      for this run: {change} (the log's own length)", soft_wrap=True)
-        console.print(f"why   {guide.reason}", soft_wrap=True)
+            remedy.add_row("", f"for this run: {change} (the log's own length)")
+        remedy.add_row("why", guide.reason)
         for line in found.framework_lines:
-            console.print(f"also  {line}", soft_wrap=True)
+            remedy.add_row("also", line)
+        console.print(remedy)
         console.print(
             "The run logged no learning rate and no plan was given, so there are no values to"
             " tune: give --config (or --lr, --epochs, ...) to see the tuned schedule.",
