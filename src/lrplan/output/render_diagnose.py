@@ -291,6 +291,13 @@ def print_diagnosis(
     title = f"lrplan tune {found.symptom}: the plan and the guide's remedy"
     print_comparison(console, comparison, title, show_all=show_all, remedy=found.remedy)
     for alternative in found.remedy.alternatives:
-        console.print(alternative, soft_wrap=True)
-    for line in found.framework_lines:
-        console.print(line, soft_wrap=True)
+        console.print(alternative)
+    if found.framework_lines:
+        # "Lightning: Trainer(...); ..." — the framework, then its keys wrapped beside it.
+        keys = Table.grid(padding=(0, 1))
+        keys.add_column(no_wrap=True)
+        keys.add_column()
+        for line in found.framework_lines:
+            framework, _, edit = line.partition(": ")
+            keys.add_row(f"{framework}:" if edit else line, edit)
+        console.print(keys)
