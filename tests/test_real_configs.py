@@ -166,7 +166,7 @@ def test_each_real_config(run, tmp_path: Path, name: str) -> None:
             assert result.exit_code == 0, result.output
         return
     if ours["outcome"] == "framework":
-        check_framework_plan(run, path, ours)
+        check_framework_plan(run, path, ours, tmp_path)
         return
     if ours["outcome"] == "default_warning":
         result = run("check", "--config", str(path), *args, "--json")
@@ -196,11 +196,22 @@ def test_each_real_config(run, tmp_path: Path, name: str) -> None:
     check_plan(run, path, args, want)
 
 
-def check_framework_plan(run: Any, path: Path, ours: dict[str, Any]) -> None:
+def check_framework_plan(run: Any, path: Path, ours: dict[str, Any], tmp_path: Path) -> None:
     """A Hugging Face or DeepSpeed config: planned with the class or function MANIFEST names,
-    stepped once per optimizer step, as Trainer and the DeepSpeed engine step it."""
+    stepped once per optimizer step, as Trainer and the DeepSpeed engine step it. A recipe
+    written for an older framework release than the one installed is refused in one line,
+    and planned once edited as the line says (``renamed``)."""
     truth = MANIFEST[path.name]["expected"]
     args = [str(arg) for arg in ours["args"]]
+    if "renamed" in ours:
+        line = one_line_error(run("show", "--config", str(path), *args))
+        assert ours["renamed_message"] in line
+        old, new = next(iter(ours["renamed"].items()))
+        assert f"rename it {new}" in line
+        text = path.read_text()
+        assert text.count(f"{old}:") == 1
+        path = tmp_path / path.name
+        path.write_text(text.replace(f"{old}:", f"{new}:"))
     if "refused_with" in ours:
         line = one_line_error(run("show", "--config", str(path), *map(str, ours["refused_with"])))
         assert ours["refused_message"] in line

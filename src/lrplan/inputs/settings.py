@@ -236,6 +236,10 @@ def _framework_settings(
     document = with_sets(read_yaml_mapping(config_file, where), sets)
     if framework_of(document) is None:
         return None
+    if sets:
+        from lrplan.inputs.typed import typed_document
+
+        document = typed_document(document, where)  # --set values are typed as the file's
     found = read_framework(
         document,
         where,
