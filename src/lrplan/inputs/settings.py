@@ -261,8 +261,33 @@ def _framework_settings(
         raise LrplanError(error.message(as_options, f"{error.key} from {where}")) from None
     from lrplan.core.schedulers import check_arguments
 
-    check_arguments(config, where)
+    try:
+        check_arguments(config, where)
+    except LrplanError as error:
+        # Quote what the file says (lr_scheduler_type: reduce_lr_on_plateau), not an option
+        # the user never typed (--scheduler hf:reduce_lr_on_plateau).
+        raise LrplanError(error.message(_as_written(found.sources, config.scheduler))) from None
     return Settings(config, None, found.sources)
+
+
+def _as_written(sources: Mapping[str, str], scheduler: str) -> Callable[[str, str | None], str]:
+    """A naming (:data:`lrplan.errors.Naming`) that spells the scheduler and its arguments as
+    the framework's config writes them: its key and value, ``lr_scheduler_type: cosine``."""
+
+    def written(source: str | None) -> str | None:
+        if source is None or source.startswith(("default", "--", "auto", "ceil", "unknown")):
+            return None
+        return source.split(" (")[0].rpartition(": ")[2]
+
+    def naming(name: str, value: str | None) -> str:
+        key = written(sources.get(name))
+        if name == "scheduler" and key is not None:
+            return f"{key}: {scheduler.partition(':')[2] or scheduler}"
+        if name.startswith(PARAM) and key is not None:
+            return key if value is None else f"{key}: {value}"
+        return as_options(name, value)
+
+    return naming
 
 
 def settings_default(key: str) -> Any:
