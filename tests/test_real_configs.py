@@ -168,21 +168,8 @@ def test_each_real_config(run, tmp_path: Path, name: str) -> None:
     if ours["outcome"] == "framework":
         check_framework_plan(run, path, ours, tmp_path)
         return
-    if ours["outcome"] == "default_warning":
-        result = run("check", "--config", str(path), *args, "--json")
-        assert result.exit_code == 1, result.output
-        document = json.loads(result.stdout)
-        assert document["scheduler"] == "WarmupCosLR"
-        codes = {(f["code"], f["level"]) for f in document["findings"]}
-        assert ("default-scheduler", "warning") in codes
-        assert document["sources"]["scheduler"] == "default"
-        truth = MANIFEST[name]["expected"]
-        assert document["config"]["lr"] == pytest.approx(float(truth["lr"]), rel=1e-12)
-        assert document["config"]["epochs"] == truth["length"]["epochs"]
-        assert document["sources"]["lr"] == truth["lr_key"]
-        shown = run("show", "--config", str(path), *args)
-        assert shown.exit_code == 0, shown.output
-        assert "lrplan's default, WarmupCosLR" in " ".join(shown.stdout.split())
+    if ours["outcome"] == "no_scheduler":
+        check_no_scheduler(run, path, args)
         return
     want = expected_plan(name)
     module = ours.get("needs_module")
@@ -194,6 +181,24 @@ def test_each_real_config(run, tmp_path: Path, name: str) -> None:
         args = [*args, "--set", ours["stand_in"]]
         want["scheduler"] = "transformers.get_cosine_schedule_with_warmup"
     check_plan(run, path, args, want)
+
+
+def check_no_scheduler(run: Any, path: Path, args: list[str]) -> None:
+    """A config naming no scheduler: one line with the rate and the length it gives (at the
+    keys MANIFEST names), and the fix it suggests, --scheduler constant, plans what the run
+    does without a scheduler: the optimizer's rate, unchanged, for the whole run."""
+    truth = MANIFEST[path.name]["expected"]
+    line = one_line_error(run("show", "--config", str(path), *args))
+    assert "names no scheduler and none of WarmupCosLR's keys" in line
+    epochs = truth["length"]["epochs"]
+    assert f"at {truth['lr_key']} and epochs = {epochs} at {truth['length_key']}" in line
+    assert "--scheduler constant for a rate the code keeps constant" in line
+    checked = run("check", "--config", str(path), *args)
+    assert checked.exit_code == 2 and checked.stdout == ""
+    result = run("show", "--config", str(path), *args, "--scheduler", "constant", "--json")
+    assert result.exit_code == 0, result.output
+    rows = [row["lr"] for row in json.loads(result.stdout)["rows"]]
+    assert rows == [pytest.approx(float(truth["lr"]), rel=1e-12)] * epochs
 
 
 def check_framework_plan(run: Any, path: Path, ours: dict[str, Any], tmp_path: Path) -> None:

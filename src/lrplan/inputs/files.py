@@ -128,6 +128,11 @@ def read_config_file(
         if isinstance(value, Unreadable):
             raise LrplanError(value.message)
         source = found.sources[key]
+        if value is None and source != "--set":
+            raise LrplanError(
+                f"{where}: {source} is null, a value the training code fills in; give it with"
+                f" --set {source}=VALUE"
+            )
         values[key] = coerce(
             key, value, f"--set {key}" if source == "--set" else f"{where}: {source}"
         )

@@ -81,14 +81,12 @@ class Settings:
     ``sources`` maps ``scheduler``, ``lr``, ``epochs``, ``interval``, ``steps_per_epoch``
     (and ``min_lr`` / ``warmup_epochs`` for WarmupCosLR, ``param.NAME`` for each constructor
     argument) to a config key path (``optimizer.init_args.lr``), an option (``--lr``),
-    ``--set``, or ``default``. ``default_scheduler`` is True when a config was given that
-    names no scheduler and none of WarmupCosLR's own keys: lrplan planned its default.
+    ``--set``, or ``default``.
     """
 
     config: ScheduleConfig
     found: ConfigValues | None = None
     sources: dict[str, str] = field(default_factory=dict)
-    default_scheduler: bool = False
 
 
 def load_settings(
@@ -161,6 +159,8 @@ def resolve_settings(
     values.update(chosen)
     if found is not None:
         length_from_config(found, file_where, values, sources, chosen)
+    if default_scheduler and not (found is not None and found.scheduler_params):
+        raise LrplanError(no_scheduler(file_where, values, sources))
     rounding = "torchtune" if found is not None and _torchtune(found) else "lightning"
     if values.get("interval") == "step" and "steps_per_epoch" not in values:
         steps, how = steps_per_epoch(found, run or RunOptions(), rounding, file_where)
@@ -217,7 +217,24 @@ def resolve_settings(
     order = ["scheduler", *(key for key in sources if key.startswith(PARAM)), "lr", "epochs"]
     ordered = {key: sources[key] for key in order if key in sources}
     ordered.update({key: value for key, value in sources.items() if key not in ordered})
-    return Settings(settings, found, ordered, default_scheduler)
+    return Settings(settings, found, ordered)
+
+
+def no_scheduler(where: str, values: Mapping[str, Any], sources: Mapping[str, str]) -> str:
+    """The one line refusing a config that names no scheduler and holds none of WarmupCosLR's
+    own keys: what it gives (the rate and the length, with their keys), and how to name one."""
+    found = [
+        f"{key} = {values[key]!r} at {sources[key]}"
+        for key in ("lr", "epochs")
+        if key in values and sources.get(key) not in (None, DEFAULT)
+    ]
+    gives = f"; it gives {' and '.join(found)}" if found else ""
+    return (
+        f"{where} names no scheduler and none of WarmupCosLR's keys (warmup_epochs,"
+        f" min_lr){gives}; name the scheduler the training code builds with --scheduler NAME"
+        " and its arguments with --param NAME=VALUE ('lrplan schedulers' lists them;"
+        " --scheduler constant for a rate the code keeps constant)"
+    )
 
 
 def _framework_settings(

@@ -45,7 +45,6 @@ def check(
         config_file=str(schedule.config) if schedule.config is not None else None,
         optimizer=optimizer,
         sources=resolved.sources if schedule.config is not None else None,
-        default_scheduler=resolved.default_scheduler,
     )
     if json_out:
         from lrplan.inputs.naming import as_options
