@@ -369,6 +369,11 @@ def scheduler_of(
                 "interval", found.interval, f"{where}: {found.interval_source}"
             )
             sources["interval"] = str(found.interval_source)
+        elif spec.source == LIGHTNING_CLI_SCHEDULER and "interval" not in sources:
+            # LightningCLI.configure_optimizers returns [optimizer], [lr_scheduler]: Lightning
+            # steps it once per epoch (the file's interval is not an assumption of lrplan's).
+            chosen["interval"] = "epoch"
+            sources["interval"] = f"{spec.source} (LightningCLI steps it once per epoch)"
         return chosen, False
     chosen = scheduler_settings(found, where, named, naming, "scheduler_params", allow_import)
     if "scheduler" in chosen:
@@ -381,6 +386,10 @@ def scheduler_of(
     sources["scheduler"] = DEFAULT
     own_keys = found is not None and any(key in found.values for key in ("warmup_epochs", "min_lr"))
     return chosen, found is not None and not own_keys
+
+
+#: Where LightningCLI's own ``lr_scheduler`` (its ``add_lr_scheduler_args``) names a class.
+LIGHTNING_CLI_SCHEDULER = "lr_scheduler.class_path"
 
 
 def _arguments(

@@ -25,6 +25,14 @@ AUTO = "auto"
 WITH_TOTAL = ("WarmupDecayLR", "WarmupCosineLR")
 
 
+#: The types that set the optimizer's rate themselves when built: the argument that gives it,
+#: and its default (None: required).
+WRITES_ITS_LR: dict[str, tuple[str, float | None]] = {
+    "OneCycle": ("cycle_min_lr", None),
+    "LRRangeTest": ("lr_range_test_min_lr", 1e-3),
+}
+
+
 def _block(document: Mapping[Any, Any], where: str) -> tuple[str, dict[str, Any]]:
     block = document["scheduler"]
     kind = block.get("type")
@@ -68,6 +76,15 @@ def read_deepspeed(document: Mapping[Any, Any], where: str, run: Run) -> Framewo
     elif "warmup_max_lr" in params:
         lr = number(params["warmup_max_lr"], f"{where}: scheduler.params.warmup_max_lr")
         sources["lr"] = "scheduler.params.warmup_max_lr (no optimizer.params.lr)"
+    elif kind in WRITES_ITS_LR and WRITES_ITS_LR[kind][0] in params:
+        # OneCycle and LRRangeTest write their lower bound into the optimizer when built
+        # (deepspeed.runtime.lr_schedules: update_lr), whatever the optimizer's own lr.
+        key = WRITES_ITS_LR[kind][0]
+        lr = number(params[key], f"{where}: scheduler.params.{key}", minimum=0)
+        sources["lr"] = f"scheduler.params.{key} ({kind} sets the optimizer's lr to it)"
+    elif kind in WRITES_ITS_LR and WRITES_ITS_LR[kind][1] is not None:
+        key, lr = WRITES_ITS_LR[kind]
+        sources["lr"] = f"{kind}'s {key} default (it sets the optimizer's lr to it)"
     elif kind == "WarmupDecayLR":
         # Its warmup_max_lr defaults to 0.001 whatever the optimizer's lr.
         lr = 0.001
