@@ -112,9 +112,7 @@ epochs: 12
 """
 
 
-def test_yaml_merge_keys_and_anchors_are_read_as_safe_load_reads_them(
-    run, tmp_path: Path
-) -> None:
+def test_yaml_merge_keys_and_anchors_are_read_as_safe_load_reads_them(run, tmp_path: Path) -> None:
     from tests.formula import formula_lr
 
     path = tmp_path / "train.yaml"
@@ -385,9 +383,7 @@ def test_a_length_unlike_the_run_is_a_warning_before_the_table(run, tmp_path: Pa
     assert fixed.exit_code == 0, fixed.output
 
 
-def test_a_length_given_with_its_interval_warns_without_the_assumption(
-    run, tmp_path: Path
-) -> None:
+def test_a_length_given_with_its_interval_warns_without_the_assumption(run, tmp_path: Path) -> None:
     path = tmp_path / "cli.yaml"
     path.write_text(
         "trainer: {max_epochs: 6}\n"

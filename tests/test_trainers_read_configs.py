@@ -203,10 +203,8 @@ def test_deepspeed_engine_from_the_file(run, tmp_path: Path) -> None:
 # --- LightningCLI (jsonargparse) and Hydra ------------------------------------------------------
 
 
-class Recorded:
-    """Where the Lightning module below records the rate of every optimizer step."""
-
-    lrs: list[float] = []
+#: Where the Lightning module below records the rate of every optimizer step.
+RECORDED: list[float] = []
 
 
 def lightning_module() -> Any:
@@ -221,7 +219,7 @@ def lightning_module() -> Any:
             return self.net(batch[0]).pow(2).mean()
 
         def on_before_optimizer_step(self, optimizer: Any) -> None:
-            Recorded.lrs.append(optimizer.param_groups[0]["lr"])
+            RECORDED.append(optimizer.param_groups[0]["lr"])
 
         def train_dataloader(self) -> Any:
             data = torch.utils.data.TensorDataset(torch.randn(SAMPLES, 4))
@@ -258,7 +256,7 @@ def test_lightning_cli_from_the_file(run, tmp_path: Path) -> None:
 
     path = tmp_path / "config.yaml"
     path.write_text(LIGHTNING_CLI_CONFIG)
-    Recorded.lrs = []
+    RECORDED.clear()
     LightningCLI(
         lightning_module(),
         args=["fit", "--config", str(path)],
@@ -266,9 +264,9 @@ def test_lightning_cli_from_the_file(run, tmp_path: Path) -> None:
         seed_everything_default=0,
     )
 
-    assert len(Recorded.lrs) == 20
+    assert len(RECORDED) == 20
     per_epoch = planned(run, path)
-    assert [per_epoch[step // 5] for step in range(20)] == pytest.approx(Recorded.lrs, rel=1e-12)
+    assert [per_epoch[step // 5] for step in range(20)] == pytest.approx(RECORDED, rel=1e-12)
 
 
 HYDRA_CONFIG = """\

@@ -149,7 +149,10 @@ def timm_typed(args: Mapping[Any, Any], where: str, path: tuple[Any, ...] = ()) 
 def training_arguments_typed(document: Mapping[Any, Any], where: str) -> Mapping[Any, Any]:
     """TrainingArguments' values typed by the installed transformers' HfArgumentParser (the
     document unchanged if transformers is not installed)."""
+    from lrplan.optim._imports import import_torch
+
     try:
+        import_torch()
         import transformers
         from transformers import HfArgumentParser, TrainingArguments
     except ImportError:
@@ -172,7 +175,8 @@ def training_arguments_typed(document: Mapping[Any, Any], where: str) -> Mapping
         try:
             typed[key] = argparse_default(action.type, typed[key])
         except (ValueError, TypeError, argparse.ArgumentTypeError) as error:
-            raise _refused(where, key, typed[key], f"{version}'s TrainingArguments", error) from None
+            parser_name = f"{version}'s TrainingArguments"
+            raise _refused(where, key, typed[key], parser_name, error) from None
     return typed
 
 
@@ -207,6 +211,9 @@ def _by_signature(
     import importlib
     import inspect
 
+    from lrplan.optim._imports import import_torch
+
+    import_torch()
     module, _, attribute = name.rpartition(".")
     try:
         cls = getattr(importlib.import_module(module), attribute)
