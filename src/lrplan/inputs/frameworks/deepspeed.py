@@ -70,21 +70,21 @@ def read_deepspeed(document: Mapping[Any, Any], where: str, run: Run) -> Framewo
         sources[f"param.{key}"] = f"scheduler.params.{key}"
     if run.lr is not None:
         lr, sources["lr"] = run.lr, "--lr"
-    elif optimizer_lr is not None:
-        lr = number(optimizer_lr, f"{where}: optimizer.params.lr", minimum=0)
-        sources["lr"] = "optimizer.params.lr"
-    elif "warmup_max_lr" in params:
-        lr = number(params["warmup_max_lr"], f"{where}: scheduler.params.warmup_max_lr")
-        sources["lr"] = "scheduler.params.warmup_max_lr (no optimizer.params.lr)"
     elif kind in WRITES_ITS_LR and WRITES_ITS_LR[kind][0] in params:
         # OneCycle and LRRangeTest write their lower bound into the optimizer when built
-        # (deepspeed.runtime.lr_schedules: update_lr), whatever the optimizer's own lr.
+        # (deepspeed.runtime.lr_schedules: update_lr), over the optimizer's own lr.
         key = WRITES_ITS_LR[kind][0]
         lr = number(params[key], f"{where}: scheduler.params.{key}", minimum=0)
         sources["lr"] = f"scheduler.params.{key} ({kind} sets the optimizer's lr to it)"
     elif kind in WRITES_ITS_LR and WRITES_ITS_LR[kind][1] is not None:
         key, lr = WRITES_ITS_LR[kind]
         sources["lr"] = f"{kind}'s {key} default (it sets the optimizer's lr to it)"
+    elif optimizer_lr is not None:
+        lr = number(optimizer_lr, f"{where}: optimizer.params.lr", minimum=0)
+        sources["lr"] = "optimizer.params.lr"
+    elif "warmup_max_lr" in params:
+        lr = number(params["warmup_max_lr"], f"{where}: scheduler.params.warmup_max_lr")
+        sources["lr"] = "scheduler.params.warmup_max_lr (no optimizer.params.lr)"
     elif kind == "WarmupDecayLR":
         # Its warmup_max_lr defaults to 0.001 whatever the optimizer's lr.
         lr = 0.001
