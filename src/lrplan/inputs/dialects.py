@@ -10,8 +10,8 @@
   ``_params``), or prefixed keys (``lr_scheduler_name``, ``lr_scheduler_T_0``, ...).
 
 :func:`refusal` recognizes what lrplan cannot plan (fairseq, NeMo, Composer, Ultralytics,
-detectron2, and for now Hugging Face TrainingArguments, timm's args and DeepSpeed) and says
-so in one line. Torch-free: this works on the document ``yaml.safe_load`` gave.
+detectron2, LAVIS's ``run.lr_sched``, and for now Hugging Face TrainingArguments, timm's args
+and DeepSpeed) and says so in one line. Torch-free: this works on the parsed document.
 """
 
 from __future__ import annotations
@@ -337,6 +337,16 @@ def _deepspeed(document: Mapping[Any, Any], _: frozenset[str]) -> str | None:
     return None
 
 
+def _lavis(document: Mapping[Any, Any], _: frozenset[str]) -> str | None:
+    run = document.get("run")
+    if isinstance(run, Mapping) and isinstance(run.get("lr_sched"), str):
+        return (
+            f"run.lr_sched: {run['lr_sched']} is a scheduler of LAVIS's registry (BLIP-2,"
+            " MiniGPT-4: stepped with step(cur_epoch, cur_step)), which lrplan cannot plan"
+        )
+    return None
+
+
 def _hydra_override(document: Mapping[Any, Any], _: frozenset[str]) -> str | None:
     defaults = document.get("defaults")
     if not isinstance(defaults, list):
@@ -382,6 +392,7 @@ _CHECKS: tuple[Callable[[Mapping[Any, Any], frozenset[str]], str | None], ...] =
     _huggingface,
     _timm,
     _deepspeed,
+    _lavis,
     _hydra_override,
     _foreign_section,
 )
