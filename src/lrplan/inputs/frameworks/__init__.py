@@ -112,17 +112,35 @@ def timm_section(document: Mapping[Any, Any]) -> tuple[Any, ...] | None:
     train.py's arguments."""
     from lrplan.inputs.frameworks.timm import DEFAULTS as TIMM_ARGUMENTS
 
-    def holds(node: Any) -> bool:
+    def holds(node: Any, keys: Any) -> bool:
         return (
             isinstance(node, Mapping)
             and isinstance(node.get("sched"), str)
-            and any(key in node for key in TIMM_ARGUMENTS if key != "sched")
+            and any(key in node for key in keys if key != "sched")
         )
 
-    if holds(document):
+    if holds(document, TIMM_ARGUMENTS):
         return ()
-    sections = [key for key, value in document.items() if holds(value)]
+    # In a section, an argument only train.py has too: a project's own scheduler section
+    # (sched, min_lr, warmup_epochs) is not timm's.
+    sections = [key for key, value in document.items() if holds(value, TIMM_ONLY)]
     return (sections[0],) if len(sections) == 1 else None
+
+
+#: Arguments of timm's train.py that other projects' scheduler sections do not use.
+TIMM_ONLY = (
+    "lr_base",
+    "lr_base_size",
+    "lr_base_scale",
+    "warmup_lr",
+    "cooldown_epochs",
+    "lr_cycle_limit",
+    "lr_cycle_mul",
+    "lr_noise",
+    "sched_on_updates",
+    "decay_milestones",
+    "patience_epochs",
+)
 
 
 def read_framework(
