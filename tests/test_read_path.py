@@ -451,3 +451,26 @@ def test_check_of_a_scheduler_without_min_lr_per_step(run) -> None:
     assert result.exit_code == 0, result.output
     assert "CosineAnnealingLR(optimizer, T_max=50)" in result.stdout
     assert "min_lr" not in result.stdout
+
+
+def test_a_transformers_schedule_function_is_typed_by_its_signature(run, tmp_path: Path) -> None:
+    """num_cycles: 5e-1 (a string to YAML 1.1) is get_cosine_schedule_with_warmup's float."""
+    transformers = pytest.importorskip("transformers")
+    path = tmp_path / "scheduler.yaml"
+    path.write_text(
+        "optimizer: {_target_: torch.optim.AdamW, lr: 1e-3}\n"
+        "lr_scheduler:\n  _target_: transformers.get_cosine_schedule_with_warmup\n"
+        "  num_warmup_steps: 3\n  num_training_steps: 12\n  num_cycles: 5e-1\n"
+        "trainer: {max_epochs: 12}\n"
+    )
+
+    typed = typed_document(read_mapping(path, "x"), "x")
+    result = run("show", "--config", str(path), "--json")
+
+    assert typed["lr_scheduler"]["num_cycles"] == 0.5
+    assert typed["lr_scheduler"]["num_warmup_steps"] == 3
+    assert json.loads(result.stdout)["config"]["params"]["num_cycles"] == 0.5
+    expected = stepped(
+        lambda o: transformers.get_cosine_schedule_with_warmup(o, 3, 12, num_cycles=0.5), 1e-3, 12
+    )
+    assert rates(result) == pytest.approx(expected, rel=1e-12)

@@ -13,8 +13,9 @@ the dialect, from the type of what will receive it, not from the key's name:
   (:data:`TIMM_TYPES`), applied as ``parser.set_defaults(**cfg); parser.parse_args()`` does:
   a string default is converted with the argument's type, anything else kept.
 * A scheduler class named by ``class_path`` (Lightning CLI, jsonargparse) or ``_target_``
-  (Hydra) in ``torch.optim.lr_scheduler``: each argument converted to its parameter's type in
-  the class's signature (annotation, else its default's type), as jsonargparse does.
+  (Hydra) in ``torch.optim.lr_scheduler`` (or a transformers schedule function): each
+  argument converted to its parameter's type in the signature (annotation, else its
+  default's type), as jsonargparse does.
 
 Everything else is left as parsed. The document given is not changed: a copy is returned.
 """
@@ -180,21 +181,22 @@ def training_arguments_typed(document: Mapping[Any, Any], where: str) -> Mapping
     return typed
 
 
-#: The module whose scheduler classes are typed by their signature.
-TORCH_SCHEDULERS = "torch.optim.lr_scheduler"
+#: The modules whose scheduler classes (and factory functions) are typed by their signature:
+#: torch's, and transformers' ``get_*_schedule*`` functions a Hydra ``_target_`` may name.
+TYPED_MODULES = ("torch.optim.lr_scheduler.", "transformers.")
 
 
 def classes_typed(document: Mapping[Any, Any], where: str) -> Mapping[Any, Any]:
-    """The arguments of every torch scheduler named by ``class_path`` (in ``init_args``) or
-    ``_target_`` typed by the class's signature, as jsonargparse and Hydra's callers type
-    them; other values kept. Imports torch only when the document names such a class."""
+    """The arguments of every torch scheduler (or transformers schedule function) named by
+    ``class_path`` (in ``init_args``) or ``_target_`` typed by its signature, as jsonargparse
+    types them; other values kept. Imports torch only when the document names such a class."""
 
     def walk(node: Any, path: tuple[Any, ...]) -> Any:
         if not isinstance(node, Mapping) or len(path) > 8:
             return node
         copy = {key: walk(value, (*path, key)) for key, value in node.items()}
         name = copy.get("class_path") or copy.get("_target_")
-        if isinstance(name, str) and name.startswith(f"{TORCH_SCHEDULERS}."):
+        if isinstance(name, str) and name.startswith(TYPED_MODULES):
             if "class_path" in copy and isinstance(copy.get("init_args"), Mapping):
                 init = (*path, "init_args")
                 copy["init_args"] = _by_signature(name, copy["init_args"], where, init)
