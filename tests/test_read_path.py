@@ -474,3 +474,45 @@ def test_a_transformers_schedule_function_is_typed_by_its_signature(run, tmp_pat
         lambda o: transformers.get_cosine_schedule_with_warmup(o, 3, 12, num_cycles=0.5), 1e-3, 12
     )
     assert rates(result) == pytest.approx(expected, rel=1e-12)
+
+
+#: A fix a refusal suggests, and what following it adds to the command (numbers put in for
+#: N and VALUE), in the order they are tried.
+FIXES = (
+    (re.compile(r"--set ([\w.]+)=VALUE"), lambda m: ["--set", f"{m[1]}=10"]),
+    (re.compile(r"--param (?!NAME=)(\w+)=(?:N|VALUE)"), lambda m: ["--param", f"{m[1]}=10"]),
+    (re.compile(r"--scheduler constant"), lambda m: ["--scheduler", "constant"]),
+    (re.compile(r"give --dataset-size N"), lambda m: ["--dataset-size", "1000"]),
+    (re.compile(r"give --epochs N and --steps-per-epoch N"),
+     lambda m: ["--epochs", "2", "--steps-per-epoch", "10"]),
+    (re.compile(r"add --interval step"), lambda m: ["--interval", "step"]),
+    (re.compile(r"give --steps-per-epoch N"), lambda m: ["--steps-per-epoch", "100"]),
+)  # fmt: skip
+
+REAL = Path(__file__).parent / "data" / "configs"
+
+
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in REAL.iterdir() if p.name not in ("MANIFEST.yaml", "LRPLAN.yaml"))
+)
+def test_every_fix_a_real_configs_refusal_suggests_is_followed(run, name: str) -> None:
+    """Each concrete fix a refusal names (--set KEY=VALUE, --param NAME=N, --dataset-size N,
+    ...), followed, gets further, never to the same line again, and ends in a plan. A refusal
+    naming no concrete fix (a schedule lrplan cannot plan) ends the chain at once."""
+    args: list[str] = []
+    seen: list[str] = []
+    for _ in range(5):
+        result = run("show", "--config", str(REAL / name), *args, "--csv", "-")
+        if result.exit_code == 0:
+            return
+        line = result.stderr.strip()
+        assert result.exit_code == 2 and "\n" not in line and "Traceback" not in result.output
+        assert line not in seen, f"following {args} repeats: {line}"
+        seen.append(line)
+        fix = next(((m, make) for pattern, make in FIXES if (m := pattern.search(line))), None)
+        if fix is None:
+            # A module this machine lacks (torchtune) is not the config's to fix.
+            assert not args or "no module named" in line, f"{args} ends in a refusal: {line}"
+            return
+        args += fix[1](fix[0])
+    pytest.fail(f"no plan after following {args}: {seen}")
