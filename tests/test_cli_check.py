@@ -78,7 +78,9 @@ def test_a_warning_fails_the_check_with_exit_code_1(run) -> None:
 
 def test_an_lr_unusual_for_the_configs_optimizer_fails(run, tmp_path: Path) -> None:
     path = tmp_path / "train.yaml"
-    path.write_text("optimizer:\n  _target_: torch.optim.AdamW\n  lr: 0.3\nepochs: 25\n")
+    path.write_text(
+        "optimizer:\n  _target_: torch.optim.AdamW\n  lr: 0.3\nepochs: 25\nwarmup_epochs: 2\n"
+    )
 
     result = run("check", "--config", str(path))
 
@@ -175,7 +177,7 @@ def test_check_fits_narrow_and_wide_terminals(run, monkeypatch, columns: str) ->
 
 def test_a_last_epoch_that_is_not_a_number_is_exit_code_2(run, tmp_path: Path) -> None:
     path = tmp_path / "train.yaml"
-    path.write_text("lr: 1e-3\nepochs: 25\nscheduler:\n  last_epoch: soon\n")
+    path.write_text("lr: 1e-3\nepochs: 25\nscheduler:\n  warmup_epochs: 2\n  last_epoch: soon\n")
 
     result = run("check", "--config", str(path))
 

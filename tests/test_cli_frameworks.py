@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -120,10 +121,19 @@ def test_resume_refuses_framework_schedules(run, args: list[str]) -> None:
 CONFIGS = __import__("pathlib").Path(__file__).parent / "data" / "configs"
 
 
-def test_a_spec_plans_a_framework_config(run) -> None:
+def llamafactory_for_transformers_5(tmp_path: Path) -> Path:
+    """LLaMA-Factory's recipe with its transformers 4 warmup_ratio renamed warmup_steps, as
+    lrplan's refusal of the key under transformers 5 says to."""
+    text = (CONFIGS / "llamafactory__llama3_lora_sft.yaml").read_text()
+    path = tmp_path / "llama3_lora_sft.yaml"
+    path.write_text(text.replace("warmup_ratio:", "warmup_steps:"))
+    return path
+
+
+def test_a_spec_plans_a_framework_config(run, tmp_path) -> None:
     """A compare SPEC naming TrainingArguments plans Trainer's schedule; steps per epoch from the
     SPEC (a SPEC has no dataset size)."""
-    path = CONFIGS / "llamafactory__llama3_lora_sft.yaml"
+    path = llamafactory_for_transformers_5(tmp_path)
     result = run(
         "compare",
         f"{path},steps_per_epoch=137,label=file",
@@ -164,8 +174,8 @@ def test_show_a_training_arguments_file_with_its_deepspeed_config(run, tmp_path)
     assert "deepspeed-log-warmup" in codes
 
 
-def test_options_that_a_framework_config_does_not_use_are_refused(run) -> None:
-    path = CONFIGS / "llamafactory__llama3_lora_sft.yaml"
+def test_options_that_a_framework_config_does_not_use_are_refused(run, tmp_path) -> None:
+    path = llamafactory_for_transformers_5(tmp_path)
     result = run("show", "--config", str(path), "--dataset-size", "100", "--min-lr", "1e-6")
     assert result.exit_code == 2
     assert "--min-lr does not apply to --config" in result.stderr

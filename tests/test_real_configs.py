@@ -166,23 +166,10 @@ def test_each_real_config(run, tmp_path: Path, name: str) -> None:
             assert result.exit_code == 0, result.output
         return
     if ours["outcome"] == "framework":
-        check_framework_plan(run, path, ours)
+        check_framework_plan(run, path, ours, tmp_path)
         return
-    if ours["outcome"] == "default_warning":
-        result = run("check", "--config", str(path), *args, "--json")
-        assert result.exit_code == 1, result.output
-        document = json.loads(result.stdout)
-        assert document["scheduler"] == "WarmupCosLR"
-        codes = {(f["code"], f["level"]) for f in document["findings"]}
-        assert ("default-scheduler", "warning") in codes
-        assert document["sources"]["scheduler"] == "default"
-        truth = MANIFEST[name]["expected"]
-        assert document["config"]["lr"] == pytest.approx(float(truth["lr"]), rel=1e-12)
-        assert document["config"]["epochs"] == truth["length"]["epochs"]
-        assert document["sources"]["lr"] == truth["lr_key"]
-        shown = run("show", "--config", str(path), *args)
-        assert shown.exit_code == 0, shown.output
-        assert "lrplan's default, WarmupCosLR" in " ".join(shown.stdout.split())
+    if ours["outcome"] == "no_scheduler":
+        check_no_scheduler(run, path, args)
         return
     want = expected_plan(name)
     module = ours.get("needs_module")
@@ -196,11 +183,40 @@ def test_each_real_config(run, tmp_path: Path, name: str) -> None:
     check_plan(run, path, args, want)
 
 
-def check_framework_plan(run: Any, path: Path, ours: dict[str, Any]) -> None:
+def check_no_scheduler(run: Any, path: Path, args: list[str]) -> None:
+    """A config naming no scheduler: one line with the rate and the length it gives (at the
+    keys MANIFEST names), and the fix it suggests, --scheduler constant, plans what the run
+    does without a scheduler: the optimizer's rate, unchanged, for the whole run."""
+    truth = MANIFEST[path.name]["expected"]
+    line = one_line_error(run("show", "--config", str(path), *args))
+    assert "names no scheduler and none of WarmupCosLR's keys" in line
+    epochs = truth["length"]["epochs"]
+    assert f"at {truth['lr_key']} and epochs = {epochs} at {truth['length_key']}" in line
+    assert "--scheduler constant for a rate the code keeps constant" in line
+    checked = run("check", "--config", str(path), *args)
+    assert checked.exit_code == 2 and checked.stdout == ""
+    result = run("show", "--config", str(path), *args, "--scheduler", "constant", "--json")
+    assert result.exit_code == 0, result.output
+    rows = [row["lr"] for row in json.loads(result.stdout)["rows"]]
+    assert rows == [pytest.approx(float(truth["lr"]), rel=1e-12)] * epochs
+
+
+def check_framework_plan(run: Any, path: Path, ours: dict[str, Any], tmp_path: Path) -> None:
     """A Hugging Face or DeepSpeed config: planned with the class or function MANIFEST names,
-    stepped once per optimizer step, as Trainer and the DeepSpeed engine step it."""
+    stepped once per optimizer step, as Trainer and the DeepSpeed engine step it. A recipe
+    written for an older framework release than the one installed is refused in one line,
+    and planned once edited as the line says (``renamed``)."""
     truth = MANIFEST[path.name]["expected"]
     args = [str(arg) for arg in ours["args"]]
+    if "renamed" in ours:
+        line = one_line_error(run("show", "--config", str(path), *args))
+        assert ours["renamed_message"] in line
+        old, new = next(iter(ours["renamed"].items()))
+        assert f"rename it {new}" in line
+        text = path.read_text()
+        assert text.count(f"{old}:") == 1
+        path = tmp_path / path.name
+        path.write_text(text.replace(f"{old}:", f"{new}:"))
     if "refused_with" in ours:
         line = one_line_error(run("show", "--config", str(path), *map(str, ours["refused_with"])))
         assert ours["refused_message"] in line

@@ -100,7 +100,7 @@ def test_sources_say_where_each_value_was_read(tmp_path: Path) -> None:
     ],
 )
 def test_the_optimizer_is_read_from_the_config(tmp_path: Path, text: str, name: str) -> None:
-    _, found = load_settings(write(tmp_path, text))
+    _, found = load_settings(write(tmp_path, f"{text}warmup_epochs: 2\n"))
 
     assert found is not None and found.optimizer == name
 
@@ -252,7 +252,7 @@ def test_plain_configs_need_no_omegaconf(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_set_of_a_bare_key_overrides_it_wherever_the_file_has_it(tmp_path: Path) -> None:
-    path = write(tmp_path, "optimizer:\n  lr: 1e-3\nscheduler:\n  epochs: 25\n")
+    path = write(tmp_path, "optimizer:\n  lr: 1e-3\nscheduler:\n  epochs: 25\n  min_lr: 0\n")
 
     config, found = load_settings(path, sets=["lr=5e-4", "epochs=40"])
 

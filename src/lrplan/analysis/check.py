@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from lrplan.analysis.findings import default_scheduler_warning, findings, sort_findings
+from lrplan.analysis.findings import findings, sort_findings
 from lrplan.analysis.summary import Insight, Summary, summarize
 from lrplan.core.config import ScheduleConfig
 from lrplan.core.planner import Schedule, plan
@@ -77,7 +77,6 @@ def run_check(
     config_file: str | None = None,
     optimizer: str | None = None,
     sources: dict[str, str] | None = None,
-    default_scheduler: bool = False,
 ) -> CheckReport:
     """Plan ``settings`` and collect every finding.
 
@@ -89,8 +88,6 @@ def run_check(
         optimizer: ``--optimizer``; overrides the name the config gives.
         sources: where each value of the plan came from, as the inputs found it
             (:class:`lrplan.inputs.settings.Settings`); it completes the report's own.
-        default_scheduler: the config names no scheduler and lrplan planned its default:
-            a warning, so that ``check`` fails.
     """
     provided = sources or {}
     schedule = plan(settings)
@@ -148,7 +145,9 @@ def run_check(
         if config_file is not None
         else {}
     )
-    extra = [default_scheduler_warning(str(config_file))] if default_scheduler else []
+    from lrplan.analysis.length import scheduler_length_findings
+
+    extra = scheduler_length_findings(schedule, sources=provided if config_file else None)
     found_all = sort_findings(
         extra
         + findings(

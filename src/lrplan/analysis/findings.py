@@ -125,19 +125,6 @@ def findings(
     return found
 
 
-def default_scheduler_warning(config_file: str) -> Insight:
-    """The warning for a config that names no scheduler: lrplan planned its own default."""
-    return Insight(
-        "default-scheduler",
-        "warning",
-        f"{config_file} names no scheduler and none of WarmupCosLR's own keys (warmup_epochs,"
-        " min_lr): the scheduler shown is lrplan's default, WarmupCosLR, not one the config"
-        " sets up. Without a scheduler most trainers keep the learning rate constant.",
-        "Name the scheduler the training code builds with --scheduler (and --param), or add"
-        " warmup_epochs and min_lr to the config if it trains with WarmupCosLR.",
-    )
-
-
 def _warmup_findings(schedule: Schedule) -> list[Insight]:
     config = schedule.config
     found: list[Insight] = []

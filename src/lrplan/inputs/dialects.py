@@ -10,8 +10,8 @@
   ``_params``), or prefixed keys (``lr_scheduler_name``, ``lr_scheduler_T_0``, ...).
 
 :func:`refusal` recognizes what lrplan cannot plan (fairseq, NeMo, Composer, Ultralytics,
-detectron2, and for now Hugging Face TrainingArguments, timm's args and DeepSpeed) and says
-so in one line. Torch-free: this works on the document ``yaml.safe_load`` gave.
+detectron2, LAVIS's ``run.lr_sched``, and for now Hugging Face TrainingArguments, timm's args
+and DeepSpeed) and says so in one line. Torch-free: this works on the parsed document.
 """
 
 from __future__ import annotations
@@ -185,29 +185,42 @@ def find_scheduler(document: Mapping[Any, Any]) -> NamedScheduler | None:
 
 
 def _name_kwargs(document: Mapping[Any, Any]) -> NamedScheduler | None:
-    """``lr_scheduler: NAME`` with ``lr_scheduler_params`` (``_kwargs``), or prefixed keys."""
+    """``lr_scheduler: NAME`` with ``lr_scheduler_params`` (``_kwargs``), or prefixed keys, in
+    any section (rl4co's ``model: {lr_scheduler: MultiStepLR, lr_scheduler_kwargs: ...}``),
+    the top level first; ``lr_scheduler_interval`` beside it is its interval."""
+    for path, node in _walk(document):
+        found = _name_kwargs_in(node, path)
+        if found is not None:
+            return found
+    return None
+
+
+def _name_kwargs_in(node: Mapping[Any, Any], path: Path_) -> NamedScheduler | None:
     for key in ("lr_scheduler", "lr_scheduler_name", "scheduler_name"):
-        name = document.get(key)
+        name = node.get(key)
         if not isinstance(name, str) or not _is_class_name(name):
             continue
         stem = key.removesuffix("_name")
         arguments: dict[str, Path_] = {}
         for suffix in ("_params", "_kwargs", "_args"):
-            section = document.get(stem + suffix)
+            section = node.get(stem + suffix)
             if isinstance(section, Mapping):
-                arguments = {str(arg): (stem + suffix, arg) for arg in section}
+                arguments = {str(arg): (*path, stem + suffix, arg) for arg in section}
                 break
+        interval = None
         if key.endswith("_name"):
             prefix = stem + "_"
             arguments.update(
                 {
-                    str(other).removeprefix(prefix): (other,)
-                    for other in document
+                    str(other).removeprefix(prefix): (*path, other)
+                    for other in node
                     if isinstance(other, str) and other.startswith(prefix) and other != key
                 }
             )
+        elif isinstance(node.get(f"{stem}_interval"), str):
+            interval = (*path, f"{stem}_interval")
         full = name if "." in name or ":" in name else f"{TORCH_SCHEDULERS}.{name}"
-        return NamedScheduler(full, key, NAME_KWARGS, arguments)
+        return NamedScheduler(full, dotted((*path, key)), NAME_KWARGS, arguments, interval)
     return None
 
 
@@ -324,6 +337,16 @@ def _deepspeed(document: Mapping[Any, Any], _: frozenset[str]) -> str | None:
     return None
 
 
+def _lavis(document: Mapping[Any, Any], _: frozenset[str]) -> str | None:
+    run = document.get("run")
+    if isinstance(run, Mapping) and isinstance(run.get("lr_sched"), str):
+        return (
+            f"run.lr_sched: {run['lr_sched']} is a scheduler of LAVIS's registry (BLIP-2,"
+            " MiniGPT-4: stepped with step(cur_epoch, cur_step)), which lrplan cannot plan"
+        )
+    return None
+
+
 def _hydra_override(document: Mapping[Any, Any], _: frozenset[str]) -> str | None:
     defaults = document.get("defaults")
     if not isinstance(defaults, list):
@@ -369,6 +392,7 @@ _CHECKS: tuple[Callable[[Mapping[Any, Any], frozenset[str]], str | None], ...] =
     _huggingface,
     _timm,
     _deepspeed,
+    _lavis,
     _hydra_override,
     _foreign_section,
 )

@@ -117,7 +117,7 @@ def read_config_file(
         document: Mapping[Any, Any] = {}
     else:
         where = where or f"--config {path}"
-        document = _read_yaml_mapping(path, where)
+        document = read_yaml_mapping(path, where)
     found = read_config(document, where, KEYS, config_key=config_key, sets=sets)
     if refuse and found.refusal is not None:
         raise LrplanError(refusal_text(where, found.refusal))
@@ -128,77 +128,25 @@ def read_config_file(
         if isinstance(value, Unreadable):
             raise LrplanError(value.message)
         source = found.sources[key]
+        if value is None and source != "--set":
+            raise LrplanError(
+                f"{where}: {source} is null, a value the training code fills in; give it with"
+                f" --set {source}=VALUE"
+            )
         values[key] = coerce(
             key, value, f"--set {key}" if source == "--set" else f"{where}: {source}"
         )
     return values, found
 
 
-def safe_load_unique(text: str) -> Any:
-    """``yaml.safe_load``, refusing a mapping that gives the same key twice.
-
-    PyYAML keeps the last of duplicate keys silently, while Hydra and OmegaConf refuse them;
-    a planner that quietly picked one of two ``lr`` values would plan the wrong run.
-    """
-    import yaml
-
-    class UniqueKeyLoader(yaml.SafeLoader):
-        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-            seen: set[Any] = set()
-            for key_node, _ in node.value:
-                key = self.construct_object(key_node, deep=deep)
-                try:
-                    duplicate = key in seen
-                    seen.add(key)
-                except TypeError:  # an unhashable key: SafeLoader reports it itself
-                    break
-                if duplicate:
-                    raise yaml.constructor.ConstructorError(
-                        None, None, f"found duplicate key {key!r}", key_node.start_mark
-                    )
-            return super().construct_mapping(node, deep)
-
-    def plain_tuple(loader: Any, node: Any) -> Any:
-        # nequip and others dump tuples as !!python/tuple: read one as the list it holds.
-        return loader.construct_sequence(node, deep=True)
-
-    UniqueKeyLoader.add_constructor("tag:yaml.org,2002:python/tuple", plain_tuple)
-    return yaml.load(text, Loader=UniqueKeyLoader)  # a SafeLoader: builds no objects
-
-
 def read_yaml_mapping(path: Path, where: str) -> Mapping[Any, Any]:
-    """The YAML (or JSON) document of ``path``, which must be a mapping; LrplanError if not."""
-    return _read_yaml_mapping(path, where)
+    """The document of ``path`` (JSON for ``.json``, else YAML), which must be a mapping,
+    parsed and typed: :func:`lrplan.inputs.parse.read_mapping`, then
+    :func:`lrplan.inputs.typed.typed_document`. LrplanError if not a mapping."""
+    from lrplan.inputs.parse import read_mapping
+    from lrplan.inputs.typed import typed_document
 
-
-def _read_yaml_mapping(path: Path, where: str) -> Mapping[Any, Any]:
-    """The YAML document of ``path``, which must be a mapping (an empty file is ``{}``)."""
-    import yaml
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise LrplanError(f"{where}: no such file; give the path of a YAML config") from None
-    except IsADirectoryError:
-        raise LrplanError(f"{where}: is a folder; give the path of a YAML config") from None
-    except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or str(error)
-        raise LrplanError(f"{where}: cannot be read ({reason})") from None
-    try:
-        document = safe_load_unique(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        at = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(error, "problem", None) or type(error).__name__
-        raise LrplanError(f"{where}: not valid YAML{at} ({problem})") from None
-    if document is None:
-        document = {}
-    if not isinstance(document, Mapping):
-        raise LrplanError(
-            f"{where}: holds a {type(document).__name__}, not a mapping of keys"
-            f" such as lr: 1e-3 and epochs: 25"
-        )
-    return document
+    return typed_document(read_mapping(path, where), where)
 
 
 def refusal_text(where: str, reason: str) -> str:

@@ -54,7 +54,12 @@ def edited(
     for text in sets:
         parts, value = parse_set(text)
         if len(parts) == 1 and parts[0] in keys:
-            continue  # a bare schedule key: see bare_overrides
+            # A bare schedule key (see bare_overrides) also replaces the top-level key of that
+            # name, which an interpolation or a group file's constructor may read too.
+            key = lookup_key(document, parts[0])
+            if key in document:
+                document[key] = value
+            continue
         node = document
         path: Path_ = ()
         for index, part in enumerate(parts[:-1]):

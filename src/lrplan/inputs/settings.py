@@ -81,14 +81,12 @@ class Settings:
     ``sources`` maps ``scheduler``, ``lr``, ``epochs``, ``interval``, ``steps_per_epoch``
     (and ``min_lr`` / ``warmup_epochs`` for WarmupCosLR, ``param.NAME`` for each constructor
     argument) to a config key path (``optimizer.init_args.lr``), an option (``--lr``),
-    ``--set``, or ``default``. ``default_scheduler`` is True when a config was given that
-    names no scheduler and none of WarmupCosLR's own keys: lrplan planned its default.
+    ``--set``, or ``default``.
     """
 
     config: ScheduleConfig
     found: ConfigValues | None = None
     sources: dict[str, str] = field(default_factory=dict)
-    default_scheduler: bool = False
 
 
 def load_settings(
@@ -161,6 +159,8 @@ def resolve_settings(
     values.update(chosen)
     if found is not None:
         length_from_config(found, file_where, values, sources, chosen)
+    if default_scheduler and not (found is not None and found.scheduler_params):
+        raise LrplanError(no_scheduler(file_where, values, sources))
     rounding = "torchtune" if found is not None and _torchtune(found) else "lightning"
     if values.get("interval") == "step" and "steps_per_epoch" not in values:
         steps, how = steps_per_epoch(found, run or RunOptions(), rounding, file_where)
@@ -217,7 +217,24 @@ def resolve_settings(
     order = ["scheduler", *(key for key in sources if key.startswith(PARAM)), "lr", "epochs"]
     ordered = {key: sources[key] for key in order if key in sources}
     ordered.update({key: value for key, value in sources.items() if key not in ordered})
-    return Settings(settings, found, ordered, default_scheduler)
+    return Settings(settings, found, ordered)
+
+
+def no_scheduler(where: str, values: Mapping[str, Any], sources: Mapping[str, str]) -> str:
+    """The one line refusing a config that names no scheduler and holds none of WarmupCosLR's
+    own keys: what it gives (the rate and the length, with their keys), and how to name one."""
+    found = [
+        f"{key} = {values[key]!r} at {sources[key]}"
+        for key in ("lr", "epochs")
+        if key in values and sources.get(key) not in (None, DEFAULT)
+    ]
+    gives = f"; it gives {' and '.join(found)}" if found else ""
+    return (
+        f"{where} names no scheduler and none of WarmupCosLR's keys (warmup_epochs,"
+        f" min_lr){gives}; name the scheduler the training code builds with --scheduler NAME"
+        " and its arguments with --param NAME=VALUE ('lrplan schedulers' lists them;"
+        " --scheduler constant for a rate the code keeps constant)"
+    )
 
 
 def _framework_settings(
@@ -236,6 +253,10 @@ def _framework_settings(
     document = with_sets(read_yaml_mapping(config_file, where), sets)
     if framework_of(document) is None:
         return None
+    if sets:
+        from lrplan.inputs.typed import typed_document
+
+        document = typed_document(document, where)  # --set values are typed as the file's
     found = read_framework(
         document,
         where,
@@ -257,8 +278,33 @@ def _framework_settings(
         raise LrplanError(error.message(as_options, f"{error.key} from {where}")) from None
     from lrplan.core.schedulers import check_arguments
 
-    check_arguments(config, where)
+    try:
+        check_arguments(config, where)
+    except LrplanError as error:
+        # Quote what the file says (lr_scheduler_type: reduce_lr_on_plateau), not an option
+        # the user never typed (--scheduler hf:reduce_lr_on_plateau).
+        raise LrplanError(error.message(_as_written(found.sources, config.scheduler))) from None
     return Settings(config, None, found.sources)
+
+
+def _as_written(sources: Mapping[str, str], scheduler: str) -> Callable[[str, str | None], str]:
+    """A naming (:data:`lrplan.errors.Naming`) that spells the scheduler and its arguments as
+    the framework's config writes them: its key and value, ``lr_scheduler_type: cosine``."""
+
+    def written(source: str | None) -> str | None:
+        if source is None or source.startswith(("default", "--", "auto", "ceil", "unknown")):
+            return None
+        return source.split(" (")[0].rpartition(": ")[2]
+
+    def naming(name: str, value: str | None) -> str:
+        key = written(sources.get(name))
+        if name == "scheduler" and key is not None:
+            return f"{key}: {scheduler.partition(':')[2] or scheduler}"
+        if name.startswith(PARAM) and key is not None:
+            return key if value is None else f"{key}: {value}"
+        return as_options(name, value)
+
+    return naming
 
 
 def settings_default(key: str) -> Any:
@@ -323,6 +369,11 @@ def scheduler_of(
                 "interval", found.interval, f"{where}: {found.interval_source}"
             )
             sources["interval"] = str(found.interval_source)
+        elif spec.source == LIGHTNING_CLI_SCHEDULER and "interval" not in sources:
+            # LightningCLI.configure_optimizers returns [optimizer], [lr_scheduler]: Lightning
+            # steps it once per epoch (the file's interval is not an assumption of lrplan's).
+            chosen["interval"] = "epoch"
+            sources["interval"] = f"{spec.source} (LightningCLI steps it once per epoch)"
         return chosen, False
     chosen = scheduler_settings(found, where, named, naming, "scheduler_params", allow_import)
     if "scheduler" in chosen:
@@ -335,6 +386,10 @@ def scheduler_of(
     sources["scheduler"] = DEFAULT
     own_keys = found is not None and any(key in found.values for key in ("warmup_epochs", "min_lr"))
     return chosen, found is not None and not own_keys
+
+
+#: Where LightningCLI's own ``lr_scheduler`` (its ``add_lr_scheduler_args``) names a class.
+LIGHTNING_CLI_SCHEDULER = "lr_scheduler.class_path"
 
 
 def _arguments(

@@ -357,11 +357,15 @@ def print_schedule(
     plot: bool = False,
     console: Console | None = None,
     sources: Mapping[str, str] | None = None,
+    first: Sequence[Insight] = (),
 ) -> None:
     """What ``lrplan show`` prints: the heading (with ``sources``, where each value came
-    from), the table (with ``plot``, the chart), the summary and the insights."""
+    from), the warnings ``first`` (what makes the table another run than the file's), the
+    table (with ``plot``, the chart), the summary and the insights."""
     console = console or make_console()
     console.print(heading(schedule.config, source, sources))
+    if first:
+        console.print(insight_lines(first))
     console.print(schedule_table(schedule, summary, show_all=show_all, width=console.width))
     if plot:
         # Drawn to the terminal's width: never wrapped (nor narrowed to prose's width).

@@ -31,6 +31,8 @@ def settings_grid(report: CheckReport) -> Table:
         shown += ["interval", "steps_per_epoch"]
     for key in shown:
         value = getattr(config, key)
+        if value is None:  # min_lr not given: the scheduler keeps its own default (eta_min)
+            continue
         text = fmt_lr(value) if key in ("lr", "min_lr") else str(value)
         grid.add_row(key, text, report.sources.get(key, "default"))
     if report.optimizer is not None:

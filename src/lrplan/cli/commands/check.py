@@ -58,7 +58,6 @@ def check(
         config_file=str(schedule.config) if schedule.config is not None else None,
         optimizer=optimizer,
         sources=resolved.sources if schedule.config is not None else None,
-        default_scheduler=resolved.default_scheduler,
     )
     if resume_from is not None:
         from lrplan.analysis.checkpoint_resume import resume_checkpoint, with_resume_findings

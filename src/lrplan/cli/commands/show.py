@@ -26,11 +26,10 @@ def show(schedule: ScheduleOptions, outputs: Outputs) -> None:
     with progress_bar("planning", settings.rows) as progress:
         planned = plan(settings, progress=progress)
     summary = summarize(planned)
-    found = insights(planned, summary)
-    if resolved.default_scheduler:
-        from lrplan.analysis.findings import default_scheduler_warning
+    from lrplan.analysis.length import scheduler_length_findings
 
-        found = [default_scheduler_warning(str(schedule.config)), *found]
+    first = scheduler_length_findings(planned, resolved.sources if schedule.config else None)
+    found = [*first, *insights(planned, summary)]
     sources = resolved.sources if schedule.config is not None or schedule.sets else None
 
     from lrplan.output.export import STDOUT, schedule_csv, schedule_json, write_text
@@ -63,8 +62,9 @@ def show(schedule: ScheduleOptions, outputs: Outputs) -> None:
     print_schedule(
         planned,
         summary,
-        found,
+        found[len(first) :],
         source,
+        first=first,
         show_all=outputs.show_all,
         plot=outputs.plot,
         sources=sources,

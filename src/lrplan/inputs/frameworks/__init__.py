@@ -71,7 +71,6 @@ def framework_of(document: Mapping[Any, Any]) -> str | None:
     class key."""
     from lrplan.inputs.dialects import HF_TYPES, find_scheduler
     from lrplan.inputs.frameworks.hf import AXOLOTL_OWN
-    from lrplan.inputs.frameworks.timm import DEFAULTS as TIMM_ARGUMENTS
 
     scheduler = document.get("scheduler")
     if (
@@ -92,11 +91,56 @@ def framework_of(document: Mapping[Any, Any]) -> str | None:
         and find_scheduler(document) is None
     ):
         return HF
-    if isinstance(document.get("sched"), str) and any(
-        key in document for key in TIMM_ARGUMENTS if key != "sched"
-    ):
+    if timm_section(document) is not None:
         return TIMM
     return None
+
+
+def is_axolotl(document: Mapping[Any, Any]) -> bool:
+    """An axolotl config: axolotl's own spellings of TrainingArguments' keys, which axolotl
+    reads with its own schema and passes on (not HfArgumentParser)."""
+    from lrplan.inputs.frameworks.hf import AXOLOTL
+
+    return "lr_scheduler_type" not in document and (
+        "base_model" in document or any(key in document for key in AXOLOTL)
+    )
+
+
+def timm_section(document: Mapping[Any, Any]) -> tuple[Any, ...] | None:
+    """Where timm's train.py arguments sit: ``()`` for the top level, ``(KEY,)`` for a
+    section of the top level; None if nowhere. They are ``sched`` (a name) beside another of
+    train.py's arguments."""
+    from lrplan.inputs.frameworks.timm import DEFAULTS as TIMM_ARGUMENTS
+
+    def holds(node: Any, keys: Any) -> bool:
+        return (
+            isinstance(node, Mapping)
+            and isinstance(node.get("sched"), str)
+            and any(key in node for key in keys if key != "sched")
+        )
+
+    if holds(document, TIMM_ARGUMENTS):
+        return ()
+    # In a section, an argument only train.py has too: a project's own scheduler section
+    # (sched, min_lr, warmup_epochs) is not timm's.
+    sections = [key for key, value in document.items() if holds(value, TIMM_ONLY)]
+    return (sections[0],) if len(sections) == 1 else None
+
+
+#: Arguments of timm's train.py that other projects' scheduler sections do not use.
+TIMM_ONLY = (
+    "lr_base",
+    "lr_base_size",
+    "lr_base_scale",
+    "warmup_lr",
+    "cooldown_epochs",
+    "lr_cycle_limit",
+    "lr_cycle_mul",
+    "lr_noise",
+    "sched_on_updates",
+    "decay_milestones",
+    "patience_epochs",
+)
 
 
 def read_framework(
@@ -124,7 +168,11 @@ def read_framework(
     if kind == TIMM:
         from lrplan.inputs.frameworks.timm import read_timm_args
 
-        return read_timm_args(document, where, run)
+        path = timm_section(document) or ()
+        section = document
+        for part in path:
+            section = section[part]
+        return read_timm_args(section, where, run, prefix="".join(f"{part}." for part in path))
     if kind == DEEPSPEED:
         from lrplan.inputs.frameworks.deepspeed import read_deepspeed
 

@@ -25,6 +25,14 @@ AUTO = "auto"
 WITH_TOTAL = ("WarmupDecayLR", "WarmupCosineLR")
 
 
+#: The types that set the optimizer's rate themselves when built: the argument that gives it,
+#: and its default (None: required).
+WRITES_ITS_LR: dict[str, tuple[str, float | None]] = {
+    "OneCycle": ("cycle_min_lr", None),
+    "LRRangeTest": ("lr_range_test_min_lr", 1e-3),
+}
+
+
 def _block(document: Mapping[Any, Any], where: str) -> tuple[str, dict[str, Any]]:
     block = document["scheduler"]
     kind = block.get("type")
@@ -62,6 +70,15 @@ def read_deepspeed(document: Mapping[Any, Any], where: str, run: Run) -> Framewo
         sources[f"param.{key}"] = f"scheduler.params.{key}"
     if run.lr is not None:
         lr, sources["lr"] = run.lr, "--lr"
+    elif kind in WRITES_ITS_LR and WRITES_ITS_LR[kind][0] in params:
+        # OneCycle and LRRangeTest write their lower bound into the optimizer when built
+        # (deepspeed.runtime.lr_schedules: update_lr), over the optimizer's own lr.
+        key = WRITES_ITS_LR[kind][0]
+        lr = number(params[key], f"{where}: scheduler.params.{key}", minimum=0)
+        sources["lr"] = f"scheduler.params.{key} ({kind} sets the optimizer's lr to it)"
+    elif kind in WRITES_ITS_LR and WRITES_ITS_LR[kind][1] is not None:
+        key, lr = WRITES_ITS_LR[kind]
+        sources["lr"] = f"{kind}'s {key} default (it sets the optimizer's lr to it)"
     elif optimizer_lr is not None:
         lr = number(optimizer_lr, f"{where}: optimizer.params.lr", minimum=0)
         sources["lr"] = "optimizer.params.lr"

@@ -58,11 +58,14 @@ DEFAULTS: dict[str, Any] = {
 NEWER = ("lr_decay_fn", "lr_stable_timescale")
 
 
-def read_timm_args(document: Mapping[Any, Any], where: str, run: Run) -> FrameworkSettings:
+def read_timm_args(
+    document: Mapping[Any, Any], where: str, run: Run, *, prefix: str = ""
+) -> FrameworkSettings:
     """The schedule train.py builds from these arguments; see the module docstring.
 
     Per update (``interval="step"``) when ``sched_on_updates`` or when the updates per epoch
     are known (``run.steps_per_epoch``, or ``run.dataset_size``); per epoch otherwise.
+    ``prefix`` is the path of the section holding the arguments (``train.``), for sources.
     """
     from lrplan.core.config import ScheduleConfig
     from lrplan.core.frameworks.timm import import_timm_module, run_epochs
@@ -79,7 +82,7 @@ def read_timm_args(document: Mapping[Any, Any], where: str, run: Run) -> Framewo
     for key, default in DEFAULTS.items():
         if key in document and document[key] is not None:
             args[key] = document[key]
-            sources[key] = key
+            sources[key] = f"{prefix}{key}"
         else:
             args[key] = default
             sources[key] = f"default (train.py --{key.replace('_', '-')} {default!r})"
