@@ -21,10 +21,12 @@ def test_the_readme_stays_short() -> None:
     assert len(README.splitlines()) <= 250
 
 
-@pytest.mark.parametrize("target", sorted(set(LINK.findall(README))))
+# Links into the web are not followed: the tests reach no network.
+@pytest.mark.parametrize(
+    "target",
+    sorted(t for t in set(LINK.findall(README)) if not t.startswith(("http://", "https://"))),
+)
 def test_every_link_of_the_readme_resolves(target: str) -> None:
-    if target.startswith(("http://", "https://")):
-        pytest.skip("the network is not reached from the tests")
     path, _, anchor = target.partition("#")
     file = ROOT / path if path else ROOT / "README.md"
     assert file.exists(), target
