@@ -14,14 +14,20 @@ from rich.console import Console
 
 
 def make_console(file: IO[str] | None = None) -> Console:
-    """A console that writes plain text (no ANSI escapes) to pipes and under NO_COLOR."""
+    """A console that writes plain text (no ANSI escapes) to pipes and no colour under NO_COLOR.
+
+    NO_COLOR takes the colours away and nothing else (https://no-color.org): a terminal
+    stays a terminal, so a progress bar still draws, moves and is erased. Taken for a pipe,
+    the bar drew nothing until the very end, and then in one piece.
+    """
     stream = file or sys.stdout
-    plain = bool(os.environ.get("NO_COLOR")) or not stream.isatty()
+    piped = not stream.isatty()
+    plain = piped or bool(os.environ.get("NO_COLOR"))
     return Console(
         file=stream,
         color_system=None if plain else "auto",
         no_color=plain,
         highlight=False,
         emoji=False,
-        force_terminal=False if plain else None,
+        force_terminal=False if piped else None,
     )
