@@ -417,6 +417,34 @@ def test_ctrl_c_while_the_options_are_parsed_is_one_line_too() -> None:
     ]
 
 
+def test_a_bug_is_never_taken_for_a_result_or_a_failed_check() -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from lrplan.cli.app import BUG, LrplanGroup
+
+    toy = typer.Typer(cls=LrplanGroup, add_completion=False)
+
+    @toy.command()
+    def first() -> None:
+        """Fails as a bug does."""
+        print(f"{None:.3e}")
+
+    @toy.command()
+    def second() -> None:
+        """Never runs."""
+
+    result = CliRunner().invoke(toy, ["first"])
+
+    # Neither 0 (a result), 1 (a failed check), 2 (a user's mistake) nor 130 (Ctrl-C).
+    assert result.exit_code == BUG == 3
+    assert "TypeError: unsupported format string passed to NoneType.__format__" in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "lrplan: error: internal error (TypeError): a bug in lrplan; please report it with"
+        " the command line and the traceback above"
+    )
+
+
 @pytest.mark.parametrize("started", list(STARTS))
 def test_ctrl_c_while_torch_loads_is_held_until_the_import_ends(started: str) -> None:
     from lrplan.optim._imports import interrupts_held
