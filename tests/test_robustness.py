@@ -480,3 +480,53 @@ def test_a_callers_own_sigint_handler_is_left_alone() -> None:
         assert seen == [signal.SIGINT]
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+# --- found by tests/test_cli_fuzz.py -----------------------------------------------------------
+
+DEEP = "[" * 5000 + "]" * 5000
+HF_ARGS = "learning_rate: 1e-3\nnum_train_epochs: 2\n"  # transformers' TrainingArguments
+
+
+@pytest.mark.parametrize(
+    ("files", "args", "named"),
+    [
+        ({"deep.json": f'{{"lr": 0.001, "x": {DEEP}}}'}, ["show", "--config", "deep.json"], ""),
+        ({"deep.yaml": f"lr: 1e-3\nx: {DEEP}\n"}, ["show", "--config", "deep.yaml"], ""),
+        ({"deep.yaml": f"lr: 1e-3\nx: {DEEP}\n"}, ["compare", "deep.yaml", "lr=1e-3"], ""),
+        (
+            {"trainer_state.json": f'{{"log_history": {DEEP}}}'},
+            ["diagnose", "trainer_state.json"],
+            "",
+        ),
+        (
+            {"hf.yaml": f"{HF_ARGS}lr_scheduler_kwargs: '{DEEP}'\n"},
+            ["show", "--config", "hf.yaml", "--steps-per-epoch", "3"],
+            "lr_scheduler_kwargs: ",
+        ),
+        (
+            {
+                "hf.yaml": f"{HF_ARGS}deepspeed: ds.json\n",
+                "ds.json": f'{{"scheduler": {DEEP}}}',
+            },
+            ["show", "--config", "hf.yaml", "--steps-per-epoch", "3"],
+            "deepspeed: ds.json ",
+        ),
+    ],
+    ids=["json config", "yaml config", "compare SPEC", "trainer_state.json", "hf kwargs", "ds"],
+)
+def test_a_file_nested_thousands_deep_is_one_line(
+    run, tmp_path: Path, monkeypatch, files: dict[str, str], args: list[str], named: str
+) -> None:
+    # Python's parsers raise RecursionError on it; that was a traceback.
+    monkeypatch.chdir(tmp_path)
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+
+    result = run(*args)
+
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert f"{named}nests lists or mappings too deeply to be read" in lines[0]
+    assert result.stdout == ""

@@ -166,6 +166,11 @@ def safe_load_unique(text: str) -> Any:
     return yaml.load(text, Loader=UniqueKeyLoader)  # a SafeLoader: builds no objects
 
 
+#: The reason for a document whose lists or mappings nest deeper than Python's parsers go
+#: (about a thousand levels for JSON, a few hundred for YAML): no config or log nests so.
+TOO_DEEP = "nests lists or mappings too deeply to be read (hundreds of levels)"
+
+
 def read_yaml_mapping(path: Path, where: str) -> Mapping[Any, Any]:
     """The YAML (or JSON) document of ``path``, which must be a mapping; LrplanError if not."""
     return _read_yaml_mapping(path, where)
@@ -186,6 +191,8 @@ def _read_yaml_mapping(path: Path, where: str) -> Mapping[Any, Any]:
         raise LrplanError(f"{where}: cannot be read ({reason})") from None
     try:
         document = safe_load_unique(text)
+    except RecursionError:
+        raise LrplanError(f"{where}: {TOO_DEEP}") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         at = f" at line {mark.line + 1}" if mark is not None else ""
