@@ -376,16 +376,42 @@ YAML_PIECES = [
     *("1e-3", "1.0e-3", "-1", "0", "25", ".nan", ".inf", "true", "null", "~", "[1, 2]", "{a: 1}"),
     *("step", "epoch", "'3'", "!!python/object/apply:os.system ['true']", "&a 1", "*a", "\t"),
     *("\n", "\n", ": ", "- ", "#", "---", "...", "é", "\ufeff", "\x00", "\udcff"),
+    # Other schedulers, as their frameworks' configs name them.
+    *("scheduler: ", "cosine", "step", "hf:cosine", "timm:cosine", "deepspeed:WarmupLR"),
+    *("torch.optim.lr_scheduler.StepLR", "param: ", "{step_size: 3}", "{T_max: 8}", "T_max: "),
+    *("_target_: torch.optim.lr_scheduler.CosineAnnealingLR", "lr_scheduler: ", "  "),
+    *("learning_rate: ", "num_train_epochs: ", "lr_scheduler_type: ", "warmup_steps: "),
+    *(
+        "sched: ",
+        "decay_epochs: ",
+        "warmup_lr: ",
+        "{type: WarmupLR, params: {warmup_num_steps: 2}}",
+    ),
+    *("{type: WarmupDecayLR, params: {total_num_steps: 10}}", "optimizer: ", "adamw"),
+    *("trainer: {max_epochs: 3}", "max_steps: ", "${epochs}", "${oc.env:HOME}", "${nope}"),
 ]
+#: How each command that reads a config is given one (and what else it needs).
+WITH_CONFIG = {
+    "show": ["show", "--config", "fuzz.yaml", "--csv", "out.csv"],
+    "check": ["check", "--config", "fuzz.yaml"],
+    "resume": ["resume", "--at", "2", "--config", "fuzz.yaml"],
+    "tune": ["tune", "slow", "--config", "fuzz.yaml", "--csv", "out.csv"],
+    "equivalent": ["equivalent", "--config", "fuzz.yaml"],
+    "diagnose": ["diagnose", str(EXAMPLES_DIR / "logs" / "healthy.csv"), "--config", "fuzz.yaml"],
+    "compare": ["compare", "fuzz.yaml", "fuzz.yaml,lr=5e-4", "--csv", "out.csv"],
+}
 
 
-def _check_config(text: str, folder: Path) -> None:
+def _check_config(text: str, name: str, folder: Path) -> None:
     path = folder / "fuzz.yaml"
     path.write_bytes(text.encode("utf-8", "surrogateescape"))
-    _check("show", ["show", "--config", str(path), "--csv", "out.csv"], folder)
+    _check(name, WITH_CONFIG[name], folder)
 
 
 @settings(max_examples=max(1, EXAMPLES * 2 // 5), deadline=None)
-@given(st.lists(st.sampled_from(YAML_PIECES), max_size=12).map("".join))
-def test_random_config_files_end_cleanly(text: str) -> None:
-    _in_a_fresh_folder(_check_config, text)
+@given(
+    st.lists(st.sampled_from(YAML_PIECES), max_size=12).map("".join),
+    st.sampled_from(sorted(WITH_CONFIG)),
+)
+def test_random_config_files_end_cleanly(text: str, name: str) -> None:
+    _in_a_fresh_folder(_check_config, text, name)
