@@ -221,3 +221,82 @@ def test_an_empty_optimizer_name_is_refused(run) -> None:
     assert result.stderr.strip().splitlines() == [
         "lrplan: error: invalid --optimizer: it is empty; give a name such as adamw or sgd"
     ]
+
+
+# --- any scheduler from the command line ------------------------------------------------------
+
+
+def settings_rows(out: str) -> dict[str, tuple[str, str]]:
+    """The settings table: each row's key (params indented) -> (value, where it came from)."""
+    block = out.split("settings:", 1)[1].strip("\n").split("\n\n", 1)[0]
+    rows = {}
+    for line in block.splitlines():
+        key, value, *source = re.split(r"\s{2,}", line.strip())
+        rows[key] = (value, source[0] if source else "")
+    return rows
+
+
+def _any_scheduler() -> list[list[str]]:
+    from lrplan.core.registry import BUILTINS
+
+    lines = []
+    for name, known in BUILTINS.items():
+        params = [word for pair in known.example.split() for word in ("--param", pair)]
+        lines.append(["--scheduler", name, *params])
+    return [
+        *lines,
+        ["--scheduler", "cosine", "--interval", "step", "--steps-per-epoch", "10"],
+        ["--scheduler", "cosine_restarts", "--param", "T_0=5", "--min-lr", "1e-6"],
+        ["--scheduler", "torch.optim.lr_scheduler:StepLR", "--param", "step_size=3"],
+        ["--scheduler", "hf:cosine"],
+        ["--scheduler", "hf:linear", "--interval", "step", "--steps-per-epoch", "10"],
+        ["--scheduler", "timm:cosine"],
+        ["--scheduler", "timm:step", "--param", "decay_epochs=5"],
+        ["--scheduler", "deepspeed:WarmupLR"],
+        ["--scheduler", "deepspeed:WarmupDecayLR"],
+        ["--scheduler", "deepspeed:WarmupCosineLR"],
+    ]
+
+
+@pytest.mark.parametrize("args", _any_scheduler(), ids=" ".join)
+def test_check_shows_the_settings_of_any_scheduler(run, args: list[str]) -> None:
+    result = run("check", "--lr", "1e-3", "--epochs", "8", *args)
+
+    assert result.exit_code in (0, 1), result.output
+    # stderr: nothing of lrplan's (DeepSpeed logs that 8 steps are fewer than its warm-up).
+    assert "Traceback" not in result.output and "lrplan" not in result.stderr
+    rows = settings_rows(result.stdout)
+    assert rows["scheduler"] == (args[1], "--scheduler")
+    assert rows["lr"] == ("1.000e-03", "--lr")
+    assert rows["epochs"][0] == "8"
+    assert not any("None" in value or "None" in source for value, source in rows.values())
+
+
+def test_check_of_a_torch_cosine_with_its_length_as_a_param(run) -> None:
+    # The issue's command line: min_lr was None in the settings table, a traceback followed.
+    import inspect
+
+    from torch.optim.lr_scheduler import CosineAnnealingLR
+
+    eta_min = inspect.signature(CosineAnnealingLR).parameters["eta_min"].default
+
+    result = run(
+        "check", "--scheduler", "cosine", "--param", "T_max=8", "--lr", "1e-3", "--epochs", "8"
+    )
+
+    assert result.exit_code == 0, result.output
+    rows = settings_rows(result.stdout)
+    # No --min-lr: torch's own eta_min applies, and the table says whose default it is.
+    assert rows["min_lr"] == (f"{eta_min:.4g}", "CosineAnnealingLR's default eta_min")
+    assert rows["T_max"] == ("8", "")
+    assert rows["epochs"] == ("8", "--epochs; T_max is given as a param")
+    assert "CosineAnnealingLR(optimizer, T_max=8)" in result.stdout
+
+
+def test_check_says_which_of_a_setting_and_a_param_applies(run) -> None:
+    result = run("check", "--scheduler", "cosine", "--min-lr", "1e-5", "--param", "eta_min=0.1")
+
+    rows = settings_rows(result.stdout)
+    assert rows["eta_min"] == ("0.1", "")
+    assert rows["min_lr"] == ("1.000e-05", "--min-lr; unused: eta_min is given as a param")
+    assert "CosineAnnealingLR(optimizer, T_max=25, eta_min=0.1)" in result.stdout

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import tracemalloc
 
 import pytest
@@ -148,7 +149,17 @@ class FakeTerminal(io.StringIO):
         return True
 
 
-def test_progress_bar_draws_on_a_terminal_and_is_removed_after() -> None:
+@pytest.mark.parametrize("colour", [{}, {"NO_COLOR": "1"}], ids=["in colour", "under NO_COLOR"])
+def test_progress_bar_draws_on_a_terminal_and_is_removed_after(
+    monkeypatch: pytest.MonkeyPatch, colour: dict[str, str]
+) -> None:
+    # A terminal's environment, whatever runs the tests: on TERM=dumb or TTY_INTERACTIVE=0
+    # rich, rightly, draws no bar. NO_COLOR takes the colours away, not the bar.
+    monkeypatch.setenv("TERM", "xterm-256color")
+    for name in ("TTY_INTERACTIVE", "TTY_COMPATIBLE", "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in colour.items():
+        monkeypatch.setenv(name, value)
     stream = FakeTerminal()
     with progress_bar("planning", LONG_ROWS, stream) as advance:
         assert advance is not None
@@ -158,6 +169,8 @@ def test_progress_bar_draws_on_a_terminal_and_is_removed_after() -> None:
     assert "planning" in drawn
     # transient: the last thing written erases the bar's line.
     assert drawn.rstrip("\n").endswith("\x1b[2K") or "\x1b[2K" in drawn.splitlines()[-1]
+    if colour:  # and the bar has no colour (colours are SGR codes: ESC [ ... m)
+        assert "\x1b[" in drawn and re.search(r"\x1b\[[0-9;]*m", drawn) is None
 
 
 @pytest.mark.parametrize(

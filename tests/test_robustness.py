@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
@@ -11,7 +12,9 @@ import stat
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -235,65 +238,134 @@ def _ctrl_c_as_in_a_terminal() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def _interrupt_when(args: list[str], folder: Path, shown: bytes) -> tuple[int, str]:
+@contextlib.contextmanager
+def _sigint(handler: Any) -> Iterator[None]:
+    """SIGINT handled by ``handler`` in this process inside the block (children inherit it)."""
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+#: How pytest itself may have been started: from a terminal (Python's KeyboardInterrupt
+#: handler) or in the background by a shell without job control (SIGINT ignored).
+STARTS = {"foreground": signal.default_int_handler, "background": signal.SIG_IGN}
+
+
+def _terminal_env(**extra: str) -> dict[str, str]:
+    """This environment as a terminal's: rich's switches that turn a bar off are unset.
+
+    A test run from a script may have ``TERM=dumb`` (or none) or ``TTY_INTERACTIVE=0``,
+    on which rich, rightly, draws no bar. ``NO_COLOR`` is kept: the bar draws under it.
+    """
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("TTY_INTERACTIVE", "TTY_COMPATIBLE")
+    }
+    return {**env, "TERM": "xterm-256color", "COLUMNS": "100", **extra}
+
+
+def _interrupt_when(
+    args: list[str],
+    folder: Path,
+    shown: bytes,
+    env: dict[str, str] | None = None,
+    started: str = "foreground",
+    as_in_a_terminal: bool = True,
+) -> tuple[int, str]:
     """Run lrplan with stderr on a terminal; send SIGINT once ``shown`` appears there.
 
-    Returns the exit code and everything written to the terminal, without ANSI codes.
+    ``started`` is how this pytest was started: its SIGINT handling is what the child
+    inherits (ignored, when started in the background). ``as_in_a_terminal`` restores the
+    default in the child, as a shell does for a command typed at its prompt. Returns the
+    exit code and everything written to the terminal, without ANSI codes.
     """
     import pty
 
     leader, follower = pty.openpty()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lrplan", *args],
-        cwd=folder,
-        stdout=subprocess.DEVNULL,
-        stderr=follower,
-        env={**os.environ, "COLUMNS": "100"},
-        preexec_fn=_ctrl_c_as_in_a_terminal,
-    )
+    with _sigint(STARTS[started]):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "lrplan", *args],
+            cwd=folder,
+            stdout=subprocess.DEVNULL,
+            stderr=follower,
+            env=env or _terminal_env(),
+            preexec_fn=_ctrl_c_as_in_a_terminal if as_in_a_terminal else None,
+        )
     os.close(follower)
+
+    def read() -> bytes:
+        """What the terminal shows next; b"" once lrplan has ended and closed it.
+
+        Read all along: a terminal nobody reads fills up, and lrplan's next write waits.
+        """
+        ready, _, _ = select.select([leader], [], [], 120)
+        assert ready, f"lrplan went quiet for 120 s: {seen[-500:]!r}"
+        try:
+            return os.read(leader, 65536)
+        except OSError:  # EIO on Linux: the other end closed with the process
+            return b""
+
     seen = b""
     try:
         while shown not in seen:
-            ready, _, _ = select.select([leader], [], [], 120)
-            assert ready, f"lrplan never showed {shown!r}: {seen[-500:]!r}"
-            seen += os.read(leader, 65536)
-        process.send_signal(signal.SIGINT)
-        code = process.wait(timeout=120)
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:  # the terminal closed with the process
-                break
-            if not chunk:
-                break
+            chunk = read()
+            assert chunk, (
+                f"lrplan ended (exit {process.wait()}) before showing {shown!r}: {seen[-500:]!r}"
+            )
             seen += chunk
+        process.send_signal(signal.SIGINT)
+        while chunk := read():
+            seen += chunk
+        code = process.wait(timeout=120)
     finally:
         os.close(leader)
         if process.poll() is None:
             process.kill()
+            process.wait()
     return code, ANSI.sub("", seen.decode(errors="replace"))
 
 
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
 @pytest.mark.parametrize(
-    ("args", "shown"),
+    ("args", "shown", "started", "colour"),
     [
         # The bar appears before torch is loaded, and moves every 65,536 steps.
-        (["--epochs", "20000", "--steps-per-epoch", "1000"], b"planning"),
-        (["--epochs", "20000", "--steps-per-epoch", "1000"], b"65536/20000000"),
-        (["--epochs", "300", "--steps-per-epoch", "1000"], b"writing lr.csv"),
+        (["--epochs", "20000", "--steps-per-epoch", "1000"], b"planning", "foreground", {}),
+        (["--epochs", "20000", "--steps-per-epoch", "1000"], b"65536/20000000", "foreground", {}),
+        (["--epochs", "300", "--steps-per-epoch", "1000"], b"writing lr.csv", "foreground", {}),
+        # pytest started as `pytest &`: the child inherits SIGINT ignored.
+        (["--epochs", "20000", "--steps-per-epoch", "1000"], b"65536/20000000", "background", {}),
+        # NO_COLOR takes the colours away, not the bar.
+        (
+            ["--epochs", "20000", "--steps-per-epoch", "1000"],
+            b"65536/20000000",
+            "foreground",
+            {"NO_COLOR": "1"},
+        ),
     ],
-    ids=["while loading torch", "while planning", "while writing"],
+    ids=[
+        "while loading torch",
+        "while planning",
+        "while writing",
+        "pytest started in the background",
+        "under NO_COLOR",
+    ],
 )
 def test_ctrl_c_stops_a_long_schedule_and_leaves_no_partial_file(
-    tmp_path: Path, args: list[str], shown: bytes
+    tmp_path: Path, args: list[str], shown: bytes, started: str, colour: dict[str, str]
 ) -> None:
     target = tmp_path / "lr.csv"
     target.write_text(PRECIOUS)
 
     code, terminal = _interrupt_when(
-        ["show", "--interval", "step", *args, "--csv", "lr.csv"], tmp_path, shown
+        ["show", "--interval", "step", *args, "--csv", "lr.csv"],
+        tmp_path,
+        shown,
+        env=_terminal_env(**colour),
+        started=started,
     )
 
     assert code == 130, terminal
@@ -302,6 +374,20 @@ def test_ctrl_c_stops_a_long_schedule_and_leaves_no_partial_file(
     assert len(errors) == 1 and "interrupted" in errors[0], terminal
     assert target.read_text() == PRECIOUS
     assert list(tmp_path.iterdir()) == [target]
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_lrplan_started_with_ctrl_c_ignored_goes_on(tmp_path: Path) -> None:
+    # A command started in the background (`lrplan ... &` in a script) inherits SIGINT
+    # ignored, so that a Ctrl-C meant for the foreground leaves it be; lrplan keeps that.
+    args = ["show", "--interval", "step", "--epochs", "250", "--steps-per-epoch", "1000"]
+
+    code, terminal = _interrupt_when(
+        args, tmp_path, b"planning", started="background", as_in_a_terminal=False
+    )
+
+    assert code == 0, terminal
+    assert "interrupted" not in terminal and "Traceback" not in terminal
 
 
 def test_ctrl_c_while_the_options_are_parsed_is_one_line_too() -> None:
@@ -331,15 +417,56 @@ def test_ctrl_c_while_the_options_are_parsed_is_one_line_too() -> None:
     ]
 
 
-def test_ctrl_c_while_torch_loads_is_held_until_the_import_ends() -> None:
+def test_a_bug_is_never_taken_for_a_result_or_a_failed_check() -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from lrplan.cli.app import BUG, LrplanGroup
+
+    toy = typer.Typer(cls=LrplanGroup, add_completion=False)
+
+    @toy.command()
+    def first() -> None:
+        """Fails as a bug does."""
+        print(f"{None:.3e}")
+
+    @toy.command()
+    def second() -> None:
+        """Never runs."""
+
+    result = CliRunner().invoke(toy, ["first"])
+
+    # Neither 0 (a result), 1 (a failed check), 2 (a user's mistake) nor 130 (Ctrl-C).
+    assert result.exit_code == BUG == 3
+    assert "TypeError: unsupported format string passed to NoneType.__format__" in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "lrplan: error: internal error (TypeError): a bug in lrplan; please report it with"
+        " the command line and the traceback above"
+    )
+
+
+@pytest.mark.parametrize("started", list(STARTS))
+def test_ctrl_c_while_torch_loads_is_held_until_the_import_ends(started: str) -> None:
     from lrplan.optim._imports import interrupts_held
 
+    # As in a command run from a terminal, whichever way pytest itself was started (in the
+    # background, it inherits SIGINT ignored, and lrplan rightly holds nothing then).
     finished = False
-    with pytest.raises(KeyboardInterrupt), interrupts_held():
-        os.kill(os.getpid(), signal.SIGINT)
-        finished = True  # torch swallows what is raised here; so nothing is raised here
+    with _sigint(STARTS[started]), _sigint(signal.default_int_handler):
+        with pytest.raises(KeyboardInterrupt), interrupts_held():
+            os.kill(os.getpid(), signal.SIGINT)
+            finished = True  # torch swallows what is raised here; so nothing is raised here
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     assert finished
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_ctrl_c_ignored_is_left_ignored_while_torch_loads() -> None:
+    from lrplan.optim._imports import interrupts_held
+
+    with _sigint(signal.SIG_IGN):
+        with interrupts_held():
+            os.kill(os.getpid(), signal.SIGINT)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
 
 
 def test_a_callers_own_sigint_handler_is_left_alone() -> None:
@@ -353,3 +480,53 @@ def test_a_callers_own_sigint_handler_is_left_alone() -> None:
         assert seen == [signal.SIGINT]
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+# --- found by tests/test_cli_fuzz.py -----------------------------------------------------------
+
+DEEP = "[" * 5000 + "]" * 5000
+HF_ARGS = "learning_rate: 1e-3\nnum_train_epochs: 2\n"  # transformers' TrainingArguments
+
+
+@pytest.mark.parametrize(
+    ("files", "args", "named"),
+    [
+        ({"deep.json": f'{{"lr": 0.001, "x": {DEEP}}}'}, ["show", "--config", "deep.json"], ""),
+        ({"deep.yaml": f"lr: 1e-3\nx: {DEEP}\n"}, ["show", "--config", "deep.yaml"], ""),
+        ({"deep.yaml": f"lr: 1e-3\nx: {DEEP}\n"}, ["compare", "deep.yaml", "lr=1e-3"], ""),
+        (
+            {"trainer_state.json": f'{{"log_history": {DEEP}}}'},
+            ["diagnose", "trainer_state.json"],
+            "",
+        ),
+        (
+            {"hf.yaml": f"{HF_ARGS}lr_scheduler_kwargs: '{DEEP}'\n"},
+            ["show", "--config", "hf.yaml", "--steps-per-epoch", "3"],
+            "lr_scheduler_kwargs: ",
+        ),
+        (
+            {
+                "hf.yaml": f"{HF_ARGS}deepspeed: ds.json\n",
+                "ds.json": f'{{"scheduler": {DEEP}}}',
+            },
+            ["show", "--config", "hf.yaml", "--steps-per-epoch", "3"],
+            "deepspeed: ds.json ",
+        ),
+    ],
+    ids=["json config", "yaml config", "compare SPEC", "trainer_state.json", "hf kwargs", "ds"],
+)
+def test_a_file_nested_thousands_deep_is_one_line(
+    run, tmp_path: Path, monkeypatch, files: dict[str, str], args: list[str], named: str
+) -> None:
+    # Python's parsers raise RecursionError on it; that was a traceback.
+    monkeypatch.chdir(tmp_path)
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+
+    result = run(*args)
+
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert f"{named}nests lists or mappings too deeply to be read" in lines[0]
+    assert result.stdout == ""

@@ -1,5 +1,6 @@
 """The ``lrplan`` app and its one error boundary: every user error, the option parser's
-included, becomes one line on stderr and exit code 2; Ctrl-C one line and exit code 130.
+included, becomes one line on stderr and exit code 2; Ctrl-C one line and exit code 130; a
+bug in lrplan its traceback and exit code 3.
 
 The commands live in :mod:`lrplan.cli.commands`, one module each, and are registered by
 :mod:`lrplan.cli.main`. Heavy modules (torch, matplotlib) are imported inside the commands
@@ -16,6 +17,10 @@ from typer.core import TyperGroup
 
 from lrplan._version import __version__
 from lrplan.errors import LrplanError
+
+#: The exit code of a bug in lrplan (an exception no command expected): neither success (0),
+#: nor a failed check (1), nor a user's mistake (2), nor Ctrl-C (130).
+BUG = 3
 
 # --- one line per error ---------------------------------------------------------------------
 
@@ -66,6 +71,17 @@ class LrplanGroup(TyperGroup):
             context = getattr(error, "ctx", None)
             where = f" (see '{context.command_path} --help')" if context is not None else ""
             fail(f"{error.format_message()}{where}")  # type: ignore[attr-defined]
+        except Exception as error:
+            # A bug in lrplan: its traceback, to report it, and an exit code of its own, so
+            # that no script takes it for a result (0) or a failed check (1).
+            import traceback
+
+            traceback.print_exc()
+            fail(
+                f"internal error ({type(error).__name__}): a bug in lrplan; please report it"
+                " with the command line and the traceback above",
+                code=BUG,
+            )
         if result == 130:
             # typer's silent answer to Ctrl-C while the options are parsed; later, invoke().
             fail("interrupted; no partial file was left behind", code=130)

@@ -15,6 +15,7 @@ import functools
 from typing import TYPE_CHECKING, Any
 
 from lrplan.core.registry import (
+    KEY_OF_ATTRIBUTE,
     WARMUP_COS,
     WARMUP_COS_KINDS,
     WARMUP_COS_TORCH,
@@ -87,6 +88,35 @@ def floor(config: ScheduleConfig) -> tuple[str, float] | None:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return name, float(value)  # type: ignore[return-value]
     return None
+
+
+def filled_argument(config: ScheduleConfig, key: str) -> str | None:
+    """The constructor argument a built-in fills from the setting ``key`` (``eta_min`` from
+    ``min_lr`` for ``cosine``), or None."""
+    known = builtin(config.scheduler)
+    if known is None:
+        return None
+    for argument, attribute in known.options:
+        if KEY_OF_ATTRIBUTE[attribute] == key:
+            return argument
+    return None
+
+
+def constructor_default(config: ScheduleConfig, argument: str) -> tuple[bool, Any]:
+    """``(True, default)`` when ``config``'s scheduler has a default for ``argument``: the
+    value that applies when lrplan passes nothing. Imports the scheduler's class."""
+    import inspect
+
+    if config.scheduler in WARMUP_COS_KINDS or framework_of(config.scheduler):
+        return False, None
+    try:
+        parameters = inspect.signature(_load(config.scheduler, "")).parameters
+    except (TypeError, ValueError):  # a callable without a signature Python can read
+        return False, None
+    parameter = parameters.get(argument)
+    if parameter is None or parameter.default is inspect.Parameter.empty:
+        return False, None
+    return True, parameter.default
 
 
 def length_argument(config: ScheduleConfig) -> str | None:

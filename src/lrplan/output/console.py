@@ -29,17 +29,23 @@ PROSE_WIDTH = 100
 
 
 def make_console(file: IO[str] | None = None) -> Console:
-    """A console that writes plain text (no ANSI escapes, no trailing spaces) to pipes and
-    under NO_COLOR, and draws prose at most :data:`PROSE_WIDTH` columns wide."""
+    """A console that writes plain text (no ANSI escapes, no trailing spaces) to pipes, no
+    colour under NO_COLOR, and draws prose at most :data:`PROSE_WIDTH` columns wide.
+
+    NO_COLOR takes the colours away and nothing else (https://no-color.org): a terminal
+    stays a terminal, so a progress bar still draws, moves and is erased. Taken for a pipe,
+    the bar drew nothing until the very end, and then in one piece.
+    """
     stream = file or sys.stdout
-    plain = bool(os.environ.get("NO_COLOR")) or not stream.isatty()
+    piped = not stream.isatty()
+    plain = piped or bool(os.environ.get("NO_COLOR"))
     console = Console(
-        file=_TrimmedLines(stream) if plain else stream,
+        file=_TrimmedLines(stream) if piped else stream,
         color_system=None if plain else "auto",
         no_color=plain,
         highlight=False,
         emoji=False,
-        force_terminal=False if plain else None,
+        force_terminal=False if piped else None,
     )
     console.push_render_hook(_ProseWidth())
     return console

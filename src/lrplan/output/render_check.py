@@ -9,7 +9,7 @@ from rich.text import Text
 from lrplan.analysis.check import PASSED, CheckReport
 from lrplan.analysis.summary import fmt_lr
 from lrplan.core.registry import WARMUP_COS
-from lrplan.core.schedulers import uses
+from lrplan.core.schedulers import class_name, constructor_default, filled_argument, uses
 from lrplan.core.values import show_value
 from lrplan.output.render import heading, insight_lines
 
@@ -29,15 +29,33 @@ def settings_grid(report: CheckReport) -> Table:
         grid.add_row(f"  {name}", show_value(value), report.sources.get(f"param.{name}", ""))
     if config.interval == "step" or report.sources.get("interval") not in (None, "default"):
         shown += ["interval", "steps_per_epoch"]
+    params = dict(config.params)
     for key in shown:
         value = getattr(config, key)
-        if value is None:  # min_lr not given: the scheduler keeps its own default (eta_min)
+        source = report.sources.get(key, "default")
+        argument = filled_argument(config, key)
+        if argument is not None and argument in params:
+            # --param T_max=8 wins over the T_max lrplan fills from epochs; lr and epochs
+            # still set the optimizer's rate and the plan's length.
+            unused = "" if key in ("lr", "epochs") else "unused: "
+            source = f"{source}; {unused}{argument} is given as a param"
+        elif value is None and argument is not None:
+            # Not given: the constructor's own default applies (eta_min=0.0).
+            has_default, value = constructor_default(config, argument)
+            if not has_default:
+                continue
+            source = f"{class_name(config)}'s default {argument}"
+        if value is None:  # nothing applies: steps_per_epoch of a per-epoch plan
             continue
-        text = fmt_lr(value) if key in ("lr", "min_lr") else str(value)
-        grid.add_row(key, text, report.sources.get(key, "default"))
+        text = fmt_lr(value) if key in ("lr", "min_lr") and _is_number(value) else str(value)
+        grid.add_row(key, text, source)
     if report.optimizer is not None:
         grid.add_row("optimizer", report.optimizer, report.optimizer_source or "")
     return grid
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def check_view(report: CheckReport) -> Group:

@@ -61,9 +61,20 @@ def lr_schedules() -> ModuleType:
     logger = logging.getLogger("DeepSpeed")
     for handler in logger.handlers:
         if isinstance(handler, logging.StreamHandler) and handler.stream is printed:
-            handler.setStream(sys.stderr)
+            handler.setStream(_Stderr())  # type: ignore[arg-type]
     logger.addFilter(_not_started)
     return module
+
+
+class _Stderr:
+    """Whatever ``sys.stderr`` is when DeepSpeed logs, not the one of its import: a caller
+    that swaps stderr (a test runner, a notebook) would leave the logger a closed stream."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
 
 
 def _not_started(record: logging.LogRecord) -> bool:

@@ -19,6 +19,7 @@ from typing import Any
 
 from lrplan.errors import LrplanError
 from lrplan.inputs.frameworks import FrameworkSettings, Run, number
+from lrplan.inputs.parse import TOO_DEEP
 
 #: TrainingArguments' defaults (transformers 5.24).
 DEFAULTS: dict[str, Any] = {
@@ -227,6 +228,8 @@ def _scheduler_kwargs(document: Mapping[Any, Any], where: str) -> dict[str, Any]
             raise LrplanError(
                 f"{where}: lr_scheduler_kwargs: {raw!r} is not a JSON object ({error.msg})"
             ) from None
+        except RecursionError:
+            raise LrplanError(f"{where}: lr_scheduler_kwargs: {TOO_DEEP}") from None
     if not isinstance(raw, Mapping):
         raise LrplanError(f"{where}: lr_scheduler_kwargs: {raw!r} is not a mapping")
     return {str(key): value for key, value in raw.items()}
@@ -250,6 +253,8 @@ def _deepspeed_config(
                 raise LrplanError(
                     f"{where}: deepspeed: {path} is not a JSON config ({error})"
                 ) from None
+            except RecursionError:
+                raise LrplanError(f"{where}: deepspeed: {path} {TOO_DEEP}") from None
             if not isinstance(document, Mapping):
                 raise LrplanError(f"{where}: deepspeed: {path} is not a JSON object")
             return document, f"{where}: deepspeed {path}"

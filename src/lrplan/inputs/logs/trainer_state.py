@@ -16,6 +16,7 @@ from typing import Any
 
 from lrplan.errors import LrplanError
 from lrplan.inputs.logs.model import Column, Table
+from lrplan.inputs.parse import TOO_DEEP
 
 WHAT = (
     "give the trainer_state.json a Hugging Face Trainer wrote (in its output_dir or a checkpoint)"
@@ -48,6 +49,8 @@ def read_trainer_state(path: Path) -> Table:
         raise LrplanError(
             f"{path}: is not JSON, or is cut short (line {error.lineno}: {error.msg}); {WHAT}"
         ) from None
+    except RecursionError:
+        raise LrplanError(f"{path}: {TOO_DEEP}; {WHAT}") from None
     history = state.get("log_history") if isinstance(state, dict) else None
     if not isinstance(history, list):
         raise LrplanError(f"{path}: is JSON without a log_history list; {WHAT}")
