@@ -158,7 +158,14 @@ POOLS = {
 ARGUMENTS = {
     "specs": SPECS,
     "log": LOG_FILES + CONFIG_FILES[:3],
-    "symptom": ["diverging", "slow", "plateau", "Slow", "nan"],
+    "symptom": ["diverging", "slow", "plateau", "overfitting", "Slow", "nan"],
+    # resume CHECKPOINT: the real trainers' checkpoints of examples/checkpoints, and files
+    # that are none.
+    "checkpoint": [
+        *(str(path) for path in sorted((ROOT / "examples" / "checkpoints").glob("*/*"))),
+        *LOG_FILES[:2],
+        *CONFIG_FILES[:2],
+    ],
 }
 
 #: Command lines per run: 250 unless raised from the environment for a longer hunt.
