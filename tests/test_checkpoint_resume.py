@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import torch
-from torch.utils.data import DataLoader, Dataset, TensorDataset
+from torch.utils.data import DataLoader, TensorDataset
 from typer.testing import CliRunner
 
 from lrplan import LrplanError, ScheduleConfig
@@ -27,6 +27,7 @@ from lrplan.analysis.checkpoint_resume import resume_checkpoint
 from lrplan.cli import app
 from lrplan.inputs.checkpoints import HF, LIGHTNING, PLAIN, read_checkpoint
 from lrplan.optim import WarmupCosLR
+from tests.hf_tiny import SAMPLES, Numbers, Tiny, rate_recorder
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
@@ -37,44 +38,14 @@ runner = CliRunner()
 
 transformers = pytest.importorskip("transformers")
 
-SAMPLES = 40
 HF_LR = 0.1
 HF_WARMUP = 3
-
-
-class Numbers(Dataset[dict[str, torch.Tensor]]):
-    def __len__(self) -> int:
-        return SAMPLES
-
-    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
-        inputs = torch.randn(4, generator=torch.Generator().manual_seed(index))
-        return {"inputs": inputs, "labels": inputs.sum(0, keepdim=True)}
-
-
-class HfTiny(torch.nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.net = torch.nn.Linear(4, 1)
-
-    def forward(self, inputs: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
-        outputs = self.net(inputs)
-        return {"loss": torch.nn.functional.mse_loss(outputs, labels), "logits": outputs}
-
-
-class HfRecorder(transformers.TrainerCallback):  # type: ignore[misc]
-    """The rate of every optimizer step."""
-
-    def __init__(self) -> None:
-        self.lrs: list[float] = []
-
-    def on_pre_optimizer_step(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        self.lrs.append(kwargs["optimizer"].param_groups[0]["lr"])
 
 
 def hf_train(
     output: Path, epochs: int, batch: int, resume: Path | None = None, callbacks: Any = ()
 ) -> list[float]:
-    recorder = HfRecorder()
+    recorder = rate_recorder()
     arguments = transformers.TrainingArguments(
         output_dir=str(output),
         num_train_epochs=epochs,
@@ -90,7 +61,7 @@ def hf_train(
         disable_tqdm=True,
     )
     trainer = transformers.Trainer(
-        model=HfTiny(),
+        model=Tiny(),
         args=arguments,
         train_dataset=Numbers(),
         callbacks=[recorder, *callbacks],

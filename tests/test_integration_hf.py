@@ -10,48 +10,17 @@ from typing import Any
 
 import pytest
 import torch
-from torch.utils.data import Dataset
 
 transformers = pytest.importorskip("transformers")
 
 from lrplan import LrplanError  # noqa: E402
 from lrplan.integrations import PlanWarning  # noqa: E402
 from lrplan.integrations.hf import LRPlanCallback  # noqa: E402
+from tests.hf_tiny import Numbers, Tiny, rate_recorder  # noqa: E402
 
 # The Trainer and accelerate warn about running on CPU and their own deprecations; PlanWarning
 # is checked where it matters.
 pytestmark = pytest.mark.filterwarnings("ignore")
-
-SAMPLES = 40
-
-
-class Numbers(Dataset[dict[str, torch.Tensor]]):
-    def __len__(self) -> int:
-        return SAMPLES
-
-    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
-        inputs = torch.randn(4, generator=torch.Generator().manual_seed(index))
-        return {"inputs": inputs, "labels": inputs.sum(0, keepdim=True)}
-
-
-class Tiny(torch.nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.net = torch.nn.Linear(4, 1)
-
-    def forward(self, inputs: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
-        outputs = self.net(inputs)
-        return {"loss": torch.nn.functional.mse_loss(outputs, labels), "logits": outputs}
-
-
-class Recorder(transformers.TrainerCallback):
-    """The rate of every optimizer step."""
-
-    def __init__(self) -> None:
-        self.lrs: list[float] = []
-
-    def on_pre_optimizer_step(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
-        self.lrs.append(kwargs["optimizer"].param_groups[0]["lr"])
 
 
 def train(
@@ -98,7 +67,7 @@ def train(
 def test_the_planned_rates_are_the_rates_of_every_optimizer_step(
     tmp_path: Path, arguments: dict[str, Any]
 ) -> None:
-    callback, recorder = LRPlanCallback(log=lambda line: None), Recorder()
+    callback, recorder = LRPlanCallback(log=lambda line: None), rate_recorder()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         trainer = train(tmp_path, [callback, recorder], **arguments)
@@ -139,7 +108,7 @@ def train_with_t_max(tmp_path: Path, callbacks: list[Any], t_max: int) -> Any:
 
 
 def test_strict_stops_a_mis_set_t_max_before_the_first_step(tmp_path: Path) -> None:
-    recorder = Recorder()
+    recorder = rate_recorder()
 
     with pytest.raises(LrplanError) as raised:
         train_with_t_max(
@@ -154,7 +123,7 @@ def test_strict_stops_a_mis_set_t_max_before_the_first_step(tmp_path: Path) -> N
 
 
 def test_without_strict_a_mis_set_t_max_only_warns(tmp_path: Path) -> None:
-    recorder = Recorder()
+    recorder = rate_recorder()
 
     with pytest.warns(PlanWarning, match="T_max=20, but the run steps it 30 times"):
         train_with_t_max(tmp_path, [LRPlanCallback(log=lambda line: None), recorder], 20)
@@ -210,7 +179,7 @@ def test_a_resumed_run_is_planned_from_the_restored_state_to_the_end(tmp_path: P
     checkpoint = tmp_path / "run" / "checkpoint-10"
     assert checkpoint.is_dir()
 
-    callback, recorder = LRPlanCallback(strict=True, log=lambda line: None), Recorder()
+    callback, recorder = LRPlanCallback(strict=True, log=lambda line: None), rate_recorder()
     trainer = transformers.Trainer(
         model=Tiny(),
         args=transformers.TrainingArguments(

@@ -19,11 +19,10 @@ from typing import Any
 
 import pytest
 import torch
-from torch.utils.data import Dataset
+
+from tests.hf_tiny import SAMPLES, Numbers, Tiny, rate_recorder
 
 pytestmark = pytest.mark.filterwarnings("ignore")  # the trainers' own CPU and deprecation noise
-
-SAMPLES = 40
 
 
 def planned(run: Any, path: Path, *args: str) -> list[float]:
@@ -33,25 +32,6 @@ def planned(run: Any, path: Path, *args: str) -> list[float]:
 
 
 # --- Hugging Face Trainer ---------------------------------------------------------------------
-
-
-class Numbers(Dataset[dict[str, torch.Tensor]]):
-    def __len__(self) -> int:
-        return SAMPLES
-
-    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
-        inputs = torch.randn(4, generator=torch.Generator().manual_seed(index))
-        return {"inputs": inputs, "labels": inputs.sum(0, keepdim=True)}
-
-
-class Tiny(torch.nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.net = torch.nn.Linear(4, 1)
-
-    def forward(self, inputs: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
-        outputs = self.net(inputs)
-        return {"loss": torch.nn.functional.mse_loss(outputs, labels), "logits": outputs}
 
 
 TRAINING_ARGUMENTS = {
@@ -91,20 +71,16 @@ def test_hugging_face_trainer_from_the_file(
     read = parser.parse_json_file if name.endswith(".json") else parser.parse_yaml_file
     (training_arguments,) = read(str(path))
 
-    lrs: list[float] = []
-
-    class Recorder(transformers.TrainerCallback):
-        def on_pre_optimizer_step(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
-            lrs.append(kw["optimizer"].param_groups[0]["lr"])
-
+    record = rate_recorder()
     torch.manual_seed(0)
     transformers.Trainer(
-        model=Tiny(), args=training_arguments, train_dataset=Numbers(), callbacks=[Recorder()]
+        model=Tiny(), args=training_arguments, train_dataset=Numbers(), callbacks=[record]
     ).train()
 
     # 40 samples / batch 4 = 10 batches, / accumulation 2 = 5 steps an epoch, 3 epochs.
-    assert len(lrs) == 15
-    assert planned(run, path, "--dataset-size", str(SAMPLES)) == pytest.approx(lrs, rel=1e-12)
+    assert len(record.lrs) == 15
+    expected = pytest.approx(record.lrs, rel=1e-12)
+    assert planned(run, path, "--dataset-size", str(SAMPLES)) == expected
 
 
 # --- DeepSpeed engine -------------------------------------------------------------------------
