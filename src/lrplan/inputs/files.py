@@ -142,7 +142,9 @@ def safe_load_unique(text: str) -> Any:
     """
     import yaml
 
-    class UniqueKeyLoader(yaml.SafeLoader):
+    from lrplan.inputs.limits import BoundedComposer
+
+    class UniqueKeyLoader(BoundedComposer, yaml.SafeLoader):
         def construct_mapping(self, node: Any, deep: bool = False) -> Any:
             seen: set[Any] = set()
             for key_node, _ in node.value:
@@ -175,8 +177,10 @@ def _read_yaml_mapping(path: Path, where: str) -> Mapping[Any, Any]:
     """The YAML document of ``path``, which must be a mapping (an empty file is ``{}``)."""
     import yaml
 
+    from lrplan.inputs import limits
+
     try:
-        text = path.read_text(encoding="utf-8")
+        text = limits.read_text(path, where, "a YAML config", limits.CONFIG_MAX_BYTES)
     except FileNotFoundError:
         raise LrplanError(f"{where}: no such file; give the path of a YAML config") from None
     except IsADirectoryError:
@@ -191,6 +195,12 @@ def _read_yaml_mapping(path: Path, where: str) -> Mapping[Any, Any]:
         at = f" at line {mark.line + 1}" if mark is not None else ""
         problem = getattr(error, "problem", None) or type(error).__name__
         raise LrplanError(f"{where}: not valid YAML{at} ({problem})") from None
+    except limits.TooComplex as error:
+        raise LrplanError(f"{where}: {error}") from None
+    except ValueError as error:  # an int of more digits than Python converts (4,300)
+        raise LrplanError(
+            f"{where}: not valid YAML ({limits.shortened(str(error), 120)})"
+        ) from None
     if document is None:
         document = {}
     if not isinstance(document, Mapping):

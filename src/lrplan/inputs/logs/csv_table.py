@@ -44,7 +44,10 @@ def read_csv_table(path: Path, wanted: tuple[str | None, str | None]) -> Table:
             without rows, with a header that names a column twice, or with a row longer
             than its header.
     """
+    from lrplan.inputs import limits
+
     try:
+        limits.check_file(path, str(path), "a training log", limits.LOG_MAX_BYTES)
         with open(path, "rb") as stream:
             start = stream.read(SNIFF_BYTES)
         if b"\x00" in start:

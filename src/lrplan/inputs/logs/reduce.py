@@ -15,6 +15,7 @@ from array import array
 from collections.abc import Iterator
 
 from lrplan.errors import LrplanError
+from lrplan.inputs.limits import MAX_POSITION
 from lrplan.inputs.logs.columns import choices, guess_loss_column, guess_lr_columns, listed
 from lrplan.inputs.logs.model import Column, ColumnChoice, LoggedLr, Table, TrainingLog
 
@@ -176,6 +177,12 @@ def _positions(table: Table, name: str | None) -> array | None:
         raise LrplanError(
             f"{table.path}: {table.line_of(column.rows[index])}: {name} '{values[index]:g}' is"
             f" not a whole number; {table.what}"
+        )
+    if values and max(values) > MAX_POSITION:
+        index = next(i for i, value in enumerate(values) if value > MAX_POSITION)
+        raise LrplanError(
+            f"{table.path}: {table.line_of(column.rows[index])}: {name} '{values[index]:g}' is"
+            f" out of range: an epoch or step is a whole number up to 2**53; {table.what}"
         )
     if len(column) == table.rows:  # every row filled: the rows are 0, 1, 2, ...
         return array("q", map(int, values))
