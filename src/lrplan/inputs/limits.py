@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from lrplan.errors import LrplanError
+from lrplan.errors import LrplanError, bounded, shortened
 
 #: A config file larger than this is refused: the largest real training configs are tens of
 #: kilobytes (DeepSpeed and Hydra's included).
@@ -49,8 +49,6 @@ MAX_EXPANDED_NODES = 200_000
 MAX_POSITION = 2**53
 #: A value quoted in a message is shortened to about this many characters.
 QUOTE_CHARS = 60
-#: A word (a run without spaces) longer than this in a message is shortened.
-WORD_CHARS = 200
 
 
 class TooComplex(LrplanError):
@@ -247,23 +245,10 @@ def quoted(value: object, limit: int = QUOTE_CHARS) -> str:
     return shortened(text, limit)
 
 
-def shortened(text: str, limit: int = QUOTE_CHARS) -> str:
-    """``text`` cut to ``limit`` characters, its head and tail kept around ``…``."""
-    if len(text) <= limit:
-        return text
-    tail = limit // 4
-    return f"{text[: limit - tail - 1]}…{text[-tail:]}"
-
-
-def bounded_message(text: str, word_chars: int = WORD_CHARS) -> str:
-    """``text`` with every word longer than ``word_chars`` shortened (:func:`shortened`), so
-    that a message quoting a huge value stays a line a terminal shows."""
-    if len(text) <= word_chars:
-        return text
-    words = text.split(" ")
-    return " ".join(
-        shortened(word, word_chars) if len(word) > word_chars else word for word in words
-    )
+def bounded_message(text: str) -> str:
+    """``text`` with its long words shortened and its length bounded (see
+    :func:`lrplan.errors.bounded`)."""
+    return bounded(text)
 
 
 def safe_load(text: str) -> Any:
