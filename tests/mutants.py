@@ -10,6 +10,7 @@ mutants on every machine.
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 from dataclasses import dataclass
@@ -166,13 +167,30 @@ def mutants(seed: int, count: int, files: list[Path] | None = None) -> list[Muta
     return made
 
 
+@functools.cache
+def _plan_args() -> dict[str, list[str]]:
+    """The options each real config plans with (``tests/data/configs/LRPLAN.yaml``: ``then``
+    for a config refused alone, else ``args``), so that a mutant gets as far as its original."""
+    import yaml
+
+    entries = yaml.safe_load((DATA / "configs" / "LRPLAN.yaml").read_text())
+    return {
+        name: [str(arg) for arg in entry.get("then") or entry.get("args") or []]
+        for name, entry in entries.items()
+        if isinstance(entry, dict)
+    }
+
+
 def command_for(mutant: Mutant, folder: Path) -> list[str]:
-    """The command line that reads ``mutant`` (written at :func:`place`), with an output file
-    so that what is left behind can be checked."""
+    """The command line that reads ``mutant`` (written at :func:`place`): ``show`` with a
+    ``--csv`` file (to check what is left behind) or ``check`` for a config, ``diagnose``
+    for a log."""
     path = place(mutant, folder)
     if mutant.is_config:
-        command = "check" if len(mutant.data) % 3 == 0 else "show"
-        return [command, "--config", str(path), "--csv", str(folder / "out.csv")]
+        args = _plan_args().get(mutant.source.name, [])
+        if len(mutant.data) % 3 == 0:
+            return ["check", "--config", str(path), *args, "--json"]
+        return ["show", "--config", str(path), *args, "--csv", str(folder / "out.csv")]
     return ["diagnose", str(path), "--json"]
 
 
