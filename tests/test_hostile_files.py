@@ -307,3 +307,30 @@ def test_a_callers_sigterm_handler_is_left_alone(run) -> None:
         assert seen == [signal.SIGTERM]
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+# --- found by the campaign ------------------------------------------------------------------
+
+
+def test_a_logged_rate_of_1e300_is_refused_by_name(run, tmp_path: Path) -> None:
+    history = [{"step": step, "loss": 1.0 / step, "learning_rate": 1e-3} for step in range(1, 9)]
+    history[3]["learning_rate"] = 1e300
+    (tmp_path / "trainer_state.json").write_text(json.dumps({"log_history": history}))
+    line = _one_line(run("diagnose", str(tmp_path / "trainer_state.json")))
+    assert "learning_rate '1e+300' is not a learning rate" in line
+
+
+def test_a_loss_of_1e300_reads_as_a_divergence(run, tmp_path: Path) -> None:
+    rows = "".join(f"{epoch},{2.0 / (epoch + 1)}\n" for epoch in range(12))
+    rows += "".join(f"{epoch},1e300\n" for epoch in range(12, 20))
+    (tmp_path / "metrics.csv").write_text("epoch,train_loss\n" + rows)
+    result = run("diagnose", str(tmp_path / "metrics.csv"), "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["symptom"] == "diverging"
+
+
+def test_a_huge_integer_in_a_training_arguments_config_is_one_line(run, tmp_path: Path) -> None:
+    text = (DATA / "configs" / "llamafactory__llama3_lora_sft.yaml").read_text()
+    (tmp_path / "c.yaml").write_text(text.replace("warmup_ratio: 0.1", "warmup_ratio: " + "9" * 20))
+    line = _one_line(run("show", "--config", str(tmp_path / "c.yaml"), "--dataset-size", "1091"))
+    assert "warmup_ratio" in line

@@ -14,6 +14,7 @@ import statistics
 from array import array
 from collections.abc import Iterator
 
+from lrplan.core.config import MAX_LR
 from lrplan.errors import LrplanError
 from lrplan.inputs.limits import MAX_POSITION
 from lrplan.inputs.logs.columns import choices, guess_loss_column, guess_lr_columns, listed
@@ -252,8 +253,9 @@ def _logged_lrs(
     column = table.columns[lr.name].checked(table.path, lr.name, table.what)
     every = max(1, math.ceil(len(column) / MAX_LR_POINTS))
     values = column.values
-    if not all(value >= 0 and math.isfinite(value) for value in values):
-        index = next(i for i, v in enumerate(values) if not (v >= 0 and math.isfinite(v)))
+    # Above MAX_LR (1e6) no value is a learning rate: lrplan plans none so high either.
+    if not all(0 <= value <= MAX_LR for value in values):
+        index = next(i for i, v in enumerate(values) if not 0 <= v <= MAX_LR)
         raise LrplanError(
             f"{table.path}: {table.line_of(column.rows[index])}: {lr.name} '{values[index]:g}'"
             " is not a learning rate; give --lr-column the column of the logged learning rate"
