@@ -225,6 +225,18 @@ def test_a_huge_value_in_a_config_is_quoted_shortened(run, tmp_path: Path) -> No
     assert "lr" in line and "…" in line and len(line) < 500
 
 
+def test_every_lrplan_error_is_bounded_for_python_callers_too() -> None:
+    from lrplan import plan
+    from lrplan.core.config import ScheduleConfig
+
+    message = str(LrplanError("bad value " + "9" * 1_000_000 + " here; give a number"))
+    assert message.startswith("bad value 999") and message.endswith(" here; give a number")
+    assert len(message) < 300 and "…" in message
+    with pytest.raises(LrplanError) as error:
+        plan(ScheduleConfig(lr=1e-3, epochs=5, label="x", params={"k" * 100_000: 1}))
+    assert len(str(error.value)) < 2100
+
+
 def test_quoted_keeps_both_ends() -> None:
     text = limits.quoted("a" * 1000 + "z")
     assert len(text) <= limits.QUOTE_CHARS and text.startswith("'aaa") and text.endswith("z'")
@@ -334,3 +346,24 @@ def test_a_huge_integer_in_a_training_arguments_config_is_one_line(run, tmp_path
     (tmp_path / "c.yaml").write_text(text.replace("warmup_ratio: 0.1", "warmup_ratio: " + "9" * 20))
     line = _one_line(run("show", "--config", str(tmp_path / "c.yaml"), "--dataset-size", "1091"))
     assert "warmup_ratio" in line
+
+
+def test_a_corrupt_step_far_past_the_run_is_refused_not_planned_for_days(
+    run, tmp_path: Path
+) -> None:
+    # The campaign's one hang: a row of the real log doubled with its step's digits run
+    # together (1415817737579346); diagnose planned every step up to it.
+    lines = (DATA / "logs" / "lightning__prithsha_erav2-session13__v0.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    step = header.index("step")
+    for index, line in enumerate(lines[1:], 1):
+        cells = line.split(",")
+        if cells[step]:
+            cells[step] = "1415817737579346"
+            lines.insert(index, ",".join(cells))
+            break
+    (tmp_path / "metrics.csv").write_text("\n".join(lines) + "\n")
+    started = time.monotonic()
+    line = _one_line(run("diagnose", str(tmp_path / "metrics.csv")))
+    assert time.monotonic() - started < 30
+    assert "1,415,817,737,579,346" in line and "more than lrplan plans at once" in line
