@@ -367,3 +367,15 @@ def test_a_corrupt_step_far_past_the_run_is_refused_not_planned_for_days(
     line = _one_line(run("diagnose", str(tmp_path / "metrics.csv")))
     assert time.monotonic() - started < 30
     assert "1,415,817,737,579,346" in line and "more than lrplan plans at once" in line
+
+
+def test_an_lr_of_400_digits_is_refused_by_name(run, tmp_path: Path) -> None:
+    (tmp_path / "c.yaml").write_text("lr: " + "9" * 400 + "\nepochs: 5\n")
+    line = _one_line(run("show", "--config", str(tmp_path / "c.yaml")))
+    assert "lr=" in line and "is not valid" in line
+
+
+def test_a_header_cell_over_the_csv_field_limit_is_one_line(run, tmp_path: Path) -> None:
+    (tmp_path / "metrics.csv").write_text('"' + "x" * 200_000 + '",step,loss\n1,1,1\n')
+    line = _one_line(run("diagnose", str(tmp_path / "metrics.csv")))
+    assert "line 1 is not a CSV header" in line and len(line) < 600

@@ -1,5 +1,7 @@
 """The ``lrplan`` app and its one error boundary: every user error, the option parser's
-included, becomes one line on stderr and exit code 2; Ctrl-C one line and exit code 130.
+included, becomes one line on stderr and exit code 2; Ctrl-C one line and exit code 130,
+SIGTERM exit code 143 (the file being written removed, as for Ctrl-C); a bug of lrplan's own
+one ``internal error`` line and exit code 70, never ``check``'s 1.
 
 The commands live in :mod:`lrplan.cli.commands`, one module each, and are registered by
 :mod:`lrplan.cli.main`. Heavy modules (torch, matplotlib) are imported inside the commands

@@ -80,7 +80,12 @@ def _read(path: Path, stream, wanted: tuple[str | None, str | None]) -> Table:  
         raise LrplanError(f"{path}: is empty; {WHAT}")
     # Lightning writes commas; a CSV from elsewhere may use tabs or semicolons.
     delimiter = max(",\t;", key=first.count) if any(c in first for c in ",\t;") else ","
-    header = [cell.strip() for cell in next(csv.reader([first], delimiter=delimiter))]
+    try:
+        header = [cell.strip() for cell in next(csv.reader([first], delimiter=delimiter))]
+    except csv.Error as error:  # a header cell over csv's field limit (131,072 characters)
+        raise LrplanError(
+            f"{path}: line {consumed} is not a CSV header ({error}); {WHAT}"
+        ) from None
     kind, names, metric = _layout(path, header)
     _check_header(path, names)
 
