@@ -84,7 +84,7 @@ def check_regular(mode: int, size: int, where: str, what: str, limit: int) -> No
     if size > limit:
         raise LrplanError(
             f"{where}: is {_size_text(size)}, more than the {_size_text(limit)} lrplan reads"
-            f" from {what}; give {what}"
+            f" from {what}; is it the right file?"
         )
 
 
@@ -113,7 +113,8 @@ def read_bytes(path: Path, where: str, what: str, limit: int) -> bytes:
         os.close(descriptor)
     if len(data) > limit:
         raise LrplanError(
-            f"{where}: is more than the {_size_text(limit)} lrplan reads from {what}; give {what}"
+            f"{where}: is more than the {_size_text(limit)} lrplan reads from {what}; is it the"
+            " right file?"
         )
     return data
 
@@ -140,7 +141,9 @@ def depth_of(document: Any, limit: int = MAX_DEPTH) -> int:
         deepest = max(deepest, depth)
         if deepest > limit:
             return deepest
-        stack.extend((child, depth) for child in children)
+        stack.extend(
+            (child, depth) for child in children if isinstance(child, (Mapping, list, tuple))
+        )
     return deepest
 
 
@@ -153,8 +156,14 @@ def check_depth(document: Any, where: str) -> None:
         )
 
 
-def parse_json(text: str, where: str) -> Any:
-    """``json.loads(text)`` with its depth bounded; JSONDecodeError is left to the caller."""
+def parse_json(text: str, where: str, *, walked: bool = True) -> Any:
+    """``json.loads(text)`` with its depth bounded; JSONDecodeError is left to the caller.
+
+    json's parser refuses about 1,000 levels itself (RecursionError, turned into one line
+    here); a document lrplan walks recursively (``walked``: a config) is also checked for
+    :data:`MAX_DEPTH`. A log's entries are read flat, and a million of them would take
+    seconds to walk, so a log is parsed with ``walked=False``.
+    """
     import json
 
     try:
@@ -170,7 +179,8 @@ def parse_json(text: str, where: str) -> Any:
             f"{where}: nests more than {MAX_DEPTH} levels of objects or arrays; a config or"
             " log nests a few, so this file is not one lrplan reads"
         ) from None
-    check_depth(document, where)
+    if walked:
+        check_depth(document, where)
     return document
 
 

@@ -48,7 +48,7 @@ def read_trainer_state(path: Path) -> Table:
     if not text.strip():
         raise LrplanError(f"{path}: is empty; {WHAT}")
     try:
-        state = limits.parse_json(text, str(path))
+        state = limits.parse_json(text, str(path), walked=False)
     except json.JSONDecodeError as error:
         raise LrplanError(
             f"{path}: is not JSON, or is cut short (line {error.lineno}: {error.msg}); {WHAT}"
