@@ -379,3 +379,15 @@ def test_a_header_cell_over_the_csv_field_limit_is_one_line(run, tmp_path: Path)
     (tmp_path / "metrics.csv").write_text('"' + "x" * 200_000 + '",step,loss\n1,1,1\n')
     line = _one_line(run("diagnose", str(tmp_path / "metrics.csv")))
     assert "line 1 is not a CSV header" in line and len(line) < 600
+
+
+def test_a_learning_rate_of_400_digits_in_training_arguments_is_one_line(
+    run, tmp_path: Path
+) -> None:
+    text = (DATA / "configs" / "alignment_handbook__zephyr_sft_full.yaml").read_text()
+    assert "learning_rate: 2.0e-05" in text
+    (tmp_path / "c.yaml").write_text(
+        text.replace("learning_rate: 2.0e-05", "learning_rate: " + "9" * 400)
+    )
+    line = _one_line(run("show", "--config", str(tmp_path / "c.yaml"), "--dataset-size", "207865"))
+    assert "is above 1e+06" in line and "…" in line
