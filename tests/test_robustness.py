@@ -421,7 +421,7 @@ def test_a_bug_is_never_taken_for_a_result_or_a_failed_check() -> None:
     import typer
     from typer.testing import CliRunner
 
-    from lrplan.cli.app import BUG, LrplanGroup
+    from lrplan.cli.app import CRASHED, LrplanGroup
 
     toy = typer.Typer(cls=LrplanGroup, add_completion=False)
 
@@ -437,12 +437,12 @@ def test_a_bug_is_never_taken_for_a_result_or_a_failed_check() -> None:
     result = CliRunner().invoke(toy, ["first"])
 
     # Neither 0 (a result), 1 (a failed check), 2 (a user's mistake) nor 130 (Ctrl-C).
-    assert result.exit_code == BUG == 3
-    assert "TypeError: unsupported format string passed to NoneType.__format__" in result.stderr
-    assert result.stderr.strip().splitlines()[-1] == (
-        "lrplan: error: internal error (TypeError): a bug in lrplan; please report it with"
-        " the command line and the traceback above"
-    )
+    assert result.exit_code == CRASHED == 70
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr
+    assert lines[0].startswith("lrplan: error: internal error (TypeError")
+    assert "unsupported format string passed to NoneType.__format__" in lines[0]
+    assert "LRPLAN_DEBUG=1 shows the traceback" in lines[0]
 
 
 @pytest.mark.parametrize("started", list(STARTS))

@@ -47,6 +47,33 @@ def first_line(error: BaseException, default: str | None = None) -> str:
     return type(error).__name__ if default is None else default
 
 
+#: A word (a run without spaces) of a message longer than this is shortened: a value quoted
+#: whole (a million-digit ``--lr``, a config's huge list) would make a line no one reads.
+WORD_CHARS = 200
+#: A message longer than this, after its long words are shortened, is cut in the middle.
+MESSAGE_CHARS = 2000
+
+
+def shortened(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, its head and tail kept around ``…``."""
+    if len(text) <= limit:
+        return text
+    tail = limit // 4
+    return f"{text[: limit - tail - 1]}…{text[-tail:]}"
+
+
+def bounded(text: str) -> str:
+    """``text`` with each word over :data:`WORD_CHARS` shortened, and at most
+    :data:`MESSAGE_CHARS` long: every message of lrplan is a line a terminal shows."""
+    if len(text) <= WORD_CHARS:
+        return text
+    words = text.split(" ")
+    text = " ".join(
+        shortened(word, WORD_CHARS) if len(word) > WORD_CHARS else word for word in words
+    )
+    return shortened(text, MESSAGE_CHARS)
+
+
 class LrplanError(Exception):
     """A user-fixable problem: a bad value, config file or output path.
 
@@ -57,7 +84,7 @@ class LrplanError(Exception):
 
     def message(self, naming: Naming = as_arguments) -> str:
         """The message, with parameters spelled by ``naming``."""
-        return worded(str(self.args[0]) if self.args else "", naming)
+        return bounded(worded(str(self.args[0]) if self.args else "", naming))
 
     def __str__(self) -> str:
         return self.message()
@@ -87,6 +114,6 @@ class ParameterError(LrplanError):
         """``invalid <where>: <problem>; <fix>``; ``where`` defaults to the parameter's name."""
         said = f"{worded(self.problem, naming)}; {worded(self.fix, naming)}"
         if not self.headed and where is None:
-            return said
+            return bounded(said)
         name = where if where is not None else naming(self.parameter, None)
-        return f"invalid {name}: {said}"
+        return bounded(f"invalid {name}: {said}")

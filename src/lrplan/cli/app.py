@@ -1,6 +1,7 @@
 """The ``lrplan`` app and its one error boundary: every user error, the option parser's
-included, becomes one line on stderr and exit code 2; Ctrl-C one line and exit code 130; a
-bug in lrplan its traceback and exit code 3.
+included, becomes one line on stderr and exit code 2; Ctrl-C one line and exit code 130,
+SIGTERM exit code 143 (the file being written removed, as for Ctrl-C); a bug of lrplan's own
+one ``internal error`` line and exit code 70, never ``check``'s 1.
 
 The commands live in :mod:`lrplan.cli.commands`, one module each, and are registered by
 :mod:`lrplan.cli.main`. Heavy modules (torch, matplotlib) are imported inside the commands
@@ -18,27 +19,90 @@ from typer.core import TyperGroup
 from lrplan._version import __version__
 from lrplan.errors import LrplanError
 
-#: The exit code of a bug in lrplan (an exception no command expected): neither success (0),
-#: nor a failed check (1), nor a user's mistake (2), nor Ctrl-C (130).
-BUG = 3
-
 # --- one line per error ---------------------------------------------------------------------
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print ``message`` as one line on stderr and exit with ``code``."""
+    from lrplan.inputs.limits import bounded_message
     from lrplan.output.console import make_console
 
     console = make_console(sys.stderr)
     one_line = " ".join(part.strip() for part in message.splitlines() if part.strip())
+    one_line = bounded_message(one_line)
     console.print(f"lrplan: error: {one_line}", style="bold red", soft_wrap=True, markup=False)
     sys.exit(code)
+
+
+#: The exit code of a bug in lrplan (sysexits' EX_SOFTWARE): never 1, which ``check`` gives
+#: a schedule that fails its checks, nor 2, a user's mistake.
+CRASHED = 70
+#: The exit code after SIGTERM (128 + 15), as a shell reports a process it terminated.
+TERMINATED = 143
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so that every ``finally`` runs as for Ctrl-C:
+    a file being written is removed, not left half-written or as a temporary file."""
+
+
+def _terminate(number: int, frame: Any) -> None:
+    raise Terminated
+
+
+def _interrupted(error: BaseException) -> NoReturn:
+    if isinstance(error, Terminated) or isinstance(error.__cause__, Terminated):
+        fail("terminated (SIGTERM); no partial file was left behind", code=TERMINATED)
+    fail("interrupted; no partial file was left behind", code=130)
+
+
+def _crashed(error: Exception) -> NoReturn:
+    """One line for a bug: what escaped and where in lrplan, and that it is lrplan's fault."""
+    import os
+    import traceback
+
+    if os.environ.get("LRPLAN_DEBUG"):
+        raise error
+    frames = [
+        frame
+        for frame in traceback.extract_tb(error.__traceback__)
+        if f"{os.sep}lrplan{os.sep}" in frame.filename
+    ]
+    where = ""
+    if frames:
+        last = frames[-1]
+        where = f" in {last.filename.rsplit(os.sep + 'lrplan' + os.sep, 1)[-1]}:{last.lineno}"
+    from lrplan.errors import first_line
+    from lrplan.inputs.limits import shortened
+
+    fail(
+        f"internal error ({type(error).__name__}{where}: {shortened(first_line(error, ''), 120)});"
+        " this is a bug in lrplan, not in what you gave it: please report it with the command"
+        " (LRPLAN_DEBUG=1 shows the traceback)",
+        code=CRASHED,
+    )
 
 
 class LrplanGroup(TyperGroup):
     """Turns every user error, the option parser's included, into one line and exit code 2."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        import signal
+
+        # SIGTERM does what Ctrl-C does, unless the caller handles it (or ignores it) itself.
+        terminate = signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+        if terminate:
+            try:
+                signal.signal(signal.SIGTERM, _terminate)
+            except ValueError:  # not the main thread: signals cannot be handled there
+                terminate = False
+        try:
+            self._main(*args, **kwargs)
+        finally:
+            if terminate:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    def _main(self, *args: Any, **kwargs: Any) -> NoReturn:
         kwargs["standalone_mode"] = False
         try:
             result = super().main(*args, **kwargs)
@@ -50,8 +114,12 @@ class LrplanGroup(TyperGroup):
             # A path the user gave that the system refuses (too long a name, a folder where
             # a file is expected, no permission) where no command checked it first.
             fail(_os_problem(error))
-        except typer.Abort:
+        except typer.Abort as error:
+            if isinstance(error.__cause__, Terminated):
+                _interrupted(error)
             fail("interrupted; no file was written", code=130)
+        except Terminated as error:
+            _interrupted(error)
         except KeyboardInterrupt:
             fail("interrupted; no file was written", code=130)
         except typer.BadParameter as error:
@@ -72,16 +140,7 @@ class LrplanGroup(TyperGroup):
             where = f" (see '{context.command_path} --help')" if context is not None else ""
             fail(f"{error.format_message()}{where}")  # type: ignore[attr-defined]
         except Exception as error:
-            # A bug in lrplan: its traceback, to report it, and an exit code of its own, so
-            # that no script takes it for a result (0) or a failed check (1).
-            import traceback
-
-            traceback.print_exc()
-            fail(
-                f"internal error ({type(error).__name__}): a bug in lrplan; please report it"
-                " with the command line and the traceback above",
-                code=BUG,
-            )
+            _crashed(error)
         if result == 130:
             # typer's silent answer to Ctrl-C while the options are parsed; later, invoke().
             fail("interrupted; no partial file was left behind", code=130)
@@ -91,8 +150,8 @@ class LrplanGroup(TyperGroup):
         # typer turns Ctrl-C into a silent exit 130; say what happened, in one line.
         try:
             return super().invoke(ctx)
-        except KeyboardInterrupt:
-            fail("interrupted; no partial file was left behind", code=130)
+        except KeyboardInterrupt as error:
+            _interrupted(error)
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         from lrplan.cli.helptext import render_help

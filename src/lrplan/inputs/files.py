@@ -37,7 +37,10 @@ def coerce(key: str, value: object, where: str) -> Any:
         if isinstance(value, bool):
             number = math.nan
         elif isinstance(value, (int, float)):
-            number = float(value)
+            try:
+                number = float(value)
+            except OverflowError:  # a whole number beyond any float
+                number = math.inf
         else:
             try:
                 number = float(str(value).strip())

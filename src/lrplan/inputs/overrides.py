@@ -31,9 +31,13 @@ def parse_set(text: str) -> tuple[list[str], Any]:
     parts = key.split(".")
     if any(not part.strip() for part in parts):
         raise LrplanError(f"--set {text}: {key!r} is not a dotted key such as optimizer.lr")
+    from lrplan.inputs.limits import safe_load
+
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
+        value = safe_load(raw) if raw.strip() else ""
+    except LrplanError as error:
+        raise LrplanError(f"--set {key}: {error}") from None
+    except (yaml.YAMLError, ValueError):
         raise LrplanError(f"--set {text}: the value {raw!r} is not valid YAML") from None
     return [part.strip() for part in parts], value
 

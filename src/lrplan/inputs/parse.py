@@ -45,7 +45,11 @@ def yaml_loader() -> type[Any]:
     """
     import yaml
 
-    class UniqueKeyLoader(yaml.SafeLoader):
+    from lrplan.inputs.limits import BoundedComposer
+
+    # BoundedComposer first: depth, alias expansion and recursive aliases are bounded while
+    # the node graph is composed, before anything is built from it (docs/limits.md).
+    class UniqueKeyLoader(BoundedComposer, yaml.SafeLoader):
         def construct_mapping(self, node: Any, deep: bool = False) -> Any:
             if isinstance(node, yaml.MappingNode):
                 seen: set[Any] = set()
@@ -96,9 +100,13 @@ def parse_json(text: str) -> Any:
 
 
 def read_text(path: Path, where: str) -> str:
-    """The text of ``path``; LrplanError (one line) for a missing or unreadable file."""
+    """The text of ``path``, a regular file within the configs' size cap
+    (:mod:`lrplan.inputs.limits`); LrplanError (one line) for a missing, unreadable, special
+    or oversized file."""
+    from lrplan.inputs import limits
+
     try:
-        return path.read_text(encoding="utf-8")
+        return limits.read_text(path, where, "a YAML config", limits.CONFIG_MAX_BYTES)
     except FileNotFoundError:
         raise LrplanError(f"{where}: no such file; give the path of a YAML config") from None
     except IsADirectoryError:
@@ -116,10 +124,17 @@ TOO_DEEP = "nests lists or mappings too deeply to be read (hundreds of levels)"
 def parse_document(text: str, where: str, *, json_format: bool = False) -> Any:
     """``text`` parsed as JSON (``json_format``) or YAML; LrplanError (one line) if malformed
     or nested too deeply for the parser."""
+    from lrplan.inputs import limits
+
     try:
-        return _parse_document(text, where, json_format=json_format)
+        document = _parse_document(text, where, json_format=json_format)
     except RecursionError:
         raise LrplanError(f"{where}: {TOO_DEEP}") from None
+    except limits.TooComplex as error:
+        raise LrplanError(f"{where}: {error}") from None
+    if json_format:  # YAML's depth is bounded while it is composed
+        limits.check_depth(document, where)
+    return document
 
 
 def _parse_document(text: str, where: str, *, json_format: bool) -> Any:
@@ -143,6 +158,10 @@ def _parse_document(text: str, where: str, *, json_format: bool) -> Any:
         at = f" at line {mark.line + 1}" if mark is not None else ""
         problem = getattr(error, "problem", None) or type(error).__name__
         raise LrplanError(f"{where}: not valid YAML{at} ({problem})") from None
+    except ValueError as error:  # an int of more digits than Python converts (4,300)
+        from lrplan.errors import shortened
+
+        raise LrplanError(f"{where}: not valid YAML ({shortened(str(error), 120)})") from None
 
 
 def read_mapping(path: Path, where: str) -> Mapping[Any, Any]:

@@ -30,7 +30,8 @@ def check_warmup_cos_args(
     for name, value in (("lr", lr), ("min_lr", min_lr)):
         if isinstance(value, bool) or not isinstance(value, Real):
             raise ScheduleArgumentError(name, f"{name}={value!r} must be a number")
-        if not math.isfinite(value):
+        # A whole number is finite, and may be too large for math.isfinite's float.
+        if not isinstance(value, Integral) and not math.isfinite(value):
             raise ScheduleArgumentError(name, f"{name}={value!r} must be finite")
     assert isinstance(lr, Real) and isinstance(min_lr, Real)
     if lr <= 0:

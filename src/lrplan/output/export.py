@@ -52,12 +52,18 @@ def check_output_path(option: str, path: Path, suffixes: tuple[str, ...] = ()) -
             return
         target = _through_links(path)
         folder = target.parent if str(target.parent) else Path(".")
+        # The nearest part of the path that exists: a file there (file.csv/x.csv) is no
+        # folder, and no folder can be created below it.
+        existing = next((part for part in (folder, *folder.parents) if part.exists()), folder)
+        if existing.exists() and not existing.is_dir():
+            raise LrplanError(
+                f"{option} {path}: {str(existing)!r} is a file, not a folder; give a path in a"
+                " folder"
+            )
         if not folder.exists():
             raise LrplanError(
                 f"{option} {path}: folder {str(folder)!r} does not exist; create it first"
             )
-        if not folder.is_dir():
-            raise LrplanError(f"{option} {path}: {str(folder)!r} is not a folder")
         if target.is_dir():
             raise LrplanError(f"{option} {path}: is a folder; give a file name")
         if not os.access(folder, os.W_OK):

@@ -46,6 +46,13 @@ def noise(values: Sequence[float]) -> float:
 
 def affine_fit(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float]:
     """How well a straight line in ``xs`` explains ``ys``: (R², the slope's sign)."""
+    # Both are scale-free: scaled to at most 1, a loss of 1e300 squares without overflow.
+    x_scale = max(map(abs, xs), default=0.0) or 1.0
+    y_scale = max(map(abs, ys), default=0.0) or 1.0
+    if not (math.isfinite(x_scale) and math.isfinite(y_scale)):
+        return 0.0, 0.0
+    xs = [x / x_scale for x in xs]
+    ys = [y / y_scale for y in ys]
     x_mean, y_mean = statistics.fmean(xs), statistics.fmean(ys)
     sxx = math.fsum((x - x_mean) ** 2 for x in xs)
     syy = math.fsum((y - y_mean) ** 2 for y in ys)

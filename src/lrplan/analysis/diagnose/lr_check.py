@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lrplan.analysis.summary import fmt_lr
-from lrplan.core.config import ScheduleConfig
+from lrplan.core.config import MAX_ROWS, ScheduleConfig
 from lrplan.errors import LrplanError
 from lrplan.inputs.logs import LoggedLr, TrainingLog
 
@@ -139,6 +139,13 @@ def planned_rates(config: ScheduleConfig, rows: int) -> list[float]:
     training rows for ``rows=0``)."""
     from lrplan.core.planner import plan
 
+    if rows > MAX_ROWS:
+        # A log's one corrupt step (1415817737579346) would have lrplan plan for days.
+        raise LrplanError(
+            f"the log reaches {config.unit} {rows - 1:,}: checking it against the plan means"
+            f" planning that far, more than lrplan plans at once ({MAX_ROWS:,} rows); look"
+            f" for a corrupt {config.unit} value in the log"
+        )
     wanted = max(rows, config.rows)
     known = _LAST_PLAN.get(config)
     if known is None or len(known) < wanted:

@@ -198,7 +198,7 @@ def number(value: Any, where: str, *, whole: bool = False, minimum: float | None
         value = int(value)
     if ok and whole:
         ok = isinstance(value, int)
-    if ok and not math.isfinite(value):
+    if ok and isinstance(value, float) and not math.isfinite(value):
         ok = False
     if ok and minimum is not None and value < minimum:
         ok = False

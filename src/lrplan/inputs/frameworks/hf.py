@@ -247,8 +247,12 @@ def _deepspeed_config(
         candidates.insert(0, folder / value)
     for path in candidates:
         if path.is_file():
+            from lrplan.inputs import limits
+
+            said = f"{where}: deepspeed: {path}"
             try:
-                document = json.loads(path.read_text(encoding="utf-8"))
+                text = limits.read_text(path, said, "a JSON config", limits.CONFIG_MAX_BYTES)
+                document = limits.parse_json(text, said)
             except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
                 raise LrplanError(
                     f"{where}: deepspeed: {path} is not a JSON config ({error})"

@@ -45,7 +45,10 @@ def read_csv_table(path: Path, wanted: tuple[str | None, str | None]) -> Table:
             without rows, with a header that names a column twice, or with a row longer
             than its header.
     """
+    from lrplan.inputs import limits
+
     try:
+        limits.check_file(path, str(path), "a training log", limits.LOG_MAX_BYTES)
         with open(path, "rb") as stream:
             start = stream.read(SNIFF_BYTES)
         if b"\x00" in start:
@@ -78,7 +81,12 @@ def _read(path: Path, stream, wanted: tuple[str | None, str | None]) -> Table:  
         raise LrplanError(f"{path}: is empty; {WHAT}")
     # Lightning writes commas; a CSV from elsewhere may use tabs or semicolons.
     delimiter = max(",\t;", key=first.count) if any(c in first for c in ",\t;") else ","
-    header = [cell.strip() for cell in next(csv.reader([first], delimiter=delimiter))]
+    try:
+        header = [cell.strip() for cell in next(csv.reader([first], delimiter=delimiter))]
+    except csv.Error as error:  # a header cell over csv's field limit (131,072 characters)
+        raise LrplanError(
+            f"{path}: line {consumed} is not a CSV header ({error}); {WHAT}"
+        ) from None
     kind, names, metric = _layout(path, header)
     _check_header(path, names)
 

@@ -14,7 +14,9 @@ import statistics
 from array import array
 from collections.abc import Iterator
 
+from lrplan.core.config import MAX_LR
 from lrplan.errors import LrplanError
+from lrplan.inputs.limits import MAX_POSITION
 from lrplan.inputs.logs.columns import (
     HELD_OUT_WORDS,
     choices,
@@ -294,6 +296,12 @@ def _positions(table: Table, name: str | None) -> array | None:
             f"{table.path}: {table.line_of(column.rows[index])}: {name} '{values[index]:g}' is"
             f" not a whole number; {table.what}"
         )
+    if values and max(values) > MAX_POSITION:
+        index = next(i for i, value in enumerate(values) if value > MAX_POSITION)
+        raise LrplanError(
+            f"{table.path}: {table.line_of(column.rows[index])}: {name} '{values[index]:g}' is"
+            f" out of range: an epoch or step is a whole number up to 2**53; {table.what}"
+        )
     if len(column) == table.rows:  # every row filled: the rows are 0, 1, 2, ...
         return array("q", map(int, values))
     found = array("q", [_BLANK]) * table.rows
@@ -373,8 +381,9 @@ def _logged_lrs(
         column = _without_superseded(column, where, resumes)
     every = max(1, math.ceil(len(column) / MAX_LR_POINTS))
     values = column.values
-    if not all(value >= 0 and math.isfinite(value) for value in values):
-        index = next(i for i, v in enumerate(values) if not (v >= 0 and math.isfinite(v)))
+    # Above MAX_LR (1e6) no value is a learning rate: lrplan plans none so high either.
+    if not all(0 <= value <= MAX_LR for value in values):
+        index = next(i for i, v in enumerate(values) if not 0 <= v <= MAX_LR)
         raise LrplanError(
             f"{table.path}: {table.line_of(column.rows[index])}: {lr.name} '{values[index]:g}'"
             " is not a learning rate; give --lr-column the column of the logged learning rate"

@@ -44,10 +44,16 @@ def read_event_files(paths: Sequence[Path]) -> Table:
             f"{first}: is a TensorBoard event file; reading it needs the tensorboard package:"
             " pip install 'lrplan[tensorboard]'"
         ) from None
+    from lrplan.inputs import limits
+
     by_tag: dict[str, dict[int, float]] = {}
     for path in paths:
         try:
-            size = path.stat().st_size
+            info = path.stat()
+            limits.check_regular(
+                info.st_mode, info.st_size, str(path), "a training log", limits.LOG_MAX_BYTES
+            )
+            size = info.st_size
         except OSError as error:
             raise LrplanError(f"{path}: cannot be read ({error.strerror or error})") from None
         if not size:

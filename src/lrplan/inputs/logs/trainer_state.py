@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from lrplan.errors import LrplanError
+from lrplan.inputs.limits import MAX_POSITION
 from lrplan.inputs.logs.model import Column, Table
 from lrplan.inputs.parse import TOO_DEEP
 
@@ -35,8 +36,12 @@ def read_trainer_state(path: Path) -> Table:
         LrplanError: one line for a file that is not JSON (or cut short), has no
             ``log_history`` list, or whose entries are not objects.
     """
+    from lrplan.inputs import limits
+
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = limits.read_text(
+            path, str(path), "a training log", limits.JSON_LOG_MAX_BYTES, "utf-8-sig"
+        )
     except UnicodeDecodeError:
         raise LrplanError(f"{path}: is not UTF-8 text, so not a JSON file; {WHAT}") from None
     except OSError as error:
@@ -44,7 +49,7 @@ def read_trainer_state(path: Path) -> Table:
     if not text.strip():
         raise LrplanError(f"{path}: is empty; {WHAT}")
     try:
-        state = json.loads(text)
+        state = limits.parse_json(text, str(path), walked=False)
     except json.JSONDecodeError as error:
         raise LrplanError(
             f"{path}: is not JSON, or is cut short (line {error.lineno}: {error.msg}); {WHAT}"
@@ -95,12 +100,17 @@ def _number(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         # The Trainer writes NaN and infinity as the bare words JSON allows Python to read.
         return None
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # a whole number beyond any float
+        return math.inf if value > 0 else -math.inf
 
 
 def _whole(value: Any) -> int | None:
     number = _number(value)
-    return int(number) if number is not None and number > 0 and number.is_integer() else None
+    if number is None or not 0 < number <= MAX_POSITION or not number.is_integer():
+        return None
+    return int(number)
 
 
 def _positive(value: Any) -> float | None:
