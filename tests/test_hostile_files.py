@@ -386,8 +386,25 @@ def test_a_learning_rate_of_400_digits_in_training_arguments_is_one_line(
 ) -> None:
     text = (DATA / "configs" / "alignment_handbook__zephyr_sft_full.yaml").read_text()
     assert "learning_rate: 2.0e-05" in text
+    # warmup_ratio renamed as LRPLAN.yaml renames it: transformers 5 has no such argument.
+    text = text.replace("warmup_ratio: 0.1", "warmup_steps: 0.1")
     (tmp_path / "c.yaml").write_text(
         text.replace("learning_rate: 2.0e-05", "learning_rate: " + "9" * 400)
     )
     line = _one_line(run("show", "--config", str(tmp_path / "c.yaml"), "--dataset-size", "207865"))
     assert "is above 1e+06" in line and "…" in line
+
+
+def test_a_nan_validation_loss_is_written_to_json_as_the_loss_is(run, tmp_path: Path) -> None:
+    # Found by the mutation fuzz on the merged diagnose: JSON has no NaN, and the validation
+    # column (new with overfitting) was written raw, an internal error.
+    source = DATA / "logs" / "timm__GrantPerkins_CSWin-Transformer__20231030-173410.csv"
+    text = source.read_text()
+    assert "1.3580305412274982" in text
+    (tmp_path / "summary.csv").write_text(text.replace("1.3580305412274982", "nan", 1))
+
+    result = run("diagnose", str(tmp_path / "summary.csv"), "--json")
+
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["rows"]
+    assert [row["validation"] for row in rows].count("nan") == 1

@@ -108,9 +108,11 @@ def test_timm_updates_per_epoch_round_up_as_train_py(
 
 
 def _curve(tail_over_low: float) -> list[float]:
-    """A loss falling from 10 to 1 and held there, then a tail (the last 30 %) at
-    ``tail_over_low`` times 1: 20 points, no noise."""
-    return [10, 8, 6, 4, 2, *[1.0] * 9, *[tail_over_low] * 6]
+    """A loss falling tenfold to a level and held there, then a tail (the last 30 %) at
+    ``tail_over_low`` times that level: 20 points, no noise. The level has seven decimals, so
+    the log's resolution (one rounding step of the values as logged) is far below the rise."""
+    level = 0.1234567
+    return [level * x for x in (10, 8, 6, 4, 2, *[1.0] * 9, *[tail_over_low] * 6)]
 
 
 @pytest.mark.parametrize("rise", [2.0, 2.5, 3.0])

@@ -147,13 +147,17 @@ def depth_of(document: Any, limit: int = MAX_DEPTH) -> int:
     return deepest
 
 
+#: Why a document nested too deeply is refused (where a parser's own limit or ours stops it).
+TOO_DEEP = (
+    f"nests more than {MAX_DEPTH} levels of mappings or lists; a config or log nests a few,"
+    " so this file is not one lrplan reads"
+)
+
+
 def check_depth(document: Any, where: str) -> None:
     """Refuse a document nested deeper than :data:`MAX_DEPTH` levels."""
     if depth_of(document) > MAX_DEPTH:
-        raise LrplanError(
-            f"{where}: nests more than {MAX_DEPTH} levels of mappings or lists; a config or"
-            " log nests a few, so this file is not one lrplan reads"
-        )
+        raise LrplanError(f"{where}: {TOO_DEEP}")
 
 
 def parse_json(text: str, where: str, *, walked: bool = True) -> Any:

@@ -116,15 +116,11 @@ def read_text(path: Path, where: str) -> str:
         raise LrplanError(f"{where}: cannot be read ({reason})") from None
 
 
-#: The reason for a document whose lists or mappings nest deeper than Python's parsers go
-#: (about a thousand levels for JSON, a few hundred for YAML): no config or log nests so.
-TOO_DEEP = "nests lists or mappings too deeply to be read (hundreds of levels)"
-
-
 def parse_document(text: str, where: str, *, json_format: bool = False) -> Any:
     """``text`` parsed as JSON (``json_format``) or YAML; LrplanError (one line) if malformed
     or nested too deeply for the parser."""
     from lrplan.inputs import limits
+    from lrplan.inputs.limits import TOO_DEEP
 
     try:
         document = _parse_document(text, where, json_format=json_format)

@@ -175,7 +175,11 @@ class Diagnosis:
                     "logged_lr": row.logged_lr,
                     "lr_step": row.lr_step,
                     "planned_lr": row.planned_lr,
-                    "validation": row.validation,
+                    "validation": (
+                        row.validation
+                        if row.validation is None or math.isfinite(row.validation)
+                        else str(row.validation)  # JSON has no NaN: "nan", as for the loss
+                    ),
                     "marks": list(row.marks),
                 }
                 for row in self.rows

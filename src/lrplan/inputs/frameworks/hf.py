@@ -19,7 +19,7 @@ from typing import Any
 
 from lrplan.errors import LrplanError
 from lrplan.inputs.frameworks import FrameworkSettings, Run, number
-from lrplan.inputs.parse import TOO_DEEP
+from lrplan.inputs.limits import TOO_DEEP
 
 #: TrainingArguments' defaults (transformers 5.24).
 DEFAULTS: dict[str, Any] = {
@@ -258,7 +258,7 @@ def _deepspeed_config(
                     f"{where}: deepspeed: {path} is not a JSON config ({error})"
                 ) from None
             except RecursionError:
-                raise LrplanError(f"{where}: deepspeed: {path} {TOO_DEEP}") from None
+                raise LrplanError(f"{where}: deepspeed: {path}: {TOO_DEEP}") from None
             if not isinstance(document, Mapping):
                 raise LrplanError(f"{where}: deepspeed: {path} is not a JSON object")
             return document, f"{where}: deepspeed {path}"

@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from lrplan.errors import LrplanError
-from lrplan.inputs.limits import MAX_POSITION
+from lrplan.inputs.limits import MAX_POSITION, TOO_DEEP
 from lrplan.inputs.logs.model import Column, Table
-from lrplan.inputs.parse import TOO_DEEP
 
 WHAT = (
     "give the trainer_state.json a Hugging Face Trainer wrote (in its output_dir or a checkpoint)"
