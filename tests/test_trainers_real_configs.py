@@ -172,3 +172,96 @@ def test_deepspeed_engine_on_deepspeed_examples_files(run, tmp_path: Path) -> No
         # lrplan reads the real file itself.
         expected = pytest.approx(lrs, rel=1e-12, abs=1e-18)
         assert planned(run, CONFIGS / name, *options) == expected
+
+
+# --- LightningCLI (jsonargparse) ----------------------------------------------------------------
+
+#: Where the Lightning module below records the rate of every optimizer step.
+RECORDED: list[float] = []
+
+
+def lightning_classes() -> tuple[Any, Any]:
+    """A tiny module and datamodule taking the arguments torch-uncertainty's file gives its
+    segmentation routine and MUAD datamodule (the model's own sections kept as plain dicts:
+    the tiny linear model stands in for the U-Net)."""
+    pl = pytest.importorskip("lightning.pytorch")
+
+    class TinySegmentation(pl.LightningModule):
+        def __init__(
+            self, model: dict | None = None, num_classes: int = 0, loss: dict | None = None
+        ) -> None:
+            super().__init__()
+            self.net = torch.nn.Linear(4, 1)
+
+        def training_step(self, batch: Any, batch_index: int) -> torch.Tensor:
+            return self.net(batch[0]).pow(2).mean()
+
+        def on_before_optimizer_step(self, optimizer: Any) -> None:
+            RECORDED.append(optimizer.param_groups[0]["lr"])
+
+    class TinyMUAD(pl.LightningDataModule):
+        def __init__(
+            self,
+            root: str = "",
+            batch_size: int = 1,
+            crop_size: int = 0,
+            eval_size: list[int] | None = None,
+        ) -> None:
+            super().__init__()
+            self.batch_size = batch_size
+
+        def train_dataloader(self) -> Any:
+            data = torch.utils.data.TensorDataset(torch.randn(SAMPLES, 4))
+            return torch.utils.data.DataLoader(data, batch_size=self.batch_size)
+
+    return TinySegmentation, TinyMUAD
+
+
+def test_lightning_cli_on_torch_uncertaintys_config(run, tmp_path: Path) -> None:
+    """torch-uncertainty's MUAD U-Net config (Adam 1e-3, StepLR(step_size=40, gamma=0.1),
+    100 epochs) through LightningCLI, which steps the scheduler once per epoch; the file's
+    batch size 32 makes 40 samples 2 optimizer steps an epoch. The whole run, unshrunk.
+
+    For the trainer alone, none of which can change the schedule: the GPU accelerator and
+    bf16-mixed precision become CPU and 32-bit (device and precision; the scheduler never sees
+    them); the TensorBoard logger and torch-uncertainty's checkpoint and lr-monitor callbacks
+    are dropped (they only write out or read the rate; the checkpoint class is not installed
+    here), from a copy of the file since jsonargparse resolves every class_path while reading
+    it. ``eval_after_fit`` is torch-uncertainty's own CLI argument, added to the parser as its
+    CLI adds it (it runs a test after fit). (Needs jsonargparse, LightningCLI's parser.)"""
+    pytest.importorskip("jsonargparse")
+    from lightning.pytorch.cli import LightningCLI
+
+    real = CONFIGS / "tu__muad_unet_standard_steplr.yaml"
+    config = yaml.safe_load(real.read_text())
+    del config["trainer"]["logger"], config["trainer"]["callbacks"]
+    path = tmp_path / "standard.yaml"
+    path.write_text(yaml.safe_dump(config))
+
+    class TorchUncertaintyCLI(LightningCLI):
+        def add_arguments_to_parser(self, parser: Any) -> None:
+            parser.add_argument("--eval_after_fit", action="store_true")
+
+    module, datamodule = lightning_classes()
+    RECORDED.clear()
+    TorchUncertaintyCLI(
+        module,
+        datamodule,
+        args=[
+            "fit",
+            "--config",
+            str(path),
+            "--trainer.accelerator=cpu",
+            "--trainer.precision=32-true",
+            "--trainer.logger=false",
+            "--trainer.enable_checkpointing=false",
+            "--trainer.enable_progress_bar=false",
+            "--trainer.enable_model_summary=false",
+        ],
+        save_config_callback=None,
+    )
+
+    assert len(RECORDED) == 200
+    per_epoch = planned(run, real)  # lrplan reads the real file itself
+    expected = pytest.approx(RECORDED, rel=1e-12, abs=1e-18)
+    assert [per_epoch[step // 2] for step in range(200)] == expected
