@@ -265,3 +265,42 @@ def test_lightning_cli_on_torch_uncertaintys_config(run, tmp_path: Path) -> None
     per_epoch = planned(run, real)  # lrplan reads the real file itself
     expected = pytest.approx(RECORDED, rel=1e-12, abs=1e-18)
     assert [per_epoch[step // 2] for step in range(200)] == expected
+
+
+# --- Hydra ----------------------------------------------------------------------------------------
+
+
+def test_hydra_instantiate_on_quadras_scheduler_group(run, tmp_path: Path) -> None:
+    """quadra's ``scheduler/warmrestart.yaml`` group file (CosineAnnealingWarmRestarts with
+    ``T_0: ${trainer.max_epochs}``), composed by Hydra as a group option and instantiated as
+    quadra's task does (``instantiate(config.scheduler, optimizer=optimizer)``), stepped once
+    per epoch (quadra's ``lr_scheduler_interval="epoch"``).
+
+    The run's length is the one value given from outside, the same way on both sides: Hydra's
+    override ``+trainer.max_epochs=12`` and lrplan's ``--set trainer.max_epochs=12`` (in quadra
+    the trainer group sets it). The lr comes from quadra's optimizer group (adam.yaml, lr
+    0.001), not this file: ``--lr 1e-3`` to lrplan, ``Adam(lr=1e-3)`` to the scheduler.
+    Nothing is overridden. (Needs hydra-core.)"""
+    pytest.importorskip("hydra")
+    from hydra import compose, initialize_config_dir
+    from hydra.utils import instantiate
+
+    group = tmp_path / "configs" / "scheduler"
+    group.mkdir(parents=True)
+    real = CONFIGS / "quadra__scheduler_warmrestart.yaml"
+    (group / "warmrestart.yaml").write_bytes(real.read_bytes())
+    with initialize_config_dir(config_dir=str(group.parent), version_base=None):
+        config = compose(overrides=["+scheduler=warmrestart", "+trainer.max_epochs=12"])
+
+    parameter = torch.nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.Adam([parameter], lr=1e-3)
+    scheduler = instantiate(config.scheduler, optimizer=optimizer)
+    lrs = []
+    for _ in range(config.trainer.max_epochs):
+        lrs.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+
+    assert type(scheduler).__name__ == "CosineAnnealingWarmRestarts"
+    options = ["--set", "trainer.max_epochs=12", "--lr", "1e-3"]
+    assert planned(run, real, *options) == pytest.approx(lrs, rel=1e-12, abs=1e-18)
