@@ -38,16 +38,28 @@ def planned(run: Any, path: Path, *args: str) -> list[float]:
 # --- Hugging Face Trainer ---------------------------------------------------------------------
 
 
-def test_hugging_face_trainer_on_open_r1s_recipe(run, tmp_path: Path) -> None:
-    """open-r1's OlympicCoder SFT recipe (cosine_with_min_lr, min_lr_rate 0.1, 10 epochs,
-    batch 2, accumulation 8), read by HfArgumentParser as the Trainer reads it."""
+@pytest.mark.parametrize(
+    ("name", "steps"),
+    [
+        # open-r1's OlympicCoder SFT: cosine_with_min_lr (min_lr_rate 0.1), warm-up 0.03, 10
+        # epochs, batch 2, accumulation 8: 40 samples are 20 batches, 3 optimizer steps (the
+        # last takes the 4 left over) an epoch, 30 in all.
+        ("openr1__olympiccoder_7b_sft.yaml", 30),
+        # LLaMA-Factory's LoRA SFT example: cosine, warm-up 0.1, 3 epochs, batch 1,
+        # accumulation 8: 40 batches, 5 optimizer steps an epoch, 15 in all.
+        ("llamafactory__llama3_lora_sft.yaml", 15),
+    ],
+)
+def test_hugging_face_trainer_on_real_recipes(run, tmp_path: Path, name: str, steps: int) -> None:
+    """Real SFT recipes, read by HfArgumentParser as the Trainer reads them (the model's and
+    dataset's keys belong to the projects' other dataclasses, not TrainingArguments)."""
     transformers = pytest.importorskip("transformers")
-    text = (CONFIGS / "openr1__olympiccoder_7b_sft.yaml").read_text()
+    text = (CONFIGS / name).read_text()
     # The one change to the file, for both sides alike: transformers 5 has no warmup_ratio
     # (HfArgumentParser refuses it); lrplan's own error says to rename it warmup_steps, which
     # transformers 5 reads as the same share of the run when below 1.
-    assert "\nwarmup_ratio: 0.03" in text
-    path = tmp_path / "olympiccoder_7b_sft.yaml"
+    assert "\nwarmup_ratio: 0." in text
+    path = tmp_path / name
     path.write_text(text.replace("\nwarmup_ratio:", "\nwarmup_steps:"))
 
     arguments = yaml.safe_load(path.read_text())
@@ -67,7 +79,6 @@ def test_hugging_face_trainer_on_open_r1s_recipe(run, tmp_path: Path) -> None:
         disable_tqdm=True,
     )
     parser = transformers.HfArgumentParser(transformers.TrainingArguments)
-    # The model's and dataset's keys belong to TRL's other dataclasses, not TrainingArguments.
     (training_arguments,) = parser.parse_dict(arguments, allow_extra_keys=True)
 
     record = rate_recorder()
@@ -76,8 +87,8 @@ def test_hugging_face_trainer_on_open_r1s_recipe(run, tmp_path: Path) -> None:
         model=Tiny(), args=training_arguments, train_dataset=Numbers(), callbacks=[record]
     ).train()
 
-    # 40 samples / batch 2 = 20 batches, / accumulation 8 = 3 optimizer steps, 10 epochs.
-    assert len(record.lrs) == 30
+    assert len(record.lrs) == steps
+    assert len(set(record.lrs)) > 3  # the run saw the schedule move
     expected = pytest.approx(record.lrs, rel=1e-12, abs=1e-18)
     assert planned(run, path, "--dataset-size", str(SAMPLES)) == expected
 
@@ -262,6 +273,7 @@ def test_lightning_cli_on_torch_uncertaintys_config(run, tmp_path: Path) -> None
     )
 
     assert len(RECORDED) == 200
+    assert sorted(set(RECORDED)) == pytest.approx([1e-5, 1e-4, 1e-3], rel=1e-12)
     per_epoch = planned(run, real)  # lrplan reads the real file itself
     expected = pytest.approx(RECORDED, rel=1e-12, abs=1e-18)
     assert [per_epoch[step // 2] for step in range(200)] == expected
