@@ -10,16 +10,13 @@ on CPU, a few dozen steps.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
 
+from tests.deepspeed_engine import engine_rates
 from tests.hf_tiny import SAMPLES, Numbers, Tiny, rate_recorder
 
 pytestmark = pytest.mark.filterwarnings("ignore")  # the trainers' own CPU and deprecation noise
@@ -85,34 +82,6 @@ def test_hugging_face_trainer_from_the_file(
 
 # --- DeepSpeed engine -------------------------------------------------------------------------
 
-ENGINE = textwrap.dedent(
-    """
-    import json, os, sys
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=sys.argv[1], RANK="0",
-                      WORLD_SIZE="1", LOCAL_RANK="0")
-    import torch, deepspeed
-    import importlib
-    # One process: no shared-memory collective to build (DeepSpeed compiles it with g++ on a
-    # machine's first run, minutes); the engine and its scheduler are untouched. (The module
-    # by name: deepspeed.comm's own "torch" attribute is torch itself.)
-    importlib.import_module("deepspeed.comm.torch").build_shm_op = lambda: None
-    deepspeed.init_distributed(dist_backend="gloo")
-    found = {}
-    for config, steps in zip(sys.argv[2::2], sys.argv[3::2]):
-        model = torch.nn.Linear(2, 1)
-        client = torch.optim.SGD(model.parameters(), lr=0.5)
-        engine, optimizer, _, _ = deepspeed.initialize(model=model, optimizer=client,
-                                                       config=config)
-        lrs = []
-        for _ in range(int(steps)):
-            lrs.append(optimizer.param_groups[0]["lr"])
-            engine.backward(engine(torch.ones(1, 2)).sum())
-            engine.step()
-        found[config] = lrs
-    print("RATES " + json.dumps(found))
-    """
-)
-
 DEEPSPEED_CONFIGS = {
     # No optimizer block: the client's SGD(lr=0.5); OneCycle writes cycle_min_lr into it.
     "one_cycle.json": (
@@ -157,26 +126,13 @@ DEEPSPEED_CONFIGS = {
 
 def test_deepspeed_engine_from_the_file(run, tmp_path: Path) -> None:
     pytest.importorskip("deepspeed")
-    args = [str(20000 + os.getpid() % 20000)]
-    for name, (config, _, steps) in DEEPSPEED_CONFIGS.items():
+    for name, (config, _, _) in DEEPSPEED_CONFIGS.items():
         (tmp_path / name).write_text(json.dumps(config))
-        args += [str(tmp_path / name), str(steps)]
-    # A subprocess: the engine initialises torch.distributed, which stays for the process.
-    done = subprocess.run(
-        [sys.executable, "-c", ENGINE, *args],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        cwd=tmp_path,
-        check=False,
-    )
-    lines = [line for line in done.stdout.splitlines() if line.startswith("RATES ")]
-    if not lines:
-        pytest.fail(f"the DeepSpeed engine did not train on CPU here:\n{done.stderr[-2000:]}")
-    found = json.loads(lines[-1].removeprefix("RATES "))
-    for name, (_, options, steps) in DEEPSPEED_CONFIGS.items():
-        lrs = found[str(tmp_path / name)]
-        assert len(lrs) == steps
+    steps = {tmp_path / name: steps for name, (_, _, steps) in DEEPSPEED_CONFIGS.items()}
+    found = engine_rates(steps, tmp_path)
+    for name, (_, options, count) in DEEPSPEED_CONFIGS.items():
+        lrs = found[tmp_path / name]
+        assert len(lrs) == count
         assert planned(run, tmp_path / name, *options) == pytest.approx(lrs, rel=1e-12)
 
 

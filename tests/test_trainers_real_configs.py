@@ -11,10 +11,6 @@ overridden for the trainer alone, each with the reason it cannot change the sche
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +18,7 @@ import pytest
 import torch
 import yaml
 
+from tests.deepspeed_engine import engine_rates
 from tests.hf_tiny import SAMPLES, Numbers, Tiny, rate_recorder
 
 pytestmark = pytest.mark.filterwarnings("ignore")  # the trainers' own CPU and deprecation noise
@@ -95,36 +92,6 @@ def test_hugging_face_trainer_on_real_recipes(run, tmp_path: Path, name: str, st
 
 # --- DeepSpeed engine -------------------------------------------------------------------------
 
-ENGINE = textwrap.dedent(
-    """
-    import json, os, sys
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=sys.argv[1], RANK="0",
-                      WORLD_SIZE="1", LOCAL_RANK="0")
-    import torch, deepspeed
-    import importlib
-    # One process: no shared-memory collective to build (DeepSpeed compiles it with g++ on a
-    # machine's first run, minutes); the engine and its scheduler are untouched. (The module
-    # by name: deepspeed.comm's own "torch" attribute is torch itself.)
-    importlib.import_module("deepspeed.comm.torch").build_shm_op = lambda: None
-    deepspeed.init_distributed(dist_backend="gloo")
-    found = {}
-    for config, steps in zip(sys.argv[2::2], sys.argv[3::2]):
-        model = torch.nn.Linear(2, 1)
-        # The file's own optimizer block: no client optimizer.
-        engine, optimizer, _, _ = deepspeed.initialize(
-            model=model, model_parameters=model.parameters(), config=config
-        )
-        lrs = []
-        for _ in range(int(steps)):
-            lrs.append(optimizer.param_groups[0]["lr"])
-            for _ in range(engine.gradient_accumulation_steps()):
-                engine.backward(engine(torch.ones(1, 2)).sum())
-                engine.step()
-        found[config] = lrs
-    print("RATES " + json.dumps(found))
-    """
-)
-
 #: Real DeepSpeed JSON files, the engine's overrides (see the test), lrplan's options, steps.
 DEEPSPEED_FILES = {
     # DeepSpeedExamples' CIFAR WarmupLR (log warm-up over 1000 steps, then held): 1100 steps.
@@ -156,28 +123,16 @@ def test_deepspeed_engine_on_deepspeed_examples_files(run, tmp_path: Path) -> No
     per engine step instead of accumulating 16 (the scheduler steps once per optimizer step
     either way, and lrplan's --steps-per-epoch counts optimizer steps)."""
     pytest.importorskip("deepspeed")
-    args = [str(20000 + os.getpid() % 20000)]
-    for name, (override, _, steps) in DEEPSPEED_FILES.items():
+    for name, (override, _, _) in DEEPSPEED_FILES.items():
         config = json.loads((CONFIGS / name).read_text())
         engine_config = {**config, **override}  # whole top-level blocks replaced
         engine_config["optimizer"]["params"]["torch_adam"] = True
         (tmp_path / name).write_text(json.dumps(engine_config))
-        args += [str(tmp_path / name), str(steps)]
-    # A subprocess: the engine initialises torch.distributed, which stays for the process.
-    done = subprocess.run(
-        [sys.executable, "-c", ENGINE, *args],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        cwd=tmp_path,
-        check=False,
+    found = engine_rates(
+        {tmp_path / name: steps for name, (_, _, steps) in DEEPSPEED_FILES.items()}, tmp_path
     )
-    lines = [line for line in done.stdout.splitlines() if line.startswith("RATES ")]
-    if not lines:
-        pytest.fail(f"the DeepSpeed engine did not train on CPU here:\n{done.stderr[-2000:]}")
-    found = json.loads(lines[-1].removeprefix("RATES "))
     for name, (_, options, steps) in DEEPSPEED_FILES.items():
-        lrs = found[str(tmp_path / name)]
+        lrs = found[tmp_path / name]
         assert len(lrs) == steps
         assert len(set(lrs)) > 3  # the run saw the schedule move
         # lrplan reads the real file itself.
