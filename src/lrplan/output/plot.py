@@ -238,14 +238,18 @@ def _curve_points(schedule: Schedule) -> tuple[np.ndarray, np.ndarray]:
     really uses one rate for a whole epoch (or step), and a straight line between epochs
     would show rates no epoch trains at. One last point at ``epochs`` closes the last row.
     """
+    rows, rates = row_points(schedule.lrs)
+    return rows / schedule.per_epoch, rates
+
+
+def row_points(lrs: Sequence[float], start: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """x (rows, from ``start``) and y (rates) of a ``steps-post`` line through ``lrs``,
+    thinned if long, closed by one last point one row past the last (see :func:`_curve_points`)."""
     import numpy as np
 
-    lrs = np.asarray(schedule.lrs, dtype=float)
-    rows = extreme_indices(lrs)
-    per_epoch = schedule.per_epoch
-    epochs = np.append(rows, len(lrs)) / per_epoch
-    rates = np.append(lrs[rows], lrs[-1])
-    return epochs, rates
+    values = np.asarray(lrs, dtype=float)
+    rows = extreme_indices(values)
+    return np.append(rows, len(values)) + start, np.append(values[rows], values[-1])
 
 
 def _x_label(schedules: Sequence[Schedule]) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lrplan.analysis.checkpoint_resume import CheckpointResume
-from lrplan.output.plot import new_figure, save_figure
+from lrplan.output.plot import new_figure, row_points, save_figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -23,17 +23,14 @@ def save_checkpoint_plot(path: Path, report: CheckpointResume, *, option: str = 
 
 def checkpoint_figure(report: CheckpointResume) -> Figure:
     """A matplotlib Figure of the rate against the epoch (or step)."""
-    import numpy as np
     from matplotlib.ticker import ScalarFormatter
 
     config = report.config
     figure, axes = new_figure("constrained")
     unit = config.unit
     if report.original is not None:
-        rows = np.arange(len(report.original.lrs) + 1)
         (line,) = axes.plot(
-            rows,
-            [*report.original.lrs, report.original.lrs[-1]],
+            *row_points(report.original.lrs),
             drawstyle="steps-post",
             color="0.55",
             alpha=0.45,
@@ -67,10 +64,8 @@ def checkpoint_figure(report: CheckpointResume) -> Figure:
             label="logged by the run",
         )
         marks.set_gid("checkpoint-logged")
-    resumed_rows = np.arange(report.at, report.rows + 1)
     (line,) = axes.plot(
-        resumed_rows,
-        [*report.resumed.lrs, report.resumed.lrs[-1]],
+        *row_points(report.resumed.lrs, start=report.at),
         drawstyle="steps-post",
         color="tab:orange",
         lw=2.2,
