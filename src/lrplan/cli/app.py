@@ -24,12 +24,12 @@ from lrplan.errors import LrplanError
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print ``message`` as one line on stderr and exit with ``code``."""
-    from lrplan.inputs.limits import bounded_message
+    from lrplan.errors import bounded
     from lrplan.output.console import make_console
 
     console = make_console(sys.stderr)
     one_line = " ".join(part.strip() for part in message.splitlines() if part.strip())
-    one_line = bounded_message(one_line)
+    one_line = bounded(one_line)
     console.print(f"lrplan: error: {one_line}", style="bold red", soft_wrap=True, markup=False)
     sys.exit(code)
 
@@ -72,8 +72,7 @@ def _crashed(error: Exception) -> NoReturn:
     if frames:
         last = frames[-1]
         where = f" in {last.filename.rsplit(os.sep + 'lrplan' + os.sep, 1)[-1]}:{last.lineno}"
-    from lrplan.errors import first_line
-    from lrplan.inputs.limits import shortened
+    from lrplan.errors import first_line, shortened
 
     fail(
         f"internal error ({type(error).__name__}{where}: {shortened(first_line(error, ''), 120)});"

@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from lrplan.errors import LrplanError, bounded, shortened
+from lrplan.errors import LrplanError, shortened
 
 #: A config file larger than this is refused: the largest real training configs are tens of
 #: kilobytes (DeepSpeed and Hydra's included).
@@ -257,12 +257,6 @@ def quoted(value: object, limit: int = QUOTE_CHARS) -> str:
     except ValueError:  # an int of more digits than Python converts to text
         text = f"<a number of about {value.bit_length() * 0.30103:.0f} digits>"  # type: ignore[union-attr]
     return shortened(text, limit)
-
-
-def bounded_message(text: str) -> str:
-    """``text`` with its long words shortened and its length bounded (see
-    :func:`lrplan.errors.bounded`)."""
-    return bounded(text)
 
 
 def safe_load(text: str) -> Any:
