@@ -179,10 +179,7 @@ def parse_json(text: str, where: str, *, walked: bool = True) -> Any:
             f"{where}: is not JSON lrplan reads ({shortened(str(error), 120)})"
         ) from None
     except RecursionError:
-        raise LrplanError(
-            f"{where}: nests more than {MAX_DEPTH} levels of objects or arrays; a config or"
-            " log nests a few, so this file is not one lrplan reads"
-        ) from None
+        raise LrplanError(f"{where}: {TOO_DEEP}") from None
     if walked:
         check_depth(document, where)
     return document

@@ -257,8 +257,6 @@ def _deepspeed_config(
                 raise LrplanError(
                     f"{where}: deepspeed: {path} is not a JSON config ({error})"
                 ) from None
-            except RecursionError:
-                raise LrplanError(f"{where}: deepspeed: {path}: {TOO_DEEP}") from None
             if not isinstance(document, Mapping):
                 raise LrplanError(f"{where}: deepspeed: {path} is not a JSON object")
             return document, f"{where}: deepspeed {path}"

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from lrplan.errors import LrplanError
-from lrplan.inputs.limits import MAX_POSITION, TOO_DEEP
+from lrplan.inputs.limits import MAX_POSITION
 from lrplan.inputs.logs.model import Column, Table
 
 WHAT = (
@@ -53,8 +53,6 @@ def read_trainer_state(path: Path) -> Table:
         raise LrplanError(
             f"{path}: is not JSON, or is cut short (line {error.lineno}: {error.msg}); {WHAT}"
         ) from None
-    except RecursionError:
-        raise LrplanError(f"{path}: {TOO_DEEP}; {WHAT}") from None
     history = state.get("log_history") if isinstance(state, dict) else None
     if not isinstance(history, list):
         raise LrplanError(f"{path}: is JSON without a log_history list; {WHAT}")
