@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import math
+import sys
 from numbers import Integral, Real
+
+#: The largest finite float: a whole-number rate beyond it cannot be held by an optimizer.
+_LARGEST_FLOAT = sys.float_info.max
 
 
 class ScheduleArgumentError(ValueError):
@@ -30,7 +34,13 @@ def check_warmup_cos_args(
     for name, value in (("lr", lr), ("min_lr", min_lr)):
         if isinstance(value, bool) or not isinstance(value, Real):
             raise ScheduleArgumentError(name, f"{name}={value!r} must be a number")
-        # A whole number is finite, and may be too large for math.isfinite's float.
+        # A whole number is finite, but may be too large for the float a rate is held in.
+        if isinstance(value, Integral) and abs(value) > _LARGEST_FLOAT:
+            raise ScheduleArgumentError(
+                name,
+                f"{name}=(a whole number near 10**{int(abs(value).bit_length() * math.log10(2))})"
+                f" is too large for a float rate (at most {_LARGEST_FLOAT:.3g})",
+            )
         if not isinstance(value, Integral) and not math.isfinite(value):
             raise ScheduleArgumentError(name, f"{name}={value!r} must be finite")
     assert isinstance(lr, Real) and isinstance(min_lr, Real)
