@@ -65,9 +65,9 @@ class Recorder(pl.Callback):
         self.calls.append(trainer.lr_scheduler_configs[0].scheduler.last_epoch)
 
 
-def data() -> DataLoader[Any]:
+def data(batches: int = BATCHES) -> DataLoader[Any]:
     generator = torch.Generator().manual_seed(0)
-    inputs = torch.randn(BATCHES * 4, 4, generator=generator)
+    inputs = torch.randn(batches * 4, 4, generator=generator)
     return DataLoader(TensorDataset(inputs, inputs.sum(1, keepdim=True)), batch_size=4)
 
 
@@ -177,6 +177,94 @@ def test_a_resumed_run_is_planned_from_the_restored_state_to_the_end(tmp_path: P
         "30 rates planned to the end of the run, resumed at its step 10"
         in callback.plans[0].lines[0]
     )
+
+
+class SaveAt(pl.Callback):
+    """Save a checkpoint where a real run's ModelCheckpoint would: inside the batch loop (every
+    n steps) or at the end of the first epoch."""
+
+    def __init__(self, path: Path, step: int | None) -> None:
+        self.path, self.step = path, step
+
+    def on_train_batch_end(self, trainer: Any, *args: Any) -> None:
+        if self.step is not None and trainer.global_step == self.step:
+            trainer.save_checkpoint(self.path)
+
+    def on_train_epoch_end(self, trainer: Any, pl_module: Any) -> None:
+        if self.step is None and trainer.current_epoch == 0:
+            trainer.save_checkpoint(self.path)
+
+
+class EpochRecorder(Recorder):
+    """The rate of each epoch's first optimizer step, by epoch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.epochs: list[int] = []
+
+    def on_before_optimizer_step(self, trainer: Any, pl_module: Any, optimizer: Any) -> None:
+        super().on_before_optimizer_step(trainer, pl_module, optimizer)
+        self.epochs.append(trainer.current_epoch)
+
+    def per_epoch(self) -> list[float]:
+        first = {epoch: lr for epoch, lr in reversed(list(zip(self.epochs, self.lrs, strict=True)))}
+        return [first[epoch] for epoch in sorted(first)]
+
+
+@pytest.mark.parametrize(
+    ("saved_at", "batches", "limits", "accumulate", "interval"),
+    [
+        # An epoch-end checkpoint resumed with fewer, then more, batches per epoch.
+        (None, 5, {"max_epochs": 4}, 1, "step"),
+        (None, 20, {"max_epochs": 4}, 3, "step"),
+        # Saved inside an epoch: the rest of that epoch, then whole epochs.
+        (15, 10, {"max_epochs": 4}, 1, "step"),
+        (5, 10, {"max_epochs": 4}, 3, "step"),
+        (15, 20, {"max_epochs": 4}, 1, "step"),
+        (15, 5, {"max_epochs": 4}, 3, "step"),
+        # With max_steps Lightning restarts an epoch-end checkpoint by running one more batch
+        # of the saved epoch, which then counts twice.
+        (None, 10, {"max_epochs": 4, "max_steps": 22}, 3, "step"),
+        (None, 5, {"max_epochs": 4, "max_steps": 22}, 1, "step"),
+        (None, 5, {"max_epochs": -1, "max_steps": 33}, 3, "step"),
+        # A per-epoch scheduler: which epochs train decides its rows.
+        (None, 5, {"max_epochs": 4, "max_steps": 22}, 1, "epoch"),
+        (15, 5, {"max_epochs": -1, "max_steps": 33}, 3, "epoch"),
+        (None, 20, {"max_epochs": -1, "max_steps": 33}, 1, "epoch"),
+    ],
+)
+def test_a_resumed_run_whose_epochs_changed_length_is_planned_as_lightning_runs_it(
+    tmp_path: Path,
+    saved_at: int | None,
+    batches: int,
+    limits: dict[str, int],
+    accumulate: int,
+    interval: str,
+) -> None:
+    def make(optimizer: Any, trainer: Any) -> Any:
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=100)
+
+    checkpoint = tmp_path / "saved.ckpt"
+    trainer_options: dict[str, Any] = {
+        "logger": False,
+        "enable_checkpointing": False,
+        "enable_progress_bar": False,
+        "enable_model_summary": False,
+        "accelerator": "cpu",
+        "default_root_dir": tmp_path,
+        "accumulate_grad_batches": accumulate,
+    }
+    first = pl.Trainer(callbacks=[SaveAt(checkpoint, saved_at)], max_epochs=4, **trainer_options)
+    first.fit(Tiny(make, interval), data())
+
+    callback, recorder = LRPlanCallback(), EpochRecorder()
+    resumed = pl.Trainer(callbacks=[callback, recorder], **limits, **trainer_options)
+    resumed.fit(Tiny(make, interval), data(batches), ckpt_path=str(checkpoint))
+
+    planned = callback.plans[0].schedule
+    assert planned is not None and recorder.lrs
+    expected = recorder.lrs if interval == "step" else recorder.per_epoch()
+    assert list(planned.lrs) == expected
 
 
 def mis_set(optimizer: Any, trainer: Any) -> Any:

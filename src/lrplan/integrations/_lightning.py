@@ -106,6 +106,10 @@ def plan_config(trainer: Any, config: Any) -> RunPlan:
         counted = Steps(batches, accumulate, frequency)
         # The first rate, then one per call of step() before the run's last optimizer step.
         calls = counted.calls(trainer.global_step, total_steps - 1) + 1
+        left = steps_left(trainer, steps_per_epoch, accumulate)
+        if left is not None:
+            done = steps_per_epoch - resumed_epochs(trainer, steps_per_epoch, accumulate)[0]
+            calls = counted.calls_left(done, left - 1) + 1
         return plan_run(
             config.scheduler,
             calls=calls,
@@ -117,6 +121,9 @@ def plan_config(trainer: Any, config: Any) -> RunPlan:
         )
     # A per-epoch scheduler is stepped at the end of every frequency-th epoch: epoch e trains
     # at its row e // frequency.
+    trained = epochs_trained(trainer, steps_per_epoch, accumulate)
+    if trained is not None:
+        epochs = trainer.current_epoch + trained
     calls = (epochs - 1) // frequency - trainer.current_epoch // frequency + 1
     return plan_run(
         config.scheduler,
@@ -127,6 +134,53 @@ def plan_config(trainer: Any, config: Any) -> RunPlan:
         how=f"{every} over {epochs} epochs",
         label=config.name or "",
     )
+
+
+def resumed_epochs(trainer: Any, steps_per_epoch: int, accumulate: int) -> tuple[int, int]:
+    """The optimizer steps left in the epoch the run starts (or resumes) in, and how many of
+    the later epochs Lightning's loops will run, after restoring a checkpoint's progress."""
+    later = int(trainer.max_epochs) - int(trainer.current_epoch) - 1
+    loop = trainer.fit_loop.epoch_loop
+    inside = getattr(loop, "restarted_on_train_batch_end", False)
+    last = getattr(loop, "restarted_on_last", False)
+    if not (inside or last):
+        return steps_per_epoch, later
+    ready = int(loop.batch_progress.current.ready)
+    if ready < trainer.num_training_batches:
+        return steps_per_epoch - ready // accumulate, later
+    if inside:
+        # Saved at the epoch's last batch: Lightning starts the next epoch afresh.
+        return steps_per_epoch, later
+    # Saved after the epoch's last batch (with max_steps set, Lightning always restarts this
+    # way): Lightning runs one more batch and steps there; when the checkpoint was written
+    # before the epoch counted as finished (in on_train_epoch_end), that epoch is counted
+    # twice and one fewer later epoch runs (seen with Lightning 2.6).
+    progress = trainer.fit_loop.epoch_progress.current
+    counted_twice = int(progress.completed) < int(progress.processed)
+    return 1, later - 1 if counted_twice else later
+
+
+def epochs_trained(trainer: Any, steps_per_epoch: int, accumulate: int) -> int | None:
+    """How many epochs, from the current one, make an optimizer step before the run ends."""
+    left = steps_left(trainer, steps_per_epoch, accumulate)
+    if left is None:
+        return None
+    first = resumed_epochs(trainer, steps_per_epoch, accumulate)[0]
+    if left <= 0:
+        return 0
+    return 1 + max(0, math.ceil((left - first) / steps_per_epoch))
+
+
+def steps_left(trainer: Any, steps_per_epoch: int, accumulate: int) -> int | None:
+    """Optimizer steps the run makes from here: the rest of its epochs at today's loader
+    length, or to ``max_steps``, whichever ends first (``None`` when neither bounds it)."""
+    bounds = []
+    if trainer.max_steps not in (None, -1):
+        bounds.append(int(trainer.max_steps) - int(trainer.global_step))
+    if trainer.max_epochs not in (None, -1):
+        first, later = resumed_epochs(trainer, steps_per_epoch, accumulate)
+        bounds.append(max(0, later) * steps_per_epoch + first if later >= -1 else 0)
+    return max(0, min(bounds)) if bounds else None
 
 
 class Steps:
@@ -148,6 +202,11 @@ class Steps:
             for step in range(first, steps + 1)
             if min(step * self.accumulate, self.batches) % self.frequency == 0
         )
+
+    def calls_left(self, done_in_epoch: int, left: int) -> int:
+        """Scheduler calls over the next ``left`` optimizer steps, ``done_in_epoch`` steps into
+        an epoch."""
+        return self.calls(done_in_epoch, done_in_epoch + left)
 
     def calls(self, done: int, total: int) -> int:
         """Scheduler calls from optimizer step ``done`` to ``total`` of the run."""
