@@ -345,14 +345,17 @@ def _detectron2(document: Mapping[Any, Any], _: frozenset[str]) -> str | None:
 
 
 def _own_training_loop(document: Mapping[Any, Any], _: frozenset[str]) -> str | None:
-    kind = document.get("lr_scheduler_type")
+    key, kind = "lr_scheduler_type", document.get("lr_scheduler_type")
+    named = document.get("lr_scheduler")
+    if kind is None and isinstance(named, str) and named.lower() in HF_TYPES:
+        key, kind = "lr_scheduler", named
     keys = own_loop_keys(document)
     if kind is None or not keys:
         return None
     beside = ", ".join(f"{key} (TrainingArguments: {OWN_LOOP_KEYS[key]})" for key in keys)
     name = f"hf:{kind}" if isinstance(kind, str) and kind in HF_TYPES else "NAME"
     return (
-        f"lr_scheduler_type: {kind} sits beside {beside}: a training loop's own arguments"
+        f"{key}: {kind} sits beside {beside}: a training loop's own arguments"
         " (as Accelerate scripts write them), not Trainer's, so that loop's code decides how"
         " its steps and warm-up are counted, which lrplan cannot read from the file; plan it"
         f" with --scheduler {name} --param num_warmup_steps=N --interval step"

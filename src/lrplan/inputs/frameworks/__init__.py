@@ -82,16 +82,16 @@ def framework_of(document: Mapping[Any, Any]) -> str | None:
         and not any(key in scheduler for key in ("class_path", "_target_", "_component_"))
     ):
         return DEEPSPEED
-    if own_loop_keys(document):
-        return None
-    if "lr_scheduler_type" in document:
+    trainer = not own_loop_keys(document)
+    if trainer and "lr_scheduler_type" in document:
         return HF
     named = document.get("lr_scheduler")
-    if isinstance(named, str) and named.lower() in (*HF_TYPES, *AXOLOTL_OWN):
+    if trainer and isinstance(named, str) and named.lower() in (*HF_TYPES, *AXOLOTL_OWN):
         return HF
     trainer_keys = ("per_device_train_batch_size", "num_train_epochs", "deepspeed")
     if (
-        "learning_rate" in document
+        trainer
+        and "learning_rate" in document
         and any(key in document for key in trainer_keys)
         and find_scheduler(document) is None
     ):
