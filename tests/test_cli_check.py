@@ -228,7 +228,7 @@ def test_an_empty_optimizer_name_is_refused(run) -> None:
 
 def settings_rows(out: str) -> dict[str, tuple[str, str]]:
     """The settings table: each row's key (params indented) -> (value, where it came from)."""
-    block = out.split("settings:", 1)[1].strip("\n").split("\n\n", 1)[0]
+    block = re.split(r"settings(?:, from .*)?:\n", out, maxsplit=1)[1].split("\n\n", 1)[0]
     rows = {}
     for line in block.splitlines():
         key, value, *source = re.split(r"\s{2,}", line.strip())
@@ -293,10 +293,14 @@ def test_check_of_a_torch_cosine_with_its_length_as_a_param(run) -> None:
     assert "CosineAnnealingLR(optimizer, T_max=8)" in result.stdout
 
 
-def test_check_says_which_of_a_setting_and_a_param_applies(run) -> None:
-    result = run("check", "--scheduler", "cosine", "--min-lr", "1e-5", "--param", "eta_min=0.1")
+def test_check_says_which_of_a_setting_and_a_param_applies(run, tmp_path: Path) -> None:
+    """A file's min_lr beside its own eta_min (options that clash are refused instead:
+    test_cli_show.py::test_an_option_a_param_would_override_is_refused)."""
+    path = tmp_path / "train.yaml"
+    path.write_text("min_lr: 1e-5\nscheduler: cosine\nscheduler_params: {eta_min: 0.1}\n")
+    result = run("check", "--config", str(path), "--lr", "1e-3", "--epochs", "25")
 
     rows = settings_rows(result.stdout)
-    assert rows["eta_min"] == ("0.1", "")
-    assert rows["min_lr"] == ("1.000e-05", "--min-lr; unused: eta_min is given as a param")
+    assert rows["eta_min"] == ("0.1", "scheduler_params.eta_min")
+    assert rows["min_lr"] == ("1.000e-05", "min_lr; unused: eta_min is given as a param")
     assert "CosineAnnealingLR(optimizer, T_max=25, eta_min=0.1)" in result.stdout

@@ -292,3 +292,51 @@ def test_compare_refuses_labels_that_name_a_column(run, label: str) -> None:
     assert result.exit_code == 2
     assert f"labelled {label!r}" in result.stderr
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize("command", ["show", "check"])
+@pytest.mark.parametrize(
+    ("scheduler", "extra"), [("cosine", []), ("cosine_restarts", ["--param", "T_0=4"])]
+)
+def test_an_option_a_param_would_override_is_refused(run, command, scheduler, extra) -> None:
+    """--min-lr fills eta_min; --param eta_min gives it too: the option would be dropped in
+    silence, so both are named in one line (as --lr with --set lr), nothing planned."""
+    args = ["--scheduler", scheduler, "--min-lr", "1e-5", "--param", "eta_min=0.0001", *extra]
+
+    result = run(command, *args)
+
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.strip() == (
+        "lrplan: error: --min-lr 1e-05 and --param eta_min=0.0001 both set"
+        f" {'CosineAnnealingLR' if scheduler == 'cosine' else 'CosineAnnealingWarmRestarts'}'s"
+        " eta_min; give one of them"
+    )
+    # Either one alone plans, with the floor it gives.
+    for alone in (["--min-lr", "1e-4"], ["--param", "eta_min=1e-4"]):
+        kept = run("show", "--scheduler", scheduler, *extra, *alone, "--epochs", "4", "--json")
+        assert kept.exit_code == 0, kept.output
+        assert "eta_min=0.0001" in json.loads(kept.stdout)["constructor"]
+
+
+def test_an_option_and_a_files_argument_for_it_are_refused(run, tmp_path: Path) -> None:
+    path = tmp_path / "train.yaml"
+    path.write_text("lr: 0.1\nepochs: 10\nscheduler: cosine\nscheduler_params: {eta_min: 0.01}\n")
+
+    result = run("show", "--config", str(path), "--min-lr", "1e-5")
+
+    assert result.exit_code == 2
+    line = result.stderr.strip()
+    assert "--min-lr 1e-05 and scheduler_params.eta_min = 0.01 in --config" in line
+    assert line.endswith("drop --min-lr, or give --param eta_min=VALUE in its place to override"
+                         " the file's")  # fmt: skip
+    fixed = run("show", "--config", str(path), "--param", "eta_min=1e-5", "--json")
+    assert json.loads(fixed.stdout)["config"]["params"] == {"eta_min": 1e-5}
+
+
+def test_a_spec_giving_min_lr_and_eta_min_is_refused(run) -> None:
+    result = run("compare", "scheduler=cosine,min_lr=1e-5,param.eta_min=0.1", "scheduler=cosine")
+
+    assert result.exit_code == 2
+    assert result.stderr.strip().endswith(
+        "min_lr=1e-05 and param.eta_min=0.1 both set CosineAnnealingLR's eta_min; give one of them"
+    )

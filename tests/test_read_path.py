@@ -481,10 +481,15 @@ def test_a_transformers_schedule_function_is_typed_by_its_signature(run, tmp_pat
 #: A fix a refusal suggests, and what following it adds to the command (numbers put in for
 #: N and VALUE), in the order they are tried.
 FIXES = (
+    # A whole command (--scheduler X --param a=N --interval step ...), every N a number.
+    (re.compile(r"with (--scheduler (?!NAME\b|and\b)[\w.:]+(?: --[\w-]+(?: (?!--)[\w.:=]+)?)+)"),
+     lambda m: ["10" if t == "N" else t.replace("=N", "=10") for t in m[1].split()]),
     (re.compile(r"--set ([\w.]+)=VALUE"), lambda m: ["--set", f"{m[1]}=10"]),
     (re.compile(r"--param (?!NAME=)(\w+)=(?:N|VALUE)"), lambda m: ["--param", f"{m[1]}=10"]),
+    (re.compile(r"no lr where lrplan looks \(give it with --lr"), lambda m: ["--lr", "0.1"]),
     (re.compile(r"--scheduler constant"), lambda m: ["--scheduler", "constant"]),
     (re.compile(r"give --dataset-size N"), lambda m: ["--dataset-size", "1000"]),
+    (re.compile(r"give --batch-size N"), lambda m: ["--batch-size", "8"]),
     (re.compile(r"give --epochs N and --steps-per-epoch N"),
      lambda m: ["--epochs", "2", "--steps-per-epoch", "10"]),
     (re.compile(r"add --interval step"), lambda m: ["--interval", "step"]),

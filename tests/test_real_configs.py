@@ -374,3 +374,169 @@ def test_other_schedulers_of_a_config_are_not_the_learning_rates(run, tmp_path: 
     assert [row["lr"] for row in document["rows"]] == pytest.approx(
         [formula_lr(k, 1e-3, 1e-6, 2, 10) for k in range(10)], rel=1e-12
     )
+
+
+# --- a flat file of a training loop's own arguments is not TrainingArguments ----------------
+
+
+def test_a_training_loops_own_keys_are_not_training_arguments() -> None:
+    """The keys that tell a loop's own argument class from TrainingArguments are absent from
+    the installed transformers' TrainingArguments (as HfArgumentParser builds it), and the
+    Hugging Face recipes of tests/data (TRL, alignment-handbook, Open R1, LLaMA-Factory) hold
+    none of them: they stay TrainingArguments."""
+    pytest.importorskip("transformers")
+    from transformers import HfArgumentParser, TrainingArguments
+
+    from lrplan.inputs.dialects import OWN_LOOP_KEYS
+    from lrplan.inputs.frameworks import framework_of
+
+    fields = {action.dest for action in HfArgumentParser(TrainingArguments)._actions}
+    assert not set(OWN_LOOP_KEYS) & fields
+    assert set(OWN_LOOP_KEYS.values()) <= fields  # what TrainingArguments calls them
+    for name, entry in MANIFEST.items():
+        if entry["dialect"] == "hf_training_args":
+            document = yaml.safe_load((DATA / name).read_text())
+            assert not set(OWN_LOOP_KEYS) & set(document), name
+            assert framework_of(document) == "hf", name
+
+
+def test_own_training_loop_args_plan_as_its_fix_says(run) -> None:
+    """open-instruct's FlatArguments: refused in one line naming the keys Trainer never reads
+    (no transformers 5 rename), and the fix it names plans finetune.py's schedule on one
+    process: get_scheduler('linear', num_warmup_steps=int(T × 0.03), num_training_steps=T),
+    T = num_train_epochs × ceil(N / (per_device_train_batch_size × accumulation))."""
+    pytest.importorskip("transformers")
+    path = DATA / "openinstruct__tulu2_7b_flat_args.yaml"
+    line = one_line_error(run("show", "--config", str(path)))
+    assert "with_tracking (TrainingArguments: report_to)" in line
+    assert "warmup_ratio is not an argument" not in line and "rename" not in line
+
+    per_epoch = math.ceil(326154 / (1 * 16))  # allenai/tulu-v2-sft-mixture's rows
+    total = 3 * per_epoch
+    warmup = int(total * 0.03)  # finetune.py floors; Trainer would take ceil
+    assert (total, warmup) == (61155, 1834)
+    result = run("show", "--config", str(path), "--scheduler", "hf:linear", "--param",
+                 f"num_warmup_steps={warmup}", "--interval", "step", "--steps-per-epoch",
+                 str(per_epoch), "--epochs", "3", "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["sources"]["lr"] == "learning_rate"
+    arguments = {"num_warmup_steps": warmup, "num_training_steps": total}
+    expected = real_rates("transformers.get_linear_schedule_with_warmup", arguments, 2e-5, total)
+    assert [row["lr"] for row in document["rows"]] == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        # HF's Accelerate example scripts (run_glue_no_trainer.py): their own argparse.
+        ("learning_rate: 5.0e-5\nlr_scheduler_type: cosine\nnum_warmup_steps: 100\n"
+         "max_train_steps: 1000\nper_device_train_batch_size: 8\n",
+         "max_train_steps (TrainingArguments: max_steps), num_warmup_steps"),
+        ("learning_rate: 1.0e-4\nlr_scheduler_type: wsd\nwith_tracking: true\n",
+         "with_tracking (TrainingArguments: report_to)"),
+    ],
+)  # fmt: skip
+def test_own_loop_arguments_are_refused_naming_them(run, tmp_path: Path, text, keys) -> None:
+    path = tmp_path / "args.yaml"
+    path.write_text(text)
+    line = one_line_error(run("show", "--config", str(path)))
+    assert keys in line and "a training loop's own arguments" in line
+    # A schedule type transformers does not have is not named as one of its (hf:wsd).
+    assert ("--scheduler hf:cosine" in line) == ("cosine" in text)
+
+
+# --- TorchDrug's class + kwargs --------------------------------------------------------------
+
+
+def render_gearnet(tmp_path: Path) -> Path:
+    """GearNet's util.load_config: jinja2.Template(raw).render(context), then yaml.safe_load;
+    the context of a one-GPU run without a checkpoint (gpus: [0], ckpt: null)."""
+    raw = (DATA / "gearnet__fold3d_gearnet_edge_class_kwargs.yaml").read_text()
+    assert raw.count("{{ gpus }}") == 1 and raw.count("{{ ckpt }}") == 1
+    path = tmp_path / "gearnet_edge.yaml"
+    path.write_text(raw.replace("{{ gpus }}", "[0]").replace("{{ ckpt }}", "null"))
+    return path
+
+
+@pytest.mark.parametrize(
+    "args", [[], ["--scheduler", "torch.optim.lr_scheduler.StepLR"]], ids=["file", "named"]
+)
+def test_torchdrug_class_and_kwargs_plan_when_rendered(run, tmp_path: Path, args) -> None:
+    """scheduler: {class: StepLR, step_size: 50, gamma: 0.5}: the class named by 'class' with
+    the other keys as its arguments (TorchDrug's core.Configurable.load_config_dict), also
+    when --scheduler names the same class; the other sections' 'class' keys (dataset, model,
+    ...) are not schedulers. The length, train.num_epoch, is GearNet's script's own key."""
+    path = render_gearnet(tmp_path)
+    truth = MANIFEST["gearnet__fold3d_gearnet_edge_class_kwargs.yaml"]["expected"]
+    epochs = truth["length"]["epochs"]
+    result = run("show", "--config", str(path), *args, "--epochs", str(epochs), "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["constructor"] == "StepLR(optimizer, step_size=50, gamma=0.5)"
+    assert document["sources"]["lr"] == truth["lr_key"]
+    assert document["sources"]["param.step_size"] == "scheduler.step_size"
+    if not args:
+        assert document["sources"]["scheduler"] == "scheduler.class"
+    expected = real_rates(truth["scheduler"], truth["arguments"], truth["lr"], epochs)
+    assert [row["lr"] for row in document["rows"]] == pytest.approx(expected, rel=1e-12)
+
+
+# --- options honoured where the file holds no lr and no scheduler ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("anomalib__stfpm_no_scheduler.yaml", ["--scheduler", "constant", "--lr", "0.4"]),
+        ("anomalib__uflow_code_linearlr_25000.yaml",
+         ["--scheduler", "torch.optim.lr_scheduler.LinearLR", "--param", "start_factor=1.0",
+          "--param", "end_factor=0.4", "--param", "total_iters=25000", "--lr", "1e-3"]),
+    ],
+)  # fmt: skip
+def test_options_plan_a_file_without_lr_or_scheduler(run, name: str, args: list[str]) -> None:
+    """Anomalib's LightningCLI files fix the optimizer (and U-Flow's LinearLR) in code: the
+    line names the length found (trainer.max_epochs) and the lr it lacks; the options that
+    name the code's scheduler and rate plan the run over the file's max_epochs."""
+    path = DATA / name
+    truth = MANIFEST[name]["expected"]
+    epochs = truth["length"]["epochs"]
+    line = one_line_error(run("show", "--config", str(path)))
+    assert "it gives no lr where lrplan looks (give it with --lr" in line
+    assert f"and epochs = {epochs} at {truth['length_key']};" in line
+
+    result = run("show", "--config", str(path), *args, "--json")
+
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["sources"]["epochs"] == truth["length_key"]
+    assert document["sources"]["lr"] == "--lr"
+    rows = [row["lr"] for row in document["rows"]]
+    if truth["scheduler"] is None:
+        assert rows == [pytest.approx(truth["lr"], rel=1e-15)] * epochs
+    else:
+        expected = real_rates("torch.optim.lr_scheduler.LinearLR", truth["arguments"],
+                              truth["lr"], epochs)  # fmt: skip
+        assert rows == pytest.approx(expected, rel=1e-12)
+
+
+def test_options_plan_a_file_holding_nothing_lrplan_reads(run, tmp_path: Path) -> None:
+    path = tmp_path / "model.yaml"
+    path.write_text("model: {backbone: resnet18}\n")
+    line = one_line_error(run("show", "--config", str(path)))
+    assert "none of lr, min_lr, warmup_epochs, epochs" in line
+
+    result = run("show", "--config", str(path), "--scheduler", "constant", "--lr", "0.1",
+                 "--epochs", "4", "--json")  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    assert [row["lr"] for row in json.loads(result.stdout)["rows"]] == [0.1] * 4
+
+
+def test_a_refusal_quotes_only_the_keys_the_file_holds(run) -> None:
+    """GCViT's file has lr_ep and not data_len (an option of its train.py left at default)."""
+    path = DATA / "gcvit__gc_vit_xxtiny_timm_args.yml"
+    assert "data_len" not in path.read_text()
+    line = one_line_error(run("show", "--config", str(path)))
+    assert "lr_ep: False: read by NVlabs' own create_scheduler" in line
+    assert "data_len" not in line

@@ -328,3 +328,49 @@ def test_formula_check_of_a_nested_config_in_show(run, tmp_path: Path) -> None:
 def test_load_settings_rejects_config_key_alone() -> None:
     with pytest.raises(LrplanError, match="--config-key needs --config"):
         load_settings(None, config_key="optim")
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        ("optimization: {lr: 1e-3, epochs: 30, final_lr: 1e-6}\n", "optimization"),
+        ("train:\n  optimizer_cfg: {lr: 1e-3, epochs: 30}\n", "train.optimizer_cfg"),
+    ],
+)  # fmt: skip
+def test_the_section_holding_the_lr_gives_the_length_beside_it(tmp_path: Path, text, place) -> None:
+    """I-JEPA's optimization section: lr and epochs side by side, read with their keys."""
+    from lrplan.inputs.files import read_config_file
+
+    values, found = read_config_file(write(tmp_path, text))
+
+    assert values["epochs"] == 30
+    assert found.sources == {"lr": f"{place}.lr", "epochs": f"{place}.epochs"}
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "arguments"),
+    [
+        # TorchDrug: core.Configurable.load_config_dict builds 'class' with the other keys.
+        ("scheduler: {class: StepLR, step_size: 5, gamma: 0.5}\n",
+         "torch.optim.lr_scheduler.StepLR", {"step_size": ("scheduler", "step_size"),
+                                             "gamma": ("scheduler", "gamma")}),
+        ("engine:\n  lr_scheduler: {class: torch.optim.lr_scheduler.ExponentialLR, gamma: 0.9}\n",
+         "torch.optim.lr_scheduler.ExponentialLR",
+         {"gamma": ("engine", "lr_scheduler", "gamma")}),
+        # A class outside a scheduler's section is another component (a dataset, a model).
+        ("dataset: {class: StepLR}\nmodel: {class: GearNet}\n", None, None),
+        ("class: ExponentialLR\ngamma: 0.9\n", None, None),
+    ],
+)  # fmt: skip
+def test_a_class_key_names_a_scheduler_only_in_its_section(text, name, arguments) -> None:
+    import yaml
+
+    from lrplan.inputs.dialects import NAME_KWARGS, find_scheduler
+
+    found = find_scheduler(yaml.safe_load(text))
+
+    if name is None:
+        assert found is None
+        return
+    assert found is not None
+    assert (found.name, found.dialect, found.arguments) == (name, NAME_KWARGS, arguments)

@@ -7,7 +7,10 @@
 * torchtune: ``_component_``; the recipe steps the scheduler once per optimizer step and fills
   ``num_training_steps`` itself.
 * A name with a kwargs mapping: ``lr_scheduler: MultiStepLR`` and ``lr_scheduler_kwargs`` (or
-  ``_params``), or prefixed keys (``lr_scheduler_name``, ``lr_scheduler_T_0``, ...).
+  ``_params``), or prefixed keys (``lr_scheduler_name``, ``lr_scheduler_T_0``, ...); or the
+  name and its kwargs side by side in a scheduler section, TorchDrug's ``scheduler: {class:
+  StepLR, step_size: 50}`` (``core.Configurable.load_config_dict`` builds ``class`` with the
+  other keys as keyword arguments).
 
 :func:`refusal` recognizes what lrplan cannot plan (fairseq, NeMo, Composer, Ultralytics,
 detectron2, LAVIS's ``run.lr_sched``, and for now Hugging Face TrainingArguments, timm's args
@@ -26,8 +29,14 @@ HYDRA = "Hydra _target_"
 TORCHTUNE = "torchtune _component_"
 NAME_KWARGS = "name + kwargs"
 
-#: The key naming the class in each dialect.
-CLASS_KEYS = {"class_path": LIGHTNING, "_target_": HYDRA, "_component_": TORCHTUNE}
+#: The key naming the class in each dialect (TorchDrug's ``class``: a name with its kwargs
+#: beside it, read only in a section under a scheduler's key).
+CLASS_KEYS = {
+    "class_path": LIGHTNING,
+    "_target_": HYDRA,
+    "_component_": TORCHTUNE,
+    "class": NAME_KWARGS,
+}
 
 #: Keys of a scheduler's section that are not constructor arguments.
 NOT_ARGUMENTS = frozenset({"_partial_", "_recursive_", "_convert_", "_args_", "dict_kwargs"})
@@ -54,6 +63,24 @@ HF_TYPES = frozenset(
         "warmup_stable_decay",
     }
 )
+
+#: Keys of a training loop's own arguments that TrainingArguments spells otherwise (its
+#: counterpart beside each): the arguments of Hugging Face's Accelerate example scripts
+#: (``run_clm_no_trainer.py``) and the loops built from them (open-instruct's finetune.py).
+#: Trainer never reads them, so a file holding one beside ``lr_scheduler_type`` belongs to a
+#: project's own argument class, whose code builds and counts the schedule its own way.
+OWN_LOOP_KEYS = {
+    "with_tracking": "report_to",
+    "checkpointing_steps": "save_steps",
+    "max_train_steps": "max_steps",
+    "num_warmup_steps": "warmup_steps",
+}
+
+
+def own_loop_keys(document: Mapping[Any, Any]) -> list[str]:
+    """The keys of :data:`OWN_LOOP_KEYS` the document holds at its top level."""
+    return [key for key in OWN_LOOP_KEYS if key in document]
+
 
 #: Why a framework's config is refused here: lrplan plans it from the whole file
 #: (:mod:`lrplan.inputs.frameworks`), not from a section of it.
@@ -166,9 +193,13 @@ def find_scheduler(document: Mapping[Any, Any]) -> NamedScheduler | None:
             continue
         name = node[class_key]
         under_scheduler_key = bool(path) and bool(_SCHEDULER_KEY.search(str(path[-1])))
-        if not under_scheduler_key and not (not path and _looks_like_scheduler(name)):
+        top_level = not path and _looks_like_scheduler(name) and class_key != "class"
+        if not under_scheduler_key and not top_level:
             continue
         dialect = CLASS_KEYS[class_key]
+        if class_key == "class" and "." not in name and ":" not in name:
+            # TorchDrug registers torch's schedulers under their class names.
+            name = f"{TORCH_SCHEDULERS}.{name}"
         found.append(
             NamedScheduler(
                 name,
@@ -313,6 +344,25 @@ def _detectron2(document: Mapping[Any, Any], _: frozenset[str]) -> str | None:
     return None
 
 
+def _own_training_loop(document: Mapping[Any, Any], _: frozenset[str]) -> str | None:
+    key, kind = "lr_scheduler_type", document.get("lr_scheduler_type")
+    named = document.get("lr_scheduler")
+    if kind is None and isinstance(named, str) and named.lower() in HF_TYPES:
+        key, kind = "lr_scheduler", named
+    keys = own_loop_keys(document)
+    if kind is None or not keys:
+        return None
+    beside = ", ".join(f"{key} (TrainingArguments: {OWN_LOOP_KEYS[key]})" for key in keys)
+    name = f"hf:{kind}" if isinstance(kind, str) and kind in HF_TYPES else "NAME"
+    return (
+        f"{key}: {kind} sits beside {beside}: a training loop's own arguments"
+        " (as Accelerate scripts write them), not Trainer's, so that loop's code decides how"
+        " its steps and warm-up are counted, which lrplan cannot read from the file; plan it"
+        f" with --scheduler {name} --param num_warmup_steps=N --interval step"
+        " --steps-per-epoch N --epochs N"
+    )
+
+
 def _huggingface(document: Mapping[Any, Any], _: frozenset[str]) -> str | None:
     kind = document.get("lr_scheduler_type")
     key = "lr_scheduler_type"
@@ -389,6 +439,7 @@ _CHECKS: tuple[Callable[[Mapping[Any, Any], frozenset[str]], str | None], ...] =
     _composer,
     _ultralytics,
     _detectron2,
+    _own_training_loop,
     _huggingface,
     _timm,
     _deepspeed,

@@ -105,6 +105,7 @@ def read_config_file(
     sets: Sequence[str] = (),
     skip: Collection[str] = (),
     refuse: bool = False,
+    options: Collection[str] = (),
 ) -> tuple[dict[str, Any], ConfigValues]:
     """The coerced schedule keys of a config file, and all that was read (sources, optimizer).
 
@@ -112,6 +113,8 @@ def read_config_file(
     every error message (default: ``--config PATH``). Keys in ``skip`` (given by an option,
     which overrides the file) are left out unread, whatever the file holds there. With
     ``refuse``, a file that sets up a schedule lrplan cannot plan is refused first.
+    ``options`` are the keys the command line gives (``scheduler`` among them): a file
+    holding nothing lrplan reads is refused only when none is given.
     """
     from lrplan.inputs.training_config import Unreadable, read_config
 
@@ -121,7 +124,7 @@ def read_config_file(
     else:
         where = where or f"--config {path}"
         document = read_yaml_mapping(path, where)
-    found = read_config(document, where, KEYS, config_key=config_key, sets=sets)
+    found = read_config(document, where, KEYS, config_key=config_key, sets=sets, options=options)
     if refuse and found.refusal is not None:
         raise LrplanError(refusal_text(where, found.refusal))
     values = {}

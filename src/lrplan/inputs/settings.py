@@ -146,6 +146,7 @@ def resolve_settings(
             sets=sets,
             skip=set(given),
             refuse="scheduler" not in named,
+            options={*given, *named},
         )
         for key, source in found.sources.items():
             if source == "--set" and key in given:
@@ -160,7 +161,10 @@ def resolve_settings(
     if found is not None:
         length_from_config(found, file_where, values, sources, chosen)
     if default_scheduler and not (found is not None and found.scheduler_params):
-        raise LrplanError(no_scheduler(file_where, values, sources))
+        steps = (found.trainer_steps, found.trainer_steps_source) if found else (None, None)
+        if _unreadable(steps[0]):
+            steps = (None, None)
+        raise LrplanError(no_scheduler(file_where, values, sources, steps))
     rounding = "torchtune" if found is not None and _torchtune(found) else "lightning"
     if values.get("interval") == "step" and "steps_per_epoch" not in values:
         steps, how = steps_per_epoch(found, run or RunOptions(), rounding, file_where)
@@ -196,10 +200,32 @@ def resolve_settings(
             raise LrplanError(error.message(as_options, where)) from None
         raise
     for key in unused_keys(settings, given):
+        # Name the scheduler as the user wrote it: the option, or the file's key.
+        named_by = sources.get("scheduler", DEFAULT)
+        scheduler = (
+            f"--scheduler {settings.scheduler}"
+            if named_by in ("--scheduler", DEFAULT)
+            else f"{named_by} in {file_where}"
+        )
         raise LrplanError(
-            f"{OPTION_OF_KEY[key]} does not apply to --scheduler {settings.scheduler}:"
+            f"{OPTION_OF_KEY[key]} does not apply to {scheduler}:"
             f" {settings.class_name} has no {key}; drop it, and pass the scheduler's own"
             " arguments with --param NAME=VALUE ('lrplan schedulers' lists them)"
+        )
+    for key, argument in overridden_options(settings, given):
+        # As --lr with --set lr: two values for one setting are refused, not one dropped.
+        option = f"{OPTION_OF_KEY[key]} {given[key]!r}"
+        value = dict(settings.params)[argument]
+        source = sources.get(f"{PARAM}{argument}", "--param")
+        if source == "--param":
+            raise LrplanError(
+                f"{option} and --param {argument}={value!r} both set {settings.class_name}'s"
+                f" {argument}; give one of them"
+            )
+        raise LrplanError(
+            f"{option} and {source} = {value!r} in {file_where} both set"
+            f" {settings.class_name}'s {argument}; drop {OPTION_OF_KEY[key]}, or give --param"
+            f" {argument}=VALUE in its place to override the file's"
         )
     if settings.scheduler not in WARMUP_COS_KINDS:
         from lrplan.core.schedulers import check_arguments
@@ -220,20 +246,33 @@ def resolve_settings(
     return Settings(settings, found, ordered)
 
 
-def no_scheduler(where: str, values: Mapping[str, Any], sources: Mapping[str, str]) -> str:
+def no_scheduler(
+    where: str,
+    values: Mapping[str, Any],
+    sources: Mapping[str, str],
+    trainer_steps: tuple[Any, str | None] = (None, None),
+) -> str:
     """The one line refusing a config that names no scheduler and holds none of WarmupCosLR's
-    own keys: what it gives (the rate and the length, with their keys), and how to name one."""
-    found = [
-        f"{key} = {values[key]!r} at {sources[key]}"
-        for key in ("lr", "epochs")
-        if key in values and sources.get(key) not in (None, DEFAULT)
-    ]
-    gives = f"; it gives {' and '.join(found)}" if found else ""
+    own keys: what it gives (the rate and the length, epochs or the trainer's ``max_steps``
+    (``trainer_steps``: its value and key), with their keys; the one it lacks named as
+    lacking, with its option), and how to name the scheduler."""
+    steps, steps_source = trainer_steps
+    if "lr" in values and sources.get("lr") not in (None, DEFAULT):
+        rate = f"lr = {values['lr']!r} at {sources['lr']}"
+    else:
+        rate = "no lr where lrplan looks (give it with --lr, or its section with --config-key)"
+    lengths = []
+    if "epochs" in values and sources.get("epochs") not in (None, DEFAULT):
+        lengths.append(f"epochs = {values['epochs']!r} at {sources['epochs']}")
+    if steps_source is not None and not (is_whole(steps) and steps <= 0):  # -1: no limit
+        lengths.append(f"max_steps = {steps!r} at {steps_source}")
+    gives = " and ".join([rate, *(lengths or ["no length (give it with --epochs)"])])
     return (
         f"{where} names no scheduler and none of WarmupCosLR's keys (warmup_epochs,"
-        f" min_lr){gives}; name the scheduler the training code builds with --scheduler NAME"
-        " and its arguments with --param NAME=VALUE ('lrplan schedulers' lists them;"
-        " --scheduler constant for a rate the code keeps constant)"
+        f" min_lr); it gives {gives}; name the scheduler the"
+        " training code builds with --scheduler NAME and its arguments with --param NAME=VALUE"
+        " ('lrplan schedulers' lists them; --scheduler constant for a rate the code keeps"
+        " constant)"
     )
 
 
@@ -312,6 +351,12 @@ def settings_default(key: str) -> Any:
     import dataclasses
 
     return {f.name: f.default for f in dataclasses.fields(ScheduleConfig)}[key]
+
+
+def _unreadable(value: Any) -> bool:
+    from lrplan.inputs.training_config import Unreadable
+
+    return isinstance(value, Unreadable)
 
 
 def _torchtune(found: ConfigValues) -> bool:
@@ -442,6 +487,22 @@ def unused_keys(config: ScheduleConfig, given: Mapping[str, Any]) -> list[str]:
     """The keys in ``given`` that ``config``'s scheduler does not use."""
     used = keys_used(config.scheduler)
     return [key for key in ("min_lr", "warmup_epochs") if key in given and key not in used]
+
+
+def overridden_options(config: ScheduleConfig, given: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The settings in ``given`` (``min_lr``, ``warmup_epochs``) whose only use is to fill a
+    constructor argument that ``config``'s params also give (``eta_min`` for ``cosine``), with
+    that argument: the param would win and the setting be dropped. ``lr`` and ``epochs`` are
+    not among them: they still set the optimizer's rate and the plan's length."""
+    from lrplan.core.schedulers import filled_argument
+
+    params = dict(config.params)
+    found = []
+    for key in ("min_lr", "warmup_epochs"):
+        argument = filled_argument(config, key) if key in given else None
+        if argument is not None and argument in params:
+            found.append((key, argument))
+    return found
 
 
 def scheduler_settings(

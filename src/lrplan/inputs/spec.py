@@ -16,7 +16,7 @@ from lrplan.errors import LrplanError, worded
 from lrplan.inputs.files import coerce, read_config_file
 from lrplan.inputs.naming import KEYS
 from lrplan.inputs.run import fill_by_code, length_from_config
-from lrplan.inputs.settings import scheduler_of, unused_keys
+from lrplan.inputs.settings import overridden_options, scheduler_of, unused_keys
 
 if TYPE_CHECKING:
     from lrplan.inputs.training_config import ConfigValues
@@ -166,7 +166,11 @@ def spec_config(
             return framework
     if path is not None:
         values, found = read_config_file(
-            path, where=where, skip=set(given), refuse="scheduler" not in named
+            path,
+            where=where,
+            skip=set(given),
+            refuse="scheduler" not in named,
+            options={*given, *named} - {"label"},
         )
     values.update(given)
     sources: dict[str, str] = {}
@@ -202,6 +206,12 @@ def spec_config(
             f"{where}: {key} does not apply to scheduler={config.scheduler}:"
             f" {config.class_name} has no {key}; drop it, and pass the scheduler's own"
             " arguments as param.NAME=VALUE ('lrplan schedulers' lists them)"
+        )
+    for key, argument in overridden_options(config, inline):
+        raise LrplanError(
+            f"{where}: {key}={inline[key]!r} and param.{argument}="
+            f"{dict(config.params)[argument]!r} both set {config.class_name}'s {argument};"
+            " give one of them"
         )
     if config.scheduler not in WARMUP_COS_KINDS:
         from lrplan.core.schedulers import check_arguments

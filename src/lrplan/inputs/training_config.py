@@ -11,7 +11,7 @@ Everything here works on the document ``yaml.safe_load`` gave, and is torch-free
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,7 +66,7 @@ OPTIMIZER_KEYS = ("optimizer", "optim", "opt", "optimizer_name")
 
 
 #: Keys of an ``optimizer`` (or ``optim``) section that name its class.
-OPTIMIZER_CLASS_KEYS = ("_target_", "class_path", "name", "type")
+OPTIMIZER_CLASS_KEYS = ("_target_", "class_path", "class", "name", "type")
 
 
 #: Keys whose value is the batch size on one device, the gradient accumulation and the number
@@ -137,6 +137,7 @@ def read_config(
     *,
     config_key: str | None = None,
     sets: Sequence[str] = (),
+    options: Collection[str] = (),
 ) -> ConfigValues:
     """Read ``keys`` (the schedule keys), the optimizer's name and ``last_epoch`` from ``document``.
 
@@ -150,7 +151,9 @@ def read_config(
 
     Raises LrplanError (one line, naming ``where`` and the path) for a ``config_key`` that is
     not in the file, conflicting values, an interpolation that cannot be resolved, and an
-    interpolation when OmegaConf is not installed.
+    interpolation when OmegaConf is not installed; and a file that holds nothing lrplan reads
+    (no schedule key, scheduler or trainer length) when no option (``options``: the keys
+    the command line gives, ``scheduler`` among them) says what to plan.
     """
     document, created = edited(dict(document), keys, sets)
     overrides = bare_overrides(keys, sets)
@@ -184,6 +187,13 @@ def read_config(
         if place is not None:
             read.append(place)
             values["lr"], sources["lr"] = read_value(resolver, place), dotted(place)
+            # The section that holds the rate (I-JEPA's optimization) holds the run's other
+            # schedule keys beside it: its epochs.
+            for key in keys:
+                beside = (*place[:-1], key)
+                if key not in values and key not in overrides and has_path(document, beside):
+                    read.append(beside)
+                    values[key], sources[key] = read_value(resolver, beside), dotted(beside)
 
     # The optimizer is named in its own section, wherever the schedule's keys are.
     everywhere = [*candidates, *(path for path in _sections(document) if path not in candidates)]
@@ -278,7 +288,8 @@ def read_config(
                 f" there (it reads {lrplan_reads or 'no schedule key'}); check the spelling"
                 " of the path"
             )
-    if not values and scheduler is None and named is None and why_not is None:
+    nothing = not values and scheduler is None and named is None and why_not is None
+    if nothing and trainer_epochs is None and trainer_steps is None and not options:
         searched = (
             f"in {config_key} or at the top level"
             if config_key is not None

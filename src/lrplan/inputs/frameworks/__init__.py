@@ -66,10 +66,13 @@ def framework_of(document: Mapping[Any, Any]) -> str | None:
 
     Hugging Face: ``lr_scheduler_type``; axolotl's ``lr_scheduler: cosine``; or
     ``learning_rate`` with TrainingArguments' own length or batch keys in a file that names no
-    scheduler in another dialect (a class path, ``_target_``, ...). timm: ``sched`` beside
+    scheduler in another dialect (a class path, ``_target_``, ...); not a file that also
+    holds a training loop's own arguments (:data:`lrplan.inputs.dialects.OWN_LOOP_KEYS`:
+    ``with_tracking``, ``checkpointing_steps``, ...), which Trainer never reads: that file is
+    a project's own argument class, refused by the recognise stage. timm: ``sched`` beside
     another of train.py's arguments. DeepSpeed: a ``scheduler`` block with a ``type`` and no
     class key."""
-    from lrplan.inputs.dialects import HF_TYPES, find_scheduler
+    from lrplan.inputs.dialects import HF_TYPES, find_scheduler, own_loop_keys
     from lrplan.inputs.frameworks.hf import AXOLOTL_OWN
 
     scheduler = document.get("scheduler")
@@ -79,14 +82,16 @@ def framework_of(document: Mapping[Any, Any]) -> str | None:
         and not any(key in scheduler for key in ("class_path", "_target_", "_component_"))
     ):
         return DEEPSPEED
-    if "lr_scheduler_type" in document:
+    trainer = not own_loop_keys(document)
+    if trainer and "lr_scheduler_type" in document:
         return HF
     named = document.get("lr_scheduler")
-    if isinstance(named, str) and named.lower() in (*HF_TYPES, *AXOLOTL_OWN):
+    if trainer and isinstance(named, str) and named.lower() in (*HF_TYPES, *AXOLOTL_OWN):
         return HF
     trainer_keys = ("per_device_train_batch_size", "num_train_epochs", "deepspeed")
     if (
-        "learning_rate" in document
+        trainer
+        and "learning_rate" in document
         and any(key in document for key in trainer_keys)
         and find_scheduler(document) is None
     ):

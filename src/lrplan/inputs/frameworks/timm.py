@@ -70,12 +70,17 @@ def read_timm_args(
     from lrplan.core.config import ScheduleConfig
     from lrplan.core.frameworks.timm import import_timm_module, run_epochs
 
-    if "lr_ep" in document or "data_len" in document:
+    nvlabs = [f"{prefix}{key}: {document[key]}" for key in ("lr_ep", "data_len") if key in document]
+    if nvlabs:
+        size = f"{prefix}data_len" if "data_len" in document else "the training set's size"
+        # Only the keys the file holds are quoted: GCViT's has lr_ep, and data_len is an
+        # option of its train.py that the file leaves at its default.
         raise LrplanError(
-            f"{where}: lr_ep and data_len are read by NVlabs' own create_scheduler (FasterViT,"
-            " MambaVision), which counts the cosine in iterations of data_len // (batch_size ×"
-            " world size), not by timm's create_scheduler_v2; plan timm's class with --scheduler"
-            " timm.scheduler:CosineLRScheduler --param t_initial=... --param t_in_epochs=false"
+            f"{where}: {' and '.join(nvlabs)}: read by NVlabs' own create_scheduler (GCViT,"
+            f" FasterViT, MambaVision), which counts the cosine in iterations of {size} //"
+            " (batch_size × world size), not by timm's create_scheduler_v2; plan"
+            " timm's class with --scheduler timm.scheduler:CosineLRScheduler --param"
+            " t_initial=N --param t_in_epochs=false --interval step --steps-per-epoch N"
         )
     args: dict[str, Any] = {}
     sources: dict[str, str] = {}
