@@ -20,9 +20,10 @@ from lrplan.inputs.logs import read_log
 
 DATA = Path(__file__).resolve().parent / "data" / "logs"
 LABELS = yaml.safe_load((DATA / "LABELS.yaml").read_text(encoding="utf-8"))
-#: The agreement reached (99 of 115: 53 of the first 54, 46 of the 61 added for issue 20; of
-#: the 14 labelled overfitting, 9); a change of the rules must not lower it.
-AGREEMENT = 99 / 115
+#: The agreement reached (118 of 146: 53 of the first 54, 46 of the 61 added for issue 20, 19 of
+#: the 31 of the blind batch, labelled and committed before lrplan ran on them; of the 22 labelled
+#: overfitting, 11); a change of the rules must not lower it.
+AGREEMENT = 118 / 146
 #: The disagreements the README's limits explain, with the label each log has.
 KNOWN = {
     # labelled healthy: an RL loss that rises as the agent explores
@@ -57,6 +58,42 @@ KNOWN = {
     # eval_g0_loss, which climbs from 1.11 to 2.6 while the training loss falls; the label
     # stands as written, and lrplan is the one that looked further
     "hf__aigoncharov_trainer_state_viz__trainer_state.json": "overfitting",
+    # The blind batch (blind-2026-12-07), each disagreement with what lrplan said and why.
+    # Labelled overfitting: the validation loss turns worse, but measured from the best of its
+    # rolling median the turn is under the rule's 10% or within twice its second-difference
+    # noise (StellarRegression v20 +5.5%, v4 +7.3%; CAMELS-CH v116 +3.3%: only the last point
+    # rose; v94 +6.5% against a noise of 28%); the training loss still falls, so healthy.
+    "lightning__InquisitorNova_StellarRegression__v20.csv": "healthy",
+    "lightning__InquisitorNova_StellarRegression__v4.csv": "healthy",
+    "lightning__CooperBigFoot_CAMELS-CH__v116.csv": "healthy",
+    "lightning__CooperBigFoot_CAMELS-CH__v94.csv": "healthy",
+    # Labelled overfitting (val_loss 3.49 -> 6.0, 3.19 -> 4.4): lrplan reads val_MAE, not
+    # val_loss, as the validation curve (the two rank alike and val_MAE comes first in the
+    # header), and its rise is within twice its noise; so would val_loss's be (+26% against
+    # 41%, +28% against 64%: the steep first epochs inflate the second differences).
+    "lightning__Karasik777_ForecastTest__v3.csv": "healthy",
+    "lightning__Karasik777_ForecastTest__v18.csv": "healthy",
+    # Labelled from the validation loss, as the issue says: lrplan takes plateau and slow from
+    # the training loss (docs: "Which curve decides what"). StellarRegression v40: val_loss flat
+    # at 22.1 for 30% of the run, the training loss still -4.9%: healthy. CONTROLIT: val_loss
+    # converged at 0.16, the noisy training loss flat from epoch 55 with no rate logged:
+    # plateau. GajdaMJ v30: val_loss still -16% over its last 30%, the training loss (16
+    # points) -2.5%: healthy.
+    "lightning__InquisitorNova_StellarRegression__v40.csv": "healthy",
+    "lightning__Hachimboua_CONTROLIT__v0.csv": "plateau",
+    "lightning__GajdaMJ_AI-for-Chemistry-Project__v30.csv": "healthy",
+    # Labelled not_learning (one epoch of 50 steps, noise 1.2-3.1 around 2.3): lrplan takes
+    # its lowest rolling level, 18% below the start, for a real fall (the not-learning rule
+    # caps the noise allowance at 10%) and the tail back at 2.4 for a divergence.
+    "lightning__Melissasssss_TurnGPT__v0.csv": "diverging",
+    # Labelled healthy (0.164 -> 0.002 +-0.001 for the last 60% of 500 epochs): at the floor
+    # the rolling median of 9 wanders 0.0012 -> 0.0033 -> 0.0020, which the rule (2x its
+    # lowest so far) reads as a divergence.
+    "lightning__Harshkuamr00_DL__v1.csv": "diverging",
+    # Labelled plateau (the training loss flat at 0.1 from epoch 1, val_loss worse since epoch
+    # 6): lrplan's overfitting asks only that the training loss did not rise (+1.8% here),
+    # the label that it fell.
+    "csv__ImaJin14_crypto-forecast-thesis__gru_BTC_1d_metrics.csv": "overfitting",
 }
 
 
