@@ -292,3 +292,44 @@ def test_the_plot_draws_the_tail_line_on_the_validation_curve(tmp_path: Path) ->
     text = target.read_text()
     assert 'id="diagnose-tail-fit"' in text and 'id="diagnose-validation"' in text
     assert "last 30% of eval_loss" in text
+
+
+# --- a loss that falls orders of magnitude: its noise read on a log scale ----------------------
+
+
+def log_scale_steps(values: list[float]) -> float:
+    """The typical factor between neighbours, as the rule states it: exp of the noise of the
+    logs (1.4826 × the median absolute difference of neighbouring logs / √2)."""
+    logs = [math.log(value) for value in values]
+    return math.exp(rule_noise(logs))
+
+
+@pytest.mark.parametrize(("swing", "judged"), [(0.25, True), (0.35, False)])
+def test_a_loss_falling_orders_of_magnitude_is_judged_on_a_log_scale(
+    swing: float, judged: bool
+) -> None:
+    # 30 points about 0.1 (±swing), then 30 about 0.0003 (±20%): 2.5 orders of magnitude down,
+    # so the noise (from the first half's jumps) exceeds the median level.
+    high = [0.1 * (1 + swing if t % 2 else 1 - swing) for t in range(30)]
+    low = [0.0003 * (1.2 if t % 2 else 0.8) for t in range(30)]
+    losses = high + low
+    ordered = sorted(losses)
+    level = (ordered[29] + ordered[30]) / 2
+    assert rule_noise(losses) > level
+    factor = log_scale_steps(losses)
+    assert (factor < 2) is judged
+    reading = read_loss(log_with(losses, None))
+    if judged:
+        assert reading.symptom == "healthy"
+    else:
+        assert reading.symptom == "unjudgeable"
+        assert f"steps of ×{factor:.3g} on a log scale" in reading.evidence[0]
+
+
+def test_a_rise_that_comes_back_within_one_rounding_step_is_a_transient() -> None:
+    # Logged with 4 decimals (as the Trainer writes its loss): down to 0.0003, a stretch up to
+    # 0.06, back to 0.0003; back at the level it rose from, within one rounding step.
+    losses = [0.5, 0.3, 0.1, 0.05, 0.01, 0.001] + [0.0003] * 10 + [0.06] * 5 + [0.0003] * 20
+    reading = read_loss(log_with(losses, None))
+    assert reading.symptom != "diverging"
+    assert any("a transient, not a divergence" in note for note in reading.notes)

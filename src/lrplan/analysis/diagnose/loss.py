@@ -158,10 +158,13 @@ def read_loss(
     levels = _levels(values)
     size, smoothed, sigma, step = levels.size, levels.smoothed, levels.sigma, levels.step
     start, end, tail_first = levels.start, levels.end, levels.tail_first
-    if sigma > abs(levels.level) and sigma > 0:
+    log_factor = _log_scale_steps(values)
+    if sigma > abs(levels.level) and sigma > 0 and not log_factor < 2:
+        on_log = f", steps of ×{log_factor:.3g} on a log scale" if math.isfinite(log_factor) else ""
         return _unjudgeable(
             f"the loss jumps by more than its own size from point to point (noise ±"
-            f"{_loss(sigma)} around a typical level of {_loss(levels.level)}): no curve to read"
+            f"{_loss(sigma)} around a typical level of {_loss(levels.level)}{on_log}): no"
+            " curve to read"
         )
     low_at, lowest = levels.low_at, levels.lowest
     before_low_at, before = levels.before_low_at, levels.before
@@ -197,7 +200,11 @@ def read_loss(
     # A bump that came back below the level it rose from, and never went above where the
     # loss started, is a transient; one that undid the whole fall (the guide's early
     # divergence at the warm-up's peak) stays a divergence however well it recovered.
-    if excursion is not None and end < smoothed[excursion[2]] and smoothed[excursion[1]] < start:
+    # Back within one rounding step of that level is back: 0.0003 after 0.0003 is not above it.
+    came_back = excursion is not None and (
+        end < smoothed[excursion[2]] or (step > 0 and end - smoothed[excursion[2]] <= step)
+    )
+    if excursion is not None and came_back and smoothed[excursion[1]] < start:
         ratio, peak_at, from_at = excursion
         common["notes"] = (
             *notes,
@@ -573,6 +580,16 @@ def _levels(values: list[float]) -> _Levels:
         before_low_at=before_low_at,
         before=smoothed[before_low_at],
     )
+
+
+def _log_scale_steps(values: list[float]) -> float:
+    """The typical factor a positive curve moves by from point to point (its noise on a log
+    scale, as a factor); infinite for a curve that reaches 0 or below. A loss falling two or
+    three orders of magnitude to near zero has a noise larger than its median level, yet moves
+    by less than its own size (a factor under 2) from point to point: it is read."""
+    if min(values) <= 0:
+        return math.inf
+    return math.exp(noise([math.log(value) for value in values]))
 
 
 def _judged_curve(log: TrainingLog) -> tuple[TrainingLog | None, str | None]:
