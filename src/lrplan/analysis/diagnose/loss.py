@@ -158,8 +158,8 @@ def read_loss(
     levels = _levels(values)
     size, smoothed, sigma, step = levels.size, levels.smoothed, levels.sigma, levels.step
     start, end, tail_first = levels.start, levels.end, levels.tail_first
-    log_factor = _log_scale_steps(values)
-    if sigma > abs(levels.level) and sigma > 0 and not log_factor < 2:
+    log_factor = _log_scale_steps(values) if sigma > abs(levels.level) and sigma > 0 else 1.0
+    if not log_factor < 2:
         on_log = f", steps of ×{log_factor:.3g} on a log scale" if math.isfinite(log_factor) else ""
         return _unjudgeable(
             f"the loss jumps by more than its own size from point to point (noise ±"
