@@ -203,7 +203,13 @@ def _mark_symptom(axes: Any, diagnosis: Diagnosis, xs: list[float]) -> None:
                 bbox=_TEXT_BOX,
             )
     _draw_validation(axes, diagnosis, colour)
+    # Slow, plateau and healthy may be read from the validation curve: marked on it.
+    if reading.judged_on is not None:
+        middle = 0.5 if log.unit == "epoch" else 0.0
+        positions, losses = reading.curve(log)
+        xs = [position + middle for position in positions]
     tail = reading.tail
+    of = "" if reading.judged_on is None else f" of {reading.judged_on}"
     if tail is not None:
         start, end = xs[tail.first], xs[tail.last]
         shade = colour if reading.symptom == "plateau" else "tab:green"
@@ -213,7 +219,7 @@ def _mark_symptom(axes: Any, diagnosis: Diagnosis, xs: list[float]) -> None:
             color=shade,
             alpha=0.08,
             lw=0,
-            label=f"last {TAIL_SHARE * 100:g}%: {tail.change * 100:+.1f}%",
+            label=f"last {TAIL_SHARE * 100:g}%{of}: {tail.change * 100:+.1f}%",
         )
         (fit,) = axes.plot([start, end], [tail.start, tail.end], color="black", lw=1.2, ls="-.")
         fit.set_gid("diagnose-tail-fit")

@@ -395,6 +395,20 @@ def _plan_row(
     return epoch
 
 
+def _row_of(log: TrainingLog, reading: LossReading) -> Any:
+    """``on_row(index)``: the row of the table (a point of the loss) that holds point ``index``
+    of the curve the reading's indices point into (the validation curve's last point at or
+    after the row's position, as in :func:`_validation_at`)."""
+    if reading.judged_on is None:
+        return lambda index: index
+    positions = reading.curve(log)[0]
+
+    def on_row(index: int) -> int:
+        return max(0, bisect.bisect_right(log.positions, positions[index]) - 1)
+
+    return on_row
+
+
 def _marked(
     rows: tuple[LogRow, ...], reading: LossReading, lr_check: LrCheck | None, log: TrainingLog
 ) -> tuple[LogRow, ...]:
@@ -414,12 +428,16 @@ def _marked(
     if reading.symptom == DIVERGING and reading.rise is not None:
         mark(reading.low_at, "lowest level")
         mark(reading.rise_at, "risen from here")
+    # Slow, plateau and healthy may be read from the validation curve: its points are marked
+    # on the row that holds them, and the mark names the curve.
+    on_row = _row_of(log, reading)
+    named = "" if reading.judged_on is None else f" ({reading.judged_on})"
     if reading.halfway_at is not None and reading.symptom in (SLOW, HEALTHY, PLATEAU):
-        mark(reading.halfway_at, "halfway")
+        mark(on_row(reading.halfway_at), f"halfway{named}")
     if reading.tail is not None and reading.symptom in (PLATEAU, HEALTHY, SLOW):
-        mark(reading.tail.first, "tail starts")
+        mark(on_row(reading.tail.first), f"tail starts{named}")
     if reading.flat_from is not None:
-        mark(reading.flat_from, "flat from here")
+        mark(on_row(reading.flat_from), f"flat from here{named}")
     departure = lr_check.departure if lr_check is not None else None
     epoch = departure.logged.epoch if departure is not None else None
     if epoch is not None and log.unit == "epoch" and epoch in log.positions:

@@ -16,23 +16,35 @@ one spike or one lucky batch decides nothing. The first rule that holds names th
 4. ``not-learning``: the lowest level is less than :data:`NOT_LEARNING_FALL` below the start,
    or within :data:`NOISE_MULTIPLE` times the noise of it (when that is under
    :data:`NOT_LEARNING_MAX_FALL`): the loss never moved.
-5. ``slow``: averaged over the run, the loss had made less than :data:`SLOW_PROGRESS` of its
-   fall from its start to its end (for a fall like ``exp(-t/τ)``: τ over a third of the run).
-   Unless the loss fell with the rate (a straight line in the annealed rate explains
-   :data:`TRACKS_RATE` of it): it sits at the level the rate allows, ``healthy``.
-6. ``plateau``: over the tail the loss sits less than :data:`PLATEAU_FALL` below the lowest
+5. ``overfitting``: the validation curve turned worse while the training loss fell
+   (:mod:`lrplan.analysis.diagnose.validation`).
+
+Rules 1 to 5 read the training loss. Slow, plateau and healthy are read from the validation
+loss when the log has one that passes the training loss's own gates (:data:`MIN_POINTS`
+points, finite, one sign, noise under its level), else from the training loss; the evidence
+names the curve and its column. Either curve is read with its own noise and resolution:
+
+6. ``slow``: averaged over the run, the curve had made less than :data:`SLOW_PROGRESS` of its
+   fall from its start to its end (for a fall like ``exp(-t/τ)``: τ over a third of the run),
+   a fall of more than :data:`NOISE_MULTIPLE` times its noise (a smaller one says nothing of
+   its pace). Unless it fell with the rate (a straight line in the annealed rate explains
+   :data:`TRACKS_RATE` of it): it sits at the level the rate allows, ``healthy``. Or a tail
+   still falling :data:`UNFINISHED_FALL` at a rate that no longer anneals: unfinished.
+7. ``plateau``: over the tail the curve sits less than :data:`PLATEAU_FALL` below the lowest
    level before the tail, and a Theil–Sen line through the tail falls less than
-   :data:`PLATEAU_SLOPE`: it stopped improving. Unless the rate had annealed below
-   :data:`HIGH_LR_SHARE` of its peak by the time the loss went flat: that is a run that
-   converged as planned, and ``healthy``.
-7. ``healthy``: none of these.
+   :data:`PLATEAU_SLOPE` (or within twice the noise): it stopped improving. Unless the rate
+   had annealed below :data:`HIGH_LR_SHARE` of its peak by the time it went flat: that is a
+   run that converged as planned, and ``healthy``.
+8. ``healthy``: none of these.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 import statistics
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from lrplan.analysis.diagnose.curve import (
@@ -143,26 +155,19 @@ def read_loss(
             notes=(f"{name} changes sign: judged as no loss to minimise",),
         )
 
-    size = window(count)
-    smoothed = rolling_median(values, size)
-    sigma = noise(values)
-    # One rounding step of the values as logged: a change within it is no change.
-    step = resolution(values)
-    head = values[: max(2, size // 2 + 1)]
-    start = statistics.median(head)
-    tail_size = max(3, math.ceil(count * TAIL_SHARE))
-    tail_first = count - tail_size
-    end = statistics.median(values[tail_first:])
-    level = statistics.median(values)
-    if sigma > abs(level) and sigma > 0:
+    levels = _levels(values)
+    size, smoothed, sigma, step = levels.size, levels.smoothed, levels.sigma, levels.step
+    start, end, tail_first = levels.start, levels.end, levels.tail_first
+    log_factor = _log_scale_steps(values) if sigma > abs(levels.level) and sigma > 0 else 1.0
+    if not log_factor < 2:
+        on_log = f", steps of ×{log_factor:.3g} on a log scale" if math.isfinite(log_factor) else ""
         return _unjudgeable(
             f"the loss jumps by more than its own size from point to point (noise ±"
-            f"{_loss(sigma)} around a typical level of {_loss(level)}): no curve to read"
+            f"{_loss(sigma)} around a typical level of {_loss(levels.level)}{on_log}): no"
+            " curve to read"
         )
-    low_at = min(range(count), key=smoothed.__getitem__)
-    lowest = smoothed[low_at]
-    before_low_at = min(range(tail_first), key=smoothed.__getitem__)
-    before = smoothed[before_low_at]
+    low_at, lowest = levels.low_at, levels.lowest
+    before_low_at, before = levels.before_low_at, levels.before
     tail = fit_tail(log)
     notes = _spikes(log, values, smoothed)
     common: dict[str, Any] = {
@@ -195,7 +200,11 @@ def read_loss(
     # A bump that came back below the level it rose from, and never went above where the
     # loss started, is a transient; one that undid the whole fall (the guide's early
     # divergence at the warm-up's peak) stays a divergence however well it recovered.
-    if excursion is not None and end < smoothed[excursion[2]] and smoothed[excursion[1]] < start:
+    # Back within one rounding step of that level is back: 0.0003 after 0.0003 is not above it.
+    came_back = excursion is not None and (
+        end < smoothed[excursion[2]] or (step > 0 and end - smoothed[excursion[2]] <= step)
+    )
+    if excursion is not None and came_back and smoothed[excursion[1]] < start:
         ratio, peak_at, from_at = excursion
         common["notes"] = (
             *notes,
@@ -271,21 +280,122 @@ def read_loss(
             OVERFITTING, overfitting_evidence(log, overfit), overfit=overfit, **common
         )
 
-    # 6. Slow: the share of its fall the loss had made, averaged over the run.
-    progress = _progress(log, smoothed, start, end)
-    halfway_at = next(
-        (i for i, level in enumerate(smoothed) if level <= start - (start - end) / 2), count - 1
+    # 6. to 8. Slow, plateau or healthy: from the validation loss when the log has one that
+    # can be judged, else from the training loss.
+    curve, curve_line = _judged_curve(log)
+    if curve is None:
+        noun = "the loss" if log.validation is None else "the training loss"
+        lines = () if curve_line is None else (curve_line,)
+        return _progress_verdict(
+            log, levels, rate_at, noun=noun, lines=lines, common=common, judged_on=None
+        )
+    curve_levels = _levels(list(curve.losses))
+    return _progress_verdict(
+        curve,
+        curve_levels,
+        _rate_on(log, curve, rate_at),
+        noun="the validation loss",
+        lines=(curve_line,) if curve_line is not None else (),
+        common={
+            "tail": fit_tail(curve),
+            "noise": curve_levels.sigma,
+            "notes": notes,
+            "smoothed": tuple(curve_levels.smoothed),
+            "low_at": curve_levels.low_at,
+        },
+        judged_on=curve.loss.name,
     )
-    span = (log.positions[-1] - log.positions[0]) or 1
-    share = (log.positions[halfway_at] - log.positions[0]) / span
-    common.update(halfway_at=halfway_at, halfway_share=share, progress=progress)
-    made = (
-        f"averaged over the run the loss had made {progress * 100:.0f}% of its fall from"
-        f" {_loss(start)} (the median of its first {len(head)} points) to {_loss(end)},"
-        f" halfway by {where(halfway_at)} ({share * 100:.0f}% into the run)"
+
+
+def _progress_verdict(
+    log: TrainingLog,
+    levels: _Levels,
+    rate_at: Callable[[int], RateThere | None] | None,
+    *,
+    noun: str,
+    lines: tuple[str, ...],
+    common: dict[str, Any],
+    judged_on: str | None,
+) -> LossReading:
+    """Slow, plateau or healthy (rules 6 to 8) for the curve ``log`` holds (the training loss,
+    or the validation curve as a log of its own), its ``levels`` already measured. ``noun``
+    names the curve in the evidence, with its column; ``lines`` end the evidence (which curve
+    was read, and why)."""
+    found = _progress_symptom(log, levels, rate_at, noun, {**common, "judged_on": judged_on})
+    return replace(found, evidence=(*found.evidence, *lines))
+
+
+def _progress_symptom(
+    log: TrainingLog,
+    levels: _Levels,
+    rate_at: Callable[[int], RateThere | None] | None,
+    noun: str,
+    common: dict[str, Any],
+) -> LossReading:
+    where = log.where
+    values, smoothed, sigma, step = levels.values, levels.smoothed, levels.sigma, levels.step
+    head, start, end, tail_first = levels.head, levels.start, levels.end, levels.tail_first
+    lowest, before = levels.lowest, levels.before
+    count = len(values)
+    tail: Trend = common["tail"]
+    named = f"{noun} ({log.loss.name})"
+    tail_span = (
+        f"over the last {TAIL_SHARE * 100:g}% of the run ({log.unit}s"
+        f" {log.positions[tail_first]}–{log.positions[-1]}) {noun} sits at {_loss(end)}"
     )
+    fall = relative(start - lowest, start)
+    # A curve whose lowest level is within its noise of its start made no fall to be slow in:
+    # the training loss is never that far (it would be not learning), but a validation loss
+    # can have reached its level before its first evaluation.
+    moved = max(
+        NOT_LEARNING_FALL, min(NOT_LEARNING_MAX_FALL, NOISE_MULTIPLE * sigma / abs(start or 1))
+    )
+    fell = fall >= moved and start - lowest > step
+    # How fast a curve fell says something only when the fall stands out of its noise: a fall
+    # within a few times the noise puts the share of it made at each point at the noise's
+    # mercy (shares cut at 0 and 1 drift towards a half, which reads as slow).
+    resolved = fell and start - end > max(NOISE_MULTIPLE * sigma, step)
+    head_text = f"{_loss(start)} (the median of its first {len(head)} points)"
+    if resolved:
+        # 6. Slow: the share of its fall the curve had made, averaged over the run.
+        progress: float | None = _progress(log, smoothed, start, end)
+        halfway_at = next(
+            (i for i, level in enumerate(smoothed) if level <= start - (start - end) / 2),
+            count - 1,
+        )
+        span = (log.positions[-1] - log.positions[0]) or 1
+        share = (log.positions[halfway_at] - log.positions[0]) / span
+        common.update(halfway_at=halfway_at, halfway_share=share, progress=progress)
+        assert progress is not None
+        made = (
+            f"averaged over the run {named} had made {progress * 100:.0f}% of its fall from"
+            f" {head_text} to {_loss(end)}, halfway by {where(halfway_at)} ({share * 100:.0f}%"
+            " into the run)"
+        )
+    else:
+        progress = None
+        noise_text = f"{NOISE_MULTIPLE:g}× its noise ±{_loss(sigma)}"
+        if step > 0:
+            noise_text += " and one rounding step"
+        if end >= start:
+            made = (
+                f"{named} ends at {_loss(end)} (the median of its last {count - tail_first}"
+                f" points), not below where it started, {head_text}: no fall to be slow in"
+            )
+        elif not fell:
+            made = (
+                f"{named} never fell beyond its noise: from {head_text} its lowest level was"
+                f" {_loss(lowest)}, {fall * 100:.1f}% lower (the rule: {moved * 100:.1f}% or"
+                " more): no fall to be slow in"
+            )
+        else:
+            made = (
+                f"{named} fell from {head_text} to {_loss(end)}, within {noise_text}: too"
+                " little against its noise to say how fast it fell, so not slow"
+            )
     follows = _follows_rate(smoothed, rate_at)
-    if progress < SLOW_PROGRESS and follows is not None:
+    slow = progress is not None and progress < SLOW_PROGRESS
+    if slow and follows is not None:
         return LossReading(
             HEALTHY,
             (
@@ -315,7 +425,7 @@ def read_loss(
             ),
             **common,
         )
-    if progress < SLOW_PROGRESS and not flat_at_lowest:
+    if slow and not flat_at_lowest:
         return LossReading(
             SLOW,
             (f"{made} (the rule: under {SLOW_PROGRESS * 100:.0f}%)", _tail_text(log, tail)),
@@ -343,7 +453,10 @@ def read_loss(
             ),
             **common,
         )
-    if improvement >= PLATEAU_FALL or tail.change <= -PLATEAU_SLOPE:
+    # A change within the noise is no change: a line through a few noisy points tilts by
+    # chance, so the tail's fall counts beyond twice the noise, as for an unfinished tail.
+    sloping = tail.change <= -PLATEAU_SLOPE and tail.start - tail.end > max(2 * sigma, step)
+    if improvement >= PLATEAU_FALL or sloping:
         return LossReading(
             HEALTHY,
             (
@@ -356,7 +469,7 @@ def read_loss(
     flat = (
         f"{tail_span}, {improving}; {_tail_text(log, tail, short=True)}: it stopped improving"
         f" (the rule: under {PLATEAU_FALL * 100:g}% below, and a fall under"
-        f" {PLATEAU_SLOPE * 100:g}%)"
+        f" {PLATEAU_SLOPE * 100:g}% or within twice its noise ±{_loss(sigma)})"
     )
     there = rate_at(flat_from) if rate_at is not None else None
     common["flat_from"] = flat_from
@@ -372,11 +485,26 @@ def read_loss(
             ),
             **common,
         )
+    # The highest rate of the flat stretch decides: a curve flat from the warm-up on (a
+    # validation loss at its level by its first evaluation) stayed flat while the rate rose
+    # to its peak, which is no annealing.
+    assert rate_at is not None  # a rate was found at flat_from
+    highest_at = flat_from
+    for index in range(flat_from + 1, count):
+        later = rate_at(index)
+        if later is not None and later.rate > there.rate:
+            highest_at, there = index, later
     share_of_peak = there.rate / there.peak if there.peak > 0 else 1.0
     rate_text = (
         f"the learning rate was {there.rate:.3e} at {where(flat_from)} ({there.source}),"
         f" {share_of_peak * 100:.0f}% of its peak {there.peak:.3e}"
     )
+    if highest_at != flat_from:
+        rate_text = (
+            f"the learning rate rose to {there.rate:.3e} at {where(highest_at)}"
+            f" ({there.source}) after it went flat, {share_of_peak * 100:.0f}% of its peak"
+            f" {there.peak:.3e}"
+        )
     if share_of_peak < HIGH_LR_SHARE:
         return LossReading(
             HEALTHY,
@@ -398,6 +526,135 @@ def read_loss(
         ),
         **common,
     )
+
+
+@dataclass(frozen=True)
+class _Levels:
+    """The robust figures of one curve that the rules compare (indices into its points)."""
+
+    values: list[float]
+    #: The rolling median's window, and the curve through it.
+    size: int
+    smoothed: list[float]
+    #: The point-to-point noise, and one rounding step of the values as logged.
+    sigma: float
+    step: float
+    #: The first points, whose median is where the curve starts.
+    head: list[float]
+    start: float
+    #: The tail (the last :data:`TAIL_SHARE`) starts here; ``end`` is its median.
+    tail_first: int
+    end: float
+    #: The median of the whole curve: its typical level.
+    level: float
+    low_at: int
+    lowest: float
+    #: The lowest level before the tail.
+    before_low_at: int
+    before: float
+
+
+def _levels(values: list[float]) -> _Levels:
+    """The figures of a curve of :data:`MIN_POINTS` points or more, all medians: one spike or
+    one lucky batch moves none of them."""
+    count = len(values)
+    size = window(count)
+    smoothed = rolling_median(values, size)
+    head = values[: max(2, size // 2 + 1)]
+    tail_first = count - max(3, math.ceil(count * TAIL_SHARE))
+    low_at = min(range(count), key=smoothed.__getitem__)
+    before_low_at = min(range(tail_first), key=smoothed.__getitem__)
+    return _Levels(
+        values=values,
+        size=size,
+        smoothed=smoothed,
+        sigma=noise(values),
+        step=resolution(values),
+        head=head,
+        start=statistics.median(head),
+        tail_first=tail_first,
+        end=statistics.median(values[tail_first:]),
+        level=statistics.median(values),
+        low_at=low_at,
+        lowest=smoothed[low_at],
+        before_low_at=before_low_at,
+        before=smoothed[before_low_at],
+    )
+
+
+def _log_scale_steps(values: list[float]) -> float:
+    """The typical factor a positive curve moves by from point to point (its noise on a log
+    scale, as a factor); infinite for a curve that reaches 0 or below. A loss falling two or
+    three orders of magnitude to near zero has a noise larger than its median level, yet moves
+    by less than its own size (a factor under 2) from point to point: it is read."""
+    if min(values) <= 0:
+        return math.inf
+    return math.exp(noise([math.log(value) for value in values]))
+
+
+def _judged_curve(log: TrainingLog) -> tuple[TrainingLog | None, str | None]:
+    """The validation loss as a log of its own, when slow and plateau are read from it, with
+    the sentence that says so; else None and why the training loss is read instead (None
+    too when the log has no validation curve).
+
+    The validation curve is judged by the training loss's rules, so it must pass the same
+    gates: :data:`MIN_POINTS` points or more, all finite, no change of sign, noise no larger
+    than its level. Only a loss is read so: a metric (an accuracy) saturates towards its
+    ceiling, which the loss rules do not read."""
+    validation = log.validation
+    if validation is None:
+        return None, None
+    name = validation.column.name
+    values = list(validation.values)
+    count = len(values)
+    instead = f"so slow and plateau are read from the training loss ({log.loss.name})"
+    if validation.higher_better:
+        return None, f"the validation curve ({name}) is a metric, not a loss: {instead}"
+    if count < MIN_POINTS:
+        points = f"{count} point{'s' if count != 1 else ''}"
+        return None, (
+            f"the validation loss ({name}) has {points}, too few to judge (the rule:"
+            f" {MIN_POINTS} or more): {instead}"
+        )
+    if not all(math.isfinite(value) for value in values):
+        return None, f"the validation loss ({name}) is not finite everywhere: {instead}"
+    if min(values) < 0 < max(values):
+        return None, f"the validation loss ({name}) changes sign: {instead}"
+    sigma, level = noise(values), statistics.median(values)
+    if sigma > abs(level) and sigma > 0:
+        return None, (
+            f"the validation loss ({name}) jumps by more than its own size from point to point"
+            f" (noise ±{_loss(sigma)} around {_loss(level)}): {instead}"
+        )
+    curve = replace(
+        log,
+        rows=count,
+        loss=validation.column,
+        positions=validation.positions,
+        losses=validation.values,
+        lrs=(),
+        validation=None,
+    )
+    return curve, (
+        f"slow and plateau are read from the validation loss ({name}, {count} points), the"
+        f" held-out curve; the training loss ({log.loss.name}) decided that the run neither"
+        " diverges nor fails to learn"
+    )
+
+
+def _rate_on(
+    log: TrainingLog, curve: TrainingLog, rate_at: Callable[[int], RateThere | None] | None
+) -> Callable[[int], RateThere | None] | None:
+    """``rate_at`` for the points of ``curve`` (the validation curve): the rate at the last
+    point of the training loss at or before each."""
+    if rate_at is None:
+        return None
+
+    def on_curve(index: int) -> RateThere | None:
+        row = bisect.bisect_right(log.positions, curve.positions[index]) - 1
+        return rate_at(max(0, row))
+
+    return on_curve
 
 
 def fit_tail(log: TrainingLog) -> Trend:

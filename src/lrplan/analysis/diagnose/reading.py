@@ -74,13 +74,26 @@ class LossReading:
     advice: tuple[str, ...] = ()
     smoothed: tuple[float, ...] = ()
     overfit: Overfit | None = None
+    #: The validation column slow, plateau or healthy was read from: the indices then point
+    #: into the validation curve's points. None: into the loss's.
+    judged_on: str | None = None
+
+    def curve(self, log: TrainingLog) -> tuple[tuple[int, ...], tuple[float, ...]]:
+        """The positions and values of the curve this reading's indices point into."""
+        if self.judged_on is not None and log.validation is not None:
+            return log.validation.positions, log.validation.values
+        return log.positions, log.losses
 
     def to_dict(self, log: TrainingLog) -> dict[str, Any]:
+        positions = self.curve(log)[0]
+
         def at(index: int | None) -> int | None:
-            return None if index is None else log.positions[index]
+            return None if index is None else positions[index]
 
         return {
             "symptom": self.symptom,
+            "curve": self.judged_on or log.loss.name,
+            "curve_is_validation": self.judged_on is not None,
             "evidence": list(self.evidence),
             "notes": list(self.notes),
             "advice": list(self.advice),
