@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
+from numbers import Integral
 from typing import Any, Literal
 
 from lrplan.core.registry import (
@@ -107,6 +108,9 @@ class ScheduleConfig:
                 f"warmup_epochs={self.warmup_epochs} is not shorter than epochs={self.epochs}",
                 "lower «warmup_epochs» below «epochs», or raise «epochs»",
             )
+        if isinstance(self.lr, Integral) and not isinstance(self.lr, bool) and self.lr > MAX_LR:
+            # Before the argument checks: a whole number beyond a float is above the cap too.
+            raise ConfigValueError("lr", f"lr={self.lr!r} is above {MAX_LR:g}")
         try:
             if warmup_cos:
                 check_warmup_cos_args(self.min_lr, self.lr, self.warmup_epochs, self.epochs)
