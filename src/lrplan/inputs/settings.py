@@ -385,8 +385,7 @@ def scheduler_of(
         # The file's own arguments are kept for the class it names, or for the class the
         # user names in place of a name lrplan cannot resolve (the refusal's fix).
         same = found is not None and (
-            found.named is None
-            or normal_name(found.named.name) in (named["scheduler"], None)
+            found.named is None or normal_name(found.named.name) in (named["scheduler"], None)
         )
         if found is not None and found.arguments and same and found.scheduler is None:
             params = _arguments(found, where, cli_params, sources)

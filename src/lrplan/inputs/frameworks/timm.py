@@ -81,7 +81,9 @@ def read_timm_args(
     from lrplan.core.config import ScheduleConfig
     from lrplan.core.frameworks.timm import import_timm_module, run_epochs
 
-    nvlabs = [f"{path_of(key)}: {document[key]}" for key in ("lr_ep", "data_len") if key in document]
+    nvlabs = [
+        f"{path_of(key)}: {document[key]}" for key in ("lr_ep", "data_len") if key in document
+    ]
     if nvlabs:
         size = path_of("data_len") if "data_len" in document else "the training set's size"
         # Only the keys the file holds are quoted: GCViT's has lr_ep, and data_len is an
