@@ -10,8 +10,8 @@ A schedule ``deepspeed:<type>`` takes the block's ``params``; ``total_num_steps`
 WarmupCosineLR) defaults to the planned optimizer steps.
 
 Importing deepspeed logs which accelerator it picked on standard output; lrplan drops that line.
-What DeepSpeed's logger says while lrplan plans is kept off lrplan's stderr, a message about the
-config's own values restated once as lrplan's warning (:func:`_not_started`).
+What DeepSpeed's logger says while lrplan plans is kept off lrplan's stderr; what matters to the
+run lrplan says as its own findings (:mod:`lrplan.analysis.framework_warnings`).
 """
 
 from __future__ import annotations
@@ -78,24 +78,14 @@ class _Stderr:
         sys.stderr.flush()
 
 
-#: What DeepSpeed's schedules log about a config's own values, restated as lrplan's warnings;
-#: everything else they log is about lrplan's stand-in optimizer ("cycle_momentum is
-#: disabled": it has no momentum; the run's optimizer decides) or its building ("Attempting
-#: to get learning rate from scheduler before it has started", in training too), and dropped.
-_ABOUT_THE_CONFIG = ("unknown warmup_type", "is less than warmup_num_steps")
-
-
 def _not_started(record: logging.LogRecord) -> bool:
-    """Keeps DeepSpeed's logger off lrplan's stderr: a message about the config's values is
-    written once as an lrplan warning, every other one is dropped."""
-    message = record.getMessage()
-    if any(text in message for text in _ABOUT_THE_CONFIG) and message not in _restated:
-        _restated.add(message)
-        sys.stderr.write(f"lrplan: warning: DeepSpeed's schedule: {message}\n")
+    """Keeps DeepSpeed's logger off lrplan's stderr while lrplan builds its schedules: what
+    it says of a config's values (an unknown ``warmup_type``, ``total_num_steps`` below
+    ``warmup_num_steps``) lrplan says itself (:mod:`lrplan.analysis.framework_warnings`);
+    the rest is about lrplan's stand-in optimizer ("cycle_momentum is disabled": it has no
+    momentum) or its building ("Attempting to get learning rate from scheduler before it
+    has started", logged in training too)."""
     return False
-
-
-_restated: set[str] = set()
 
 
 def type_of(config: ScheduleConfig) -> str:
