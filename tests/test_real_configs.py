@@ -92,8 +92,10 @@ def timm_rates(name: str, arguments: dict[str, Any], lr: float, epochs: int) -> 
     """timm's scheduler class stepped by hand as train.py steps it (per epoch)."""
     import torch
 
+    from lrplan.core.frameworks.timm import import_timm_module
+
     module, _, attribute = name.rpartition(".")
-    target = getattr(importlib.import_module(module), attribute)
+    target = getattr(import_timm_module(module), attribute)  # timm's code, without torchvision
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr)
     scheduler = target(optimizer, **arguments)
     rates = []
