@@ -88,6 +88,23 @@ def real_rates(name: str, arguments: dict[str, Any], lr: float, rows: int) -> li
     return rates
 
 
+def timm_rates(name: str, arguments: dict[str, Any], lr: float, epochs: int) -> list[float]:
+    """timm's scheduler class stepped by hand as train.py steps it (per epoch)."""
+    import torch
+
+    from lrplan.core.frameworks.timm import import_timm_module
+
+    module, _, attribute = name.rpartition(".")
+    target = getattr(import_timm_module(module), attribute)  # timm's code, without torchvision
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr)
+    scheduler = target(optimizer, **arguments)
+    rates = []
+    for epoch in range(epochs):
+        rates.append(optimizer.param_groups[0]["lr"])
+        scheduler.step(epoch + 1)
+    return rates
+
+
 def expected_plan(name: str) -> dict[str, Any]:
     """What the run does (MANIFEST), with LRPLAN's values where the file does not hold them."""
     truth = MANIFEST[name]["expected"]
@@ -224,7 +241,8 @@ def check_framework_plan(run: Any, path: Path, ours: dict[str, Any], tmp_path: P
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     config = document["config"]
-    assert config["scheduler"] == ours["scheduler"] and config["interval"] == "step"
+    assert config["scheduler"] == ours["scheduler"]
+    assert config["interval"] == ours.get("interval", "step")
     assert config["steps_per_epoch"] == ours["steps_per_epoch"]
     rows = [row["lr"] for row in document["rows"]]
     assert len(rows) == ours["rows"]
@@ -243,6 +261,12 @@ def check_framework_plan(run: Any, path: Path, ours: dict[str, Any], tmp_path: P
         expected = real_rates(
             f"transformers.optimization.{function.__name__}", arguments, lr, ours["rows"]
         )
+    elif truth["scheduler"].startswith("timm."):
+        # train.py's create_scheduler_v2 call (its arguments, not the class's) is in
+        # config["params"]; the class MANIFEST names, built with MANIFEST's arguments, is
+        # stepped as train.py steps it: step(epoch + 1) after each epoch.
+        assert config["params"]["num_epochs"] == truth["length"]["epochs"]
+        expected = timm_rates(truth["scheduler"], truth["arguments"], lr, ours["rows"])
     else:
         arguments = {
             key: value for key, value in truth["arguments"].items() if key in config["params"]

@@ -145,9 +145,15 @@ def run_check(
         if config_file is not None
         else {}
     )
+    from lrplan.analysis.framework_warnings import framework_warnings
     from lrplan.analysis.length import scheduler_length_findings
+    from lrplan.analysis.overridden import overridden_findings
 
-    extra = scheduler_length_findings(schedule, sources=provided if config_file else None)
+    extra = [
+        *scheduler_length_findings(schedule, sources=provided if config_file else None),
+        *overridden_findings(schedule, sources if config_file else None, found),
+        *framework_warnings(schedule),
+    ]
     found_all = sort_findings(
         extra
         + findings(

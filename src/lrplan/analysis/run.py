@@ -8,6 +8,7 @@ of the schedule :func:`lrplan.preview` planned. Nothing here recomputes a learni
 from __future__ import annotations
 
 from lrplan.analysis.summary import Insight, fmt_lr
+from lrplan.analysis.words import count
 from lrplan.core.planner import Schedule
 
 #: The levels that stop a run under ``strict=True``.
@@ -35,7 +36,7 @@ def length_findings(
     class_name = maker or schedule.config.class_name
     fix = (
         f"Give {class_name} «{name}={total_calls}» (the {unit}s the run steps it), or train"
-        f" {value} {unit}s."
+        f" {count(value, unit, grouped=False)}."
     )
     changes = ((name, total_calls),)
     if unit == "step" and run_epochs is not None and value == run_epochs:
@@ -57,7 +58,7 @@ def length_findings(
                 "length-shorter-than-run",
                 "warning",
                 f"{class_name} has {name}={value}, but the run steps it {total_calls:,} times:"
-                f" its schedule ends {total_calls - value:,} {unit}s before training does.",
+                f" its schedule ends {count(total_calls - value, unit)} before training does.",
                 fix,
                 changes,
             )

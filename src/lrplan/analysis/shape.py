@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from lrplan.analysis.summary import FLOOR_SLACK, Insight, Summary, fmt_lr, span
+from lrplan.analysis.words import count
 from lrplan.core.planner import Schedule
 from lrplan.core.rates import DECAY, RESTART, RISE, SAME_RATE, same_rate, shape_phase
 from lrplan.core.registry import framework_of
@@ -197,8 +198,9 @@ def _rises_again(schedule: Schedule) -> list[Insight]:
                 )
             else:
                 fix = (
-                    f"If that is not what you want, make the scheduler's length {rows}"
-                    f" {unit}s (the {unit}s trained). A cyclic schedule rises by design."
+                    f"If that is not what you want, make the scheduler's length"
+                    f" {count(rows, unit, grouped=False)} (the {unit}s trained). A cyclic"
+                    " schedule rises by design."
                 )
             return [
                 Insight(
@@ -281,11 +283,12 @@ def _floor_fix(schedule: Schedule, floor_value: float) -> str:
     if length is not None:
         return (
             f"To train the last {unit} at the floor, build {config.class_name} with"
-            f" «param.{length}={rows - 1}» while training {rows} {unit}s;"
+            f" «param.{length}={rows - 1}» while training {count(rows, unit, grouped=False)};"
             f" or accept it: the floor is the value at the end."
         )
     return (
-        f"To train the last {unit} at the floor, make the scheduler's length {rows - 1} {unit}s"
+        f"To train the last {unit} at the floor, make the scheduler's length"
+        f" {count(rows - 1, unit, grouped=False)}"
         f" while training {rows}; or accept it: the floor is the value at the end."
     )
 

@@ -190,8 +190,31 @@ def build(
     except Exception as error:  # the scheduler's own code: any exception is a bad argument
         raise LrplanError(
             f"{call_text(config)} raised {type(error).__name__}: {first_line(error)}"
+            + _argument_fix(first_line(error), target, kwargs)
         ) from None
     return frameworks.wrap(_checked_result(config, result), config)
+
+
+def _argument_fix(message: str, target: Any, given: dict[str, Any]) -> str:
+    """The lrplan options a constructor's own error asks for: each argument of its signature
+    that the message names and the call did not pass, as ``--param NAME=VALUE``."""
+    import inspect
+    import re
+
+    try:
+        parameters = inspect.signature(target).parameters
+    except (TypeError, ValueError):
+        return ""
+    words = set(re.findall(r"[A-Za-z_]\w*", message))
+    missing = [
+        name
+        for name in parameters
+        if name in words and name not in given and name not in ("optimizer", "last_epoch")
+    ]
+    if not missing:
+        return ""
+    options = " or ".join(f"--param {name}=VALUE" for name in missing)
+    return f"; give what it asks for with {options}"
 
 
 def _prefix(where: str) -> str:

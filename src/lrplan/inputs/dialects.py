@@ -200,6 +200,10 @@ def find_scheduler(document: Mapping[Any, Any]) -> NamedScheduler | None:
         if class_key == "class" and "." not in name and ":" not in name:
             # TorchDrug registers torch's schedulers under their class names.
             name = f"{TORCH_SCHEDULERS}.{name}"
+        elif class_key == "class_path" and _is_torch_scheduler(name):
+            # jsonargparse (LightningCLI) resolves a bare class name among the loaded
+            # subclasses of the LR scheduler types (resolve_class_path_by_name): torch's own.
+            name = f"{TORCH_SCHEDULERS}.{name}"
         found.append(
             NamedScheduler(
                 name,
@@ -255,15 +259,44 @@ def _name_kwargs_in(node: Mapping[Any, Any], path: Path_) -> NamedScheduler | No
     return None
 
 
+def _is_torch_scheduler(name: str) -> bool:
+    """``name`` is a bare class name (no module) of one of torch's LR schedulers: the classes
+    jsonargparse finds a bare ``class_path`` among for LightningCLI's lr_scheduler types
+    (subclasses of ``LRScheduler`` and ``ReduceLROnPlateau``)."""
+    if not name.isidentifier():
+        return False
+    try:
+        from lrplan.optim._imports import import_torch
+
+        import_torch()
+        from torch.optim import lr_scheduler
+    except ImportError:
+        return False
+    found = getattr(lr_scheduler, name, None)
+    bases = (lr_scheduler.LRScheduler, lr_scheduler.ReduceLROnPlateau)
+    return (
+        isinstance(found, type)
+        and issubclass(found, bases)
+        and found.__module__ == lr_scheduler.__name__
+    )
+
+
 def _is_class_name(name: str) -> bool:
     """A scheduler's class (``MultiStepLR``) or import path, not a registry key (``cosine``)."""
     attribute = name.replace(":", ".").rpartition(".")[2]
     return (bool(attribute) and attribute[0].isupper()) or "." in name or ":" in name
 
 
+#: A key naming a scheduler section's entry in the project's own registry of names (S4's and
+#: Safari's ``_name_: cosine``, looked up in their ``src/utils/registry.py``), not an argument.
+REGISTRY_NAME_KEYS = ("_name_",)
+
+
 def classless_section(document: Mapping[Any, Any]) -> tuple[str, dict[str, Path_]] | None:
     """A top-level ``lr_scheduler`` section of arguments without a class (Lightning CLI's
-    ``add_lr_scheduler_args`` fixes the class in code): its key and arguments."""
+    ``add_lr_scheduler_args`` fixes the class in code): its key and arguments (not a
+    registry name, :data:`REGISTRY_NAME_KEYS`, which the class named on the command line
+    replaces)."""
     for key in ("lr_scheduler", "scheduler"):
         node = document.get(key)
         if isinstance(node, Mapping) and node and _class_key(node) is None:
@@ -271,7 +304,11 @@ def classless_section(document: Mapping[Any, Any]) -> tuple[str, dict[str, Path_
                 return f"{key}.init_args", {
                     str(arg): (key, "init_args", arg) for arg in node["init_args"]
                 }
-            return key, {str(arg): (key, arg) for arg in node if isinstance(arg, str)}
+            return key, {
+                str(arg): (key, arg)
+                for arg in node
+                if isinstance(arg, str) and arg not in REGISTRY_NAME_KEYS
+            }
     return None
 
 
@@ -415,6 +452,25 @@ def _hydra_override(document: Mapping[Any, Any], _: frozenset[str]) -> str | Non
     return None
 
 
+def _registry_name(document: Mapping[Any, Any], _: frozenset[str]) -> str | None:
+    for key in ("scheduler", "lr_scheduler"):
+        node = document.get(key)
+        if not isinstance(node, Mapping) or _class_key(node) is not None:
+            continue
+        for name_key in REGISTRY_NAME_KEYS:
+            if isinstance(node.get(name_key), str):
+                others = [str(arg) for arg in node if arg not in REGISTRY_NAME_KEYS]
+                shown = ", ".join(others[:4]) + (", ..." if len(others) > 4 else "")
+                return (
+                    f"{key}.{name_key}: {node[name_key]} names an entry of the project's own"
+                    f" registry of schedulers (as S4's src/utils/registry.py), which lrplan"
+                    f" cannot read; name the class it stands for with --scheduler (then"
+                    f" {name_key} is dropped"
+                    + (f" and {shown} are its arguments)" if others else ")")
+                )
+    return None
+
+
 def _foreign_section(document: Mapping[Any, Any], keys_of_warmup_cos: frozenset[str]) -> str | None:
     for key in ("scheduler", "lr_scheduler"):
         node = document.get(key)
@@ -445,5 +501,6 @@ _CHECKS: tuple[Callable[[Mapping[Any, Any], frozenset[str]], str | None], ...] =
     _deepspeed,
     _lavis,
     _hydra_override,
+    _registry_name,
     _foreign_section,
 )

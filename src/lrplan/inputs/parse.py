@@ -18,6 +18,7 @@ can be added to it in one place.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -153,11 +154,32 @@ def _parse_document(text: str, where: str, *, json_format: bool) -> Any:
         mark = getattr(error, "problem_mark", None)
         at = f" at line {mark.line + 1}" if mark is not None else ""
         problem = getattr(error, "problem", None) or type(error).__name__
-        raise LrplanError(f"{where}: not valid YAML{at} ({problem})") from None
+        template = _jinja(text, mark.line if mark is not None else None)
+        raise LrplanError(f"{where}: not valid YAML{at} ({problem}){template}") from None
     except ValueError as error:  # an int of more digits than Python converts (4,300)
         from lrplan.errors import shortened
 
         raise LrplanError(f"{where}: not valid YAML ({shortened(str(error), 120)})") from None
+
+
+#: A Jinja expression or statement: ``{{ gpus }}``, ``{% if ... %}``.
+_JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
+
+
+def _jinja(text: str, line: int | None) -> str:
+    """What to say of a file YAML refuses that holds Jinja markup (the failing line's first,
+    else the file's first): a template its project renders before loading it."""
+    lines = text.splitlines()
+    candidates = ([lines[line]] if line is not None and line < len(lines) else []) + lines
+    for candidate in candidates:
+        found = _JINJA.search(candidate)
+        if found is not None:
+            return (
+                f"; it holds {found[0]}, as a Jinja template does, which its project renders"
+                " before loading: give lrplan the rendered file (render the template with the"
+                " values the project fills in)"
+            )
+    return ""
 
 
 def read_mapping(path: Path, where: str) -> Mapping[Any, Any]:

@@ -382,8 +382,10 @@ def scheduler_of(
     if "scheduler" in named:
         sources["scheduler"] = "--scheduler"
         chosen = scheduler_settings(found, where, named, naming, "scheduler_params")
+        # The file's own arguments are kept for the class it names, or for the class the
+        # user names in place of a name lrplan cannot resolve (the refusal's fix).
         same = found is not None and (
-            found.named is None or normal_name(found.named.name) == named["scheduler"]
+            found.named is None or normal_name(found.named.name) in (named["scheduler"], None)
         )
         if found is not None and found.arguments and same and found.scheduler is None:
             params = _arguments(found, where, cli_params, sources)
@@ -401,7 +403,11 @@ def scheduler_of(
         name = normal_name(spec.name)
         if name is None:
             problem, _ = name_problem(spec.name)
-            raise LrplanError(f"{where}: {spec.source}: {problem}")
+            raise LrplanError(
+                f"{where}: {spec.source}: {problem}; give its import path in the file, or"
+                f" name the class with {naming('package.module:Class')} (the file's"
+                " arguments are kept)"
+            )
         check_import(name, f"{where}: {spec.source}", allow_import)
         sources["scheduler"] = spec.source
         chosen = {"scheduler": name, "params": _arguments(found, where, cli_params, sources)}

@@ -95,6 +95,9 @@ def typed_document(document: Mapping[Any, Any], where: str) -> Mapping[Any, Any]
         return training_arguments_typed(document, where)
     if kind == TIMM:
         path = timm_section(document) or ()
+        if len(path) > 1:
+            # Flattened by the project (frameworks.timm_arguments): every leaf of the section.
+            return _replaced(document, path[:1], _timm_tree(document[path[0]], where, path[:1]))
         return _replaced(document, path, timm_typed(_at(document, path), where, path))
     return classes_typed(document, where)
 
@@ -144,6 +147,14 @@ def timm_typed(args: Mapping[Any, Any], where: str, path: tuple[Any, ...] = ()) 
             except (ValueError, TypeError) as error:
                 name = ".".join(str(part) for part in (*path, key))
                 raise _refused(where, name, typed[key], "timm's train.py", error) from None
+    return typed
+
+
+def _timm_tree(node: Mapping[Any, Any], where: str, path: tuple[Any, ...]) -> dict[Any, Any]:
+    typed = timm_typed(node, where, path)
+    for key, value in typed.items():
+        if isinstance(value, Mapping):
+            typed[key] = _timm_tree(value, where, (*path, key))
     return typed
 
 

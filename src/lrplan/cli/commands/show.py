@@ -26,9 +26,17 @@ def show(schedule: ScheduleOptions, outputs: Outputs) -> None:
     with progress_bar("planning", settings.rows) as progress:
         planned = plan(settings, progress=progress)
     summary = summarize(planned)
+    from lrplan.analysis.framework_warnings import framework_warnings
     from lrplan.analysis.length import scheduler_length_findings
+    from lrplan.analysis.overridden import overridden_findings
 
-    first = scheduler_length_findings(planned, resolved.sources if schedule.config else None)
+    first = [
+        *scheduler_length_findings(planned, resolved.sources if schedule.config else None),
+        *overridden_findings(
+            planned, resolved.sources if schedule.config else None, resolved.found
+        ),
+        *framework_warnings(planned),
+    ]
     found = [*first, *insights(planned, summary)]
     sources = resolved.sources if schedule.config is not None or schedule.sets else None
 

@@ -9,8 +9,9 @@ argument advances one step, so :func:`lrplan.core.planner.drive` drives them as 
 A schedule ``deepspeed:<type>`` takes the block's ``params``; ``total_num_steps`` (WarmupDecayLR,
 WarmupCosineLR) defaults to the planned optimizer steps.
 
-Importing deepspeed logs which accelerator it picked on standard output; lrplan drops that line
-and sends DeepSpeed's logger to standard error, so that ``--json`` output stays JSON.
+Importing deepspeed logs which accelerator it picked on standard output; lrplan drops that line.
+What DeepSpeed's logger says while lrplan plans is kept off lrplan's stderr; what matters to the
+run lrplan says as its own findings (:mod:`lrplan.analysis.framework_warnings`).
 """
 
 from __future__ import annotations
@@ -78,9 +79,13 @@ class _Stderr:
 
 
 def _not_started(record: logging.LogRecord) -> bool:
-    """Drops "Attempting to get learning rate from scheduler before it has started", which
-    every DeepSpeed scheduler logs when it is built (in training too)."""
-    return "before it has started" not in record.getMessage()
+    """Keeps DeepSpeed's logger off lrplan's stderr while lrplan builds its schedules: what
+    it says of a config's values (an unknown ``warmup_type``, ``total_num_steps`` below
+    ``warmup_num_steps``) lrplan says itself (:mod:`lrplan.analysis.framework_warnings`);
+    the rest is about lrplan's stand-in optimizer ("cycle_momentum is disabled": it has no
+    momentum) or its building ("Attempting to get learning rate from scheduler before it
+    has started", logged in training too)."""
+    return False
 
 
 def type_of(config: ScheduleConfig) -> str:

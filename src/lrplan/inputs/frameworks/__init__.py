@@ -112,9 +112,10 @@ def is_axolotl(document: Mapping[Any, Any]) -> bool:
 
 
 def timm_section(document: Mapping[Any, Any]) -> tuple[Any, ...] | None:
-    """Where timm's train.py arguments sit: ``()`` for the top level, ``(KEY,)`` for a
-    section of the top level; None if nowhere. They are ``sched`` (a name) beside another of
-    train.py's arguments."""
+    """Where timm's train.py arguments sit: ``()`` for the top level, ``(KEY, ...)`` for a
+    section up to three levels down; None if nowhere (or in more than one section). They are
+    ``sched`` (a name) beside another of train.py's arguments; in a section, beside an
+    argument only train.py has (:data:`TIMM_ONLY`)."""
     from lrplan.inputs.frameworks.timm import DEFAULTS as TIMM_ARGUMENTS
 
     def holds(node: Any, keys: Any) -> bool:
@@ -128,8 +129,55 @@ def timm_section(document: Mapping[Any, Any]) -> tuple[Any, ...] | None:
         return ()
     # In a section, an argument only train.py has too: a project's own scheduler section
     # (sched, min_lr, warmup_epochs) is not timm's.
-    sections = [key for key, value in document.items() if holds(value, TIMM_ONLY)]
-    return (sections[0],) if len(sections) == 1 else None
+    found: list[tuple[Any, ...]] = []
+
+    def visit(node: Mapping[Any, Any], path: tuple[Any, ...]) -> None:
+        for key, value in node.items():
+            if holds(value, TIMM_ONLY):
+                found.append((*path, key))
+            elif isinstance(value, Mapping) and len(path) < 2:
+                visit(value, (*path, key))
+
+    visit(document, ())
+    return found[0] if len(found) == 1 else None
+
+
+def timm_arguments(
+    document: Mapping[Any, Any], path: tuple[Any, ...]
+) -> tuple[dict[Any, Any], dict[Any, str]]:
+    """train.py's arguments as the project hands them to timm, and each one's key path.
+
+    A section of the top level (``train:``) holds them as they are. Deeper (``training:
+    lr_scheduler: {sched: ...}`` beside ``training: {epochs: ...}``), the project flattens
+    its nested config into one namespace of leaf keys, as STMicroelectronics' model zoo does
+    (``SimpleNamespace(**flatten_config(cfg))``): the arguments are the leaves of the top-level
+    section holding ``sched``; of a key found twice, the one nearest the ``sched`` section."""
+    section: Any = document
+    for part in path:
+        section = section[part]
+    if len(path) <= 1:
+        prefix = "".join(f"{part}." for part in path)
+        return dict(section), {key: f"{prefix}{key}" for key in section}
+    values: dict[Any, Any] = {}
+    paths: dict[Any, str] = {}
+
+    def take(node: Mapping[Any, Any], at: tuple[Any, ...], deep: bool) -> None:
+        for key, value in node.items():
+            if isinstance(value, Mapping):
+                if deep:
+                    take(value, (*at, key), deep)
+            elif key not in values:
+                values[key] = value
+                paths[key] = ".".join(str(part) for part in (*at, key))
+
+    # The sched section, then each section around it (nearest first), then the other leaves.
+    for depth in range(len(path), 0, -1):
+        node: Any = document
+        for part in path[:depth]:
+            node = node[part]
+        take(node, path[:depth], deep=False)
+    take(document[path[0]], path[:1], deep=True)
+    return values, paths
 
 
 #: Arguments of timm's train.py that other projects' scheduler sections do not use.
@@ -173,11 +221,8 @@ def read_framework(
     if kind == TIMM:
         from lrplan.inputs.frameworks.timm import read_timm_args
 
-        path = timm_section(document) or ()
-        section = document
-        for part in path:
-            section = section[part]
-        return read_timm_args(section, where, run, prefix="".join(f"{part}." for part in path))
+        arguments, paths = timm_arguments(document, timm_section(document) or ())
+        return read_timm_args(arguments, where, run, paths=paths)
     if kind == DEEPSPEED:
         from lrplan.inputs.frameworks.deepspeed import read_deepspeed
 

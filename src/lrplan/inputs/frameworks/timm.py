@@ -59,20 +59,33 @@ NEWER = ("lr_decay_fn", "lr_stable_timescale")
 
 
 def read_timm_args(
-    document: Mapping[Any, Any], where: str, run: Run, *, prefix: str = ""
+    document: Mapping[Any, Any],
+    where: str,
+    run: Run,
+    *,
+    prefix: str = "",
+    paths: Mapping[Any, str] | None = None,
 ) -> FrameworkSettings:
     """The schedule train.py builds from these arguments; see the module docstring.
 
     Per update (``interval="step"``) when ``sched_on_updates`` or when the updates per epoch
     are known (``run.steps_per_epoch``, or ``run.dataset_size``); per epoch otherwise.
-    ``prefix`` is the path of the section holding the arguments (``train.``), for sources.
+    ``prefix`` is the path of the section holding the arguments (``train.``), for sources;
+    ``paths`` the key path of each argument where they were gathered from several sections.
     """
+    paths = paths or {}
+
+    def path_of(key: str) -> str:
+        return paths.get(key, f"{prefix}{key}")
+
     from lrplan.core.config import ScheduleConfig
     from lrplan.core.frameworks.timm import import_timm_module, run_epochs
 
-    nvlabs = [f"{prefix}{key}: {document[key]}" for key in ("lr_ep", "data_len") if key in document]
+    nvlabs = [
+        f"{path_of(key)}: {document[key]}" for key in ("lr_ep", "data_len") if key in document
+    ]
     if nvlabs:
-        size = f"{prefix}data_len" if "data_len" in document else "the training set's size"
+        size = path_of("data_len") if "data_len" in document else "the training set's size"
         # Only the keys the file holds are quoted: GCViT's has lr_ep, and data_len is an
         # option of its train.py that the file leaves at its default.
         raise LrplanError(
@@ -87,7 +100,7 @@ def read_timm_args(
     for key, default in DEFAULTS.items():
         if key in document and document[key] is not None:
             args[key] = document[key]
-            sources[key] = f"{prefix}{key}"
+            sources[key] = path_of(key)
         else:
             args[key] = default
             sources[key] = f"default (train.py --{key.replace('_', '-')} {default!r})"
