@@ -96,8 +96,8 @@ KNOWN = {
     # Labelled from the validation loss, as the issue says: lrplan takes plateau and slow from
     # the training loss (docs: "Which curve decides what"). StellarRegression v40: val_loss flat
     # at 22.1 for 30% of the run, the training loss still -4.9%: healthy. (CONTROLIT agrees
-    # since plateau is read from its val_loss.) GajdaMJ v30: val_loss still -16% over its last 30%, the training loss (16
-    # points) -2.5%: healthy.
+    # since plateau is read from its val_loss.) GajdaMJ v30: val_loss still -16% over its
+    # last 30%, the training loss (16 points) -2.5%: healthy.
     "lightning__InquisitorNova_StellarRegression__v40.csv": "healthy",
     "lightning__GajdaMJ_AI-for-Chemistry-Project__v30.csv": "healthy",
     # Labelled not_learning (one epoch of 50 steps, noise 1.2-3.1 around 2.3): lrplan takes
