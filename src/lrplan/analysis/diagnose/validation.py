@@ -10,9 +10,15 @@ decides nothing. The rule (:func:`read_overfitting`):
   after its best one;
 * its level at the end (the median of its last points after the best) is worse than its best
   by :data:`OVERFIT_RISE` of the best or more, by more than :data:`VALIDATION_NOISE_MULTIPLE`
-  times its noise, and by more than one rounding step of the values as logged;
-* and over the same span the training loss did not rise beyond its own noise (a training
-  loss that rises too is diverging, not overfitting).
+  times its noise, and by more than one rounding step of the values as logged. The noise is
+  measured where the judgement is: from the second differences of the curve from its best
+  point to its end (widened back to its last :data:`NOISE_POINTS` points when fewer follow
+  the best), not over the steep fall before it, whose bend is shape, not noise;
+* and over the same span the training loss still fell: its level at the end is below its
+  level at the best point by more than its point-to-point noise over that span and one
+  rounding step. A training loss that stopped falling while the validation curve turned
+  worse is a validation curve that stopped improving (read by the plateau rule), and one
+  that rose too is diverging, not overfitting.
 
 A metric to maximise is judged by its distance to its ceiling (1, or 100 for a percentage):
 an accuracy from 0.912 to 0.871 is an error from 0.088 to 0.129, 47 % worse.
@@ -26,7 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lrplan.analysis.diagnose.curve import rolling_median
+from lrplan.analysis.diagnose.curve import noise, rolling_median
 from lrplan.inputs.logs import TrainingLog
 
 #: The fewest points of a validation curve to judge it.
@@ -35,8 +41,9 @@ MIN_VALIDATION_POINTS = 4
 OVERFIT_RISE = 0.1
 #: ... when that is also more than this many times its noise ...
 VALIDATION_NOISE_MULTIPLE = 2.0
-#: ... and the training loss over the same span rose less than this share (or its noise).
-TRAIN_STILL = 0.02
+#: The fewest points the validation noise is measured on: those from the best point to the
+#: end, or the last this many when fewer follow the best.
+NOISE_POINTS = 6
 #: Decimal places tried when reading the resolution values were logged with.
 MAX_DECIMALS = 10
 
@@ -154,18 +161,20 @@ def read_overfitting(log: TrainingLog, train_smoothed: Sequence[float]) -> Overf
     tail = max(1, min(after, math.ceil(0.2 * count)))
     end = statistics.median(bad[-tail:])
     best = smoothed[smoothed_best]
-    sigma = second_difference_noise(bad)
+    sigma = second_difference_noise(bad[max(0, min(best_index, count - NOISE_POINTS)) :])
     step = resolution(values)
     worse = end - best
     if worse < OVERFIT_RISE * abs(best) or worse <= VALIDATION_NOISE_MULTIPLE * sigma:
         return None
     if worse <= step:
         return None
-    train_at_best = _train_at(log, train_smoothed, validation.positions[best_index])
+    train_at = _train_index(log, validation.positions[best_index])
+    train_at_best = train_smoothed[train_at]
     train_end = statistics.median(train_smoothed[-max(1, math.ceil(0.1 * len(train_smoothed))) :])
-    train_step = resolution(log.losses)
-    allowed = max(TRAIN_STILL * abs(train_at_best), train_step)
-    if train_end - train_at_best > allowed:
+    # The training loss must still fall over the span: beyond its noise there, and one
+    # rounding step.
+    train_noise = noise(log.losses[train_at:])
+    if train_at_best - train_end <= max(train_noise, resolution(log.losses)):
         return None
     best_value = values[best_index]
     end_value = _as_logged(validation.higher_better, end, values)
@@ -198,15 +207,15 @@ def _as_logged(higher_better: bool, level: float, values: Sequence[float]) -> fl
     return ceiling - level
 
 
-def _train_at(log: TrainingLog, smoothed: Sequence[float], position: int) -> float:
-    """The (smoothed) training loss at ``position``: at the last point at or before it."""
+def _train_index(log: TrainingLog, position: int) -> int:
+    """The index of the training loss's last point at or before ``position``."""
     index = 0
     for at, logged in enumerate(log.positions):
         if logged <= position:
             index = at
         else:
             break
-    return smoothed[index]
+    return index
 
 
 def overfitting_evidence(log: TrainingLog, found: Overfit) -> tuple[str, ...]:
@@ -231,7 +240,7 @@ def overfitting_evidence(log: TrainingLog, found: Overfit) -> tuple[str, ...]:
         f"{scale}, over the {found.after_best} evaluation{'s' if found.after_best != 1 else ''}"
         f" since (the rule: {OVERFIT_RISE * 100:g}% or more worse than its best, beyond"
         f" {VALIDATION_NOISE_MULTIPLE:g}× its noise ±{found.noise:.2g} and one rounding step)",
-        f"meanwhile the training loss went from {found.train_at_best:.4g} to"
-        f" {found.train_end:.4g}: the model fits the training data better and the held-out data"
-        " worse, overfitting",
+        f"meanwhile the training loss fell from {found.train_at_best:.4g} to"
+        f" {found.train_end:.4g}, beyond its noise: the model fits the training data better"
+        " and the held-out data worse, overfitting",
     )

@@ -1,0 +1,113 @@
+"""The rules the blind batch of real logs showed wrong (issue 20, blind-2026-12-07).
+
+Each test builds a curve with known figures that the rule before the fix misread; what is
+expected follows from the rule's statement (docs/commands/diagnose.md), never from running
+lrplan.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from lrplan.analysis.diagnose import read_loss
+from lrplan.analysis.diagnose.validation import OVERFIT_RISE, second_difference_noise
+from lrplan.inputs.logs import ColumnChoice, TrainingLog, read_log
+from lrplan.inputs.logs.columns import guess_validation_columns
+from lrplan.inputs.logs.model import Validation
+
+
+def log_with(
+    losses: list[float], validation: list[float] | None, *, name: str = "val_loss"
+) -> TrainingLog:
+    positions = tuple(range(len(losses)))
+    found = None
+    if validation is not None:
+        found = Validation(
+            ColumnChoice(name, True, ()), positions[: len(validation)], tuple(validation), False
+        )
+    return TrainingLog(
+        path=Path("run.csv"),
+        rows=len(losses),
+        unit="epoch",
+        loss=ColumnChoice("train_loss", True, ()),
+        lr=None,
+        positions=positions,
+        losses=tuple(losses),
+        lrs=(),
+        steps_per_epoch=None,
+        validation=found,
+    )
+
+
+def falling(count: int, start: float = 2.0, floor: float = 0.05, tau: float = 4.0) -> list[float]:
+    return [floor + (start - floor) * math.exp(-t / tau) for t in range(count)]
+
+
+# --- 1. a validation loss before any validation metric -----------------------------------------
+
+
+def test_a_validation_loss_comes_before_error_metrics_wherever_the_header_puts_it() -> None:
+    # Lightning sorts its columns by name: the metrics come first in the header.
+    header = ["epoch", "step", "train_loss", "val_MAE", "val_rmse", "val_epoch_perplexity"]
+    header += ["val_acc", "val_loss"]
+    ranked = guess_validation_columns(header)
+    assert ranked[0] == ("val_loss", False)
+    # Then the error metrics (lower is better), then the metric to maximise.
+    assert {name for name, _ in ranked[1:4]} == {"val_MAE", "val_rmse", "val_epoch_perplexity"}
+    assert not any(higher for _, higher in ranked[:4])
+    assert ranked[-1] == ("val_acc", True)
+    # Without a loss, an error metric is still a validation curve.
+    assert guess_validation_columns(["epoch", "train_loss", "val_MAE"]) == [("val_MAE", False)]
+
+
+def test_a_lightning_csv_with_metrics_first_is_judged_on_its_val_loss(tmp_path: Path) -> None:
+    rows = ["epoch,step,train_loss,val_MAE,val_loss"]
+    for epoch in range(12):
+        rows.append(
+            f"{epoch},{epoch * 10},{2.0 - 0.1 * epoch},{5 - 0.2 * epoch},{1.5 - 0.05 * epoch}"
+        )
+    path = tmp_path / "metrics.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    log = read_log(path)
+    assert log.validation is not None
+    assert log.validation.column.name == "val_loss"
+    assert any("val_loss" in line for line in read_loss(log).evidence)
+
+
+# --- 2. the validation noise is measured where the judgement is ----------------------------------
+
+
+def steep_fall_then_rise() -> list[float]:
+    """A validation loss falling steeply (×0.4 per epoch) to 1.0 at epoch 4, then rising
+    steadily by 6% of its best per epoch, wobbling ±0.005 (exact, alternating)."""
+    fall = [1.0 + 30.0 * 0.4**t - 30.0 * 0.4**4 for t in range(5)]
+    rise = [1.0 + 0.06 * k + (0.005 if k % 2 else -0.005) for k in range(1, 6)]
+    return fall + rise
+
+
+def test_a_rise_after_a_steep_fall_is_judged_against_the_noise_after_the_best() -> None:
+    validation = steep_fall_then_rise()
+    # The bend of the fall makes the whole curve's second differences large; after the best
+    # the curve is a straight rise with a wobble of ±0.005.
+    assert second_difference_noise(validation) > 0.1
+    assert second_difference_noise(validation[4:]) < 0.03
+    reading = read_loss(log_with(falling(10), validation))
+    assert reading.symptom == "overfitting"
+    assert reading.overfit is not None
+    assert reading.overfit.best_at == 4
+    # Its end (the median of the last two, 1.245 and 1.295) is well over 10% above its best.
+    assert reading.overfit.worse >= OVERFIT_RISE
+
+
+# --- 3. overfitting needs a training loss that still falls -------------------------------------
+
+
+def test_a_validation_loss_that_climbs_while_training_stays_flat_is_no_overfitting() -> None:
+    # The training loss flat at 0.1 (±0.001) from epoch 2 on; the validation loss climbs 60%.
+    train = [0.5, 0.2] + [0.1 + (0.001 if t % 2 else -0.001) for t in range(18)]
+    validation = [1.0, 0.6, 0.5, 0.45] + [0.45 * (1 + 0.04 * k) for k in range(1, 17)]
+    reading = read_loss(log_with(train, validation))
+    assert reading.symptom != "overfitting"
+    # The same validation curve beside a training loss still falling is overfitting.
+    assert read_loss(log_with(falling(20), validation)).symptom == "overfitting"
