@@ -8,7 +8,10 @@ lrplan.
 from __future__ import annotations
 
 import math
+import random
 from pathlib import Path
+
+import pytest
 
 from lrplan.analysis.diagnose import read_loss
 from lrplan.analysis.diagnose.validation import OVERFIT_RISE, second_difference_noise
@@ -111,3 +114,37 @@ def test_a_validation_loss_that_climbs_while_training_stays_flat_is_no_overfitti
     assert reading.symptom != "overfitting"
     # The same validation curve beside a training loss still falling is overfitting.
     assert read_loss(log_with(falling(20), validation)).symptom == "overfitting"
+
+
+# --- 6. a rise judged against the scale of the run's loss; a flat noisy loss never moved --------
+
+
+def fall_to_a_floor(wander: float) -> list[float]:
+    """A loss falling from 0.16 to a floor of 0.002 by epoch 40, then, to epoch 200, wandering
+    slowly ±``wander`` around it (a sine of period 60 epochs): its rolling median goes from
+    0.002 - wander to 0.002 + wander and back."""
+    fall = [0.002 + 0.158 * math.exp(-t / 6) for t in range(40)]
+    floor = [0.002 + wander * math.sin(2 * math.pi * k / 60) for k in range(160)]
+    return fall + floor
+
+
+def test_a_loss_wandering_at_a_floor_near_zero_is_no_divergence() -> None:
+    # 0.001 to 0.003: three times its lowest level, but 1.3% of where the loss started.
+    reading = read_loss(log_with(fall_to_a_floor(0.001), None))
+    assert reading.symptom != "diverging"
+
+
+def test_a_loss_that_blows_up_from_its_floor_is_still_diverging() -> None:
+    # From 0.002 to 0.05 and staying there: 25 times its floor and 31% of its start.
+    losses = fall_to_a_floor(0.0)[:140] + [0.05] * 60
+    assert read_loss(log_with(losses, None)).symptom == "diverging"
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_flat_noisy_loss_ending_at_its_start_never_moved(seed: int) -> None:
+    # 50 steps of 2.3 ± 30% (uniform) and no trend: the lowest of its rolling median sits
+    # 10-25% below its start by chance for some seeds, which is no fall to climb back from.
+    generator = random.Random(seed)
+    losses = [2.3 * (1 + generator.uniform(-0.3, 0.3)) for _ in range(50)]
+    reading = read_loss(log_with(losses, None))
+    assert reading.symptom != "diverging"

@@ -90,6 +90,10 @@ TAIL_SHARE = 0.3
 DIVERGE_RISE = 2.0
 #: A tail this share or more above the start has risen and stayed up.
 RISE_ABOVE_START = 0.1
+#: A rise counts towards a divergence only when it is also this share of the level the loss
+#: started at or more: the scale of the run's loss, so that a loss wandering at a floor near
+#: zero (0.0012 to 0.0033 after a start at 0.16) is not read as blowing up by its ratio alone.
+DIVERGE_SCALE = 0.1
 #: A point this many times the lowest level so far, that the curve comes back from, is a spike.
 SPIKE_RISE = 2.0
 #: A loss whose lowest level is less than this share below its start never moved ...
@@ -183,7 +187,8 @@ def read_loss(
     )
 
     # 3. A sustained rise.
-    if before > 0 and end >= DIVERGE_RISE * before and end - before > step:
+    scale = max(step, DIVERGE_SCALE * abs(start))
+    if before > 0 and end >= DIVERGE_RISE * before and end - before > scale:
         rise = end / before
         return LossReading(
             DIVERGING,
@@ -196,7 +201,7 @@ def read_loss(
             **{**common, "low_at": before_low_at},
         )
     # A rise of the rolling median, not of one point: a stretch of several points blew up.
-    excursion = _excursion(smoothed, step)
+    excursion = _excursion(smoothed, scale)
     # A bump that came back below the level it rose from, and never went above where the
     # loss started, is a transient; one that undid the whole fall (the guide's early
     # divergence at the warm-up's peak) stays a divergence however well it recovered.
@@ -229,7 +234,11 @@ def read_loss(
             **{**common, "low_at": from_at},
         )
     fall = relative(start - lowest, start)
-    if relative(end - start, start) >= RISE_ABOVE_START and end - start > step:
+    # Beyond its noise too: the start is the median of a few points, which noise alone puts
+    # a noise or more from the curve's level, as the not-learning rule allows for a fall.
+    if relative(end - start, start) >= RISE_ABOVE_START and end - start > max(
+        step, NOISE_MULTIPLE * sigma
+    ):
         return LossReading(
             DIVERGING,
             (
@@ -241,9 +250,13 @@ def read_loss(
             rise_at=tail_first,
             **common,
         )
-    moved = max(
-        NOT_LEARNING_FALL, min(NOT_LEARNING_MAX_FALL, NOISE_MULTIPLE * sigma / abs(start or 1))
-    )
+    # The noise allowance is capped for a loss that kept a fall (a noisy per-batch loss that
+    # fell 20% fell, whatever its noise); one that ended at or above its start kept none, and
+    # its lowest level counts as a fall only beyond three times its noise, uncapped: the
+    # lowest of a noisy flat curve's rolling median sits below its start by chance.
+    by_noise = NOISE_MULTIPLE * sigma / abs(start or 1)
+    capped = end < start
+    moved = max(NOT_LEARNING_FALL, min(NOT_LEARNING_MAX_FALL, by_noise) if capped else by_noise)
     if fall >= moved and end >= start and start - lowest > step:
         return LossReading(
             DIVERGING,
@@ -267,7 +280,12 @@ def read_loss(
                 f" (a rolling median of {size}) was {_loss(lowest)} at {where(low_at)},"
                 f" {fall * 100:.1f}% lower{noise_text} (the rule: a fall under"
                 f" {moved * 100:.1f}%, the larger of {NOT_LEARNING_FALL * 100:g}% and"
-                f" {NOISE_MULTIPLE:g}× the noise up to {NOT_LEARNING_MAX_FALL * 100:g}%)",
+                f" {NOISE_MULTIPLE:g}× the noise"
+                + (
+                    f" up to {NOT_LEARNING_MAX_FALL * 100:g}%)"
+                    if capped
+                    else f", uncapped: it ended at {_loss(end)}, not below its start)"
+                ),
             ),
             advice=NOT_LEARNING_ADVICE,
             **common,
@@ -759,8 +777,9 @@ def _flat_from(smoothed: list[float], end: float, sigma: float) -> int:
 
 def _excursion(smoothed: list[float], step: float = 0.0) -> tuple[float, int, int] | None:
     """The largest rise of the smoothed loss over its lowest level so far, when it reaches
-    :data:`DIVERGE_RISE` and more than one rounding step ``step``: (the ratio, where, the
-    low's index); None otherwise."""
+    :data:`DIVERGE_RISE` and is more than ``step`` (one rounding step, or the share
+    :data:`DIVERGE_SCALE` of the loss's start): (the ratio, where, the low's index); None
+    otherwise."""
     if min(smoothed) <= 0:
         return None
     best: tuple[float, int, int] | None = None
