@@ -148,3 +148,20 @@ def test_a_flat_noisy_loss_ending_at_its_start_never_moved(seed: int) -> None:
     losses = [2.3 * (1 + generator.uniform(-0.3, 0.3)) for _ in range(50)]
     reading = read_loss(log_with(losses, None))
     assert reading.symptom != "diverging"
+
+
+# --- 5. a tail below the best before it, but level: it stopped improving -------------------------
+
+
+def test_a_validation_loss_flat_for_its_last_30_percent_is_a_plateau_however_low() -> None:
+    # Falls from 40 towards 23 over 21 epochs, then drops to 22.1 at the tail's first epoch
+    # and stays there for the last 30% (9 epochs), ±0.3 and tilting up by 0.02 per epoch: its
+    # tail sits 3% below its best before, but a line through the tail does not fall.
+    before = [23.0 + 17.0 * math.exp(-t / 4) for t in range(21)]
+    tail = [22.1 + 0.02 * k + (0.3 if k % 2 else -0.3) for k in range(9)]
+    reading = read_loss(log_with(falling(30), before + tail))
+    assert reading.symptom == "plateau"
+    assert any("stopped improving" in line for line in reading.evidence)
+    # The same tail still falling (0.1 per epoch, 4% over the tail) is still improving.
+    falling_tail = [22.1 - 0.1 * k + (0.3 if k % 2 else -0.3) for k in range(9)]
+    assert read_loss(log_with(falling(30), before + falling_tail)).symptom == "healthy"

@@ -31,7 +31,8 @@ names the curve and its column. Either curve is read with its own noise and reso
    :data:`TRACKS_RATE` of it): it sits at the level the rate allows, ``healthy``. Or a tail
    still falling :data:`UNFINISHED_FALL` at a rate that no longer anneals: unfinished.
 7. ``plateau``: over the tail the curve sits less than :data:`PLATEAU_FALL` below the lowest
-   level before the tail, and a Theil–Sen line through the tail falls less than
+   level before the tail (or lower, but the line through the tail does not fall: it reached
+   that level early in the tail and stopped), and a Theil–Sen line through the tail falls less than
    :data:`PLATEAU_SLOPE` (or within twice the noise): it stopped improving. Unless the rate
    had annealed below :data:`HIGH_LR_SHARE` of its peak by the time it went flat: that is a
    run that converged as planned, and ``healthy``.
@@ -474,7 +475,9 @@ def _progress_symptom(
     # A change within the noise is no change: a line through a few noisy points tilts by
     # chance, so the tail's fall counts beyond twice the noise, as for an unfinished tail.
     sloping = tail.change <= -PLATEAU_SLOPE and tail.start - tail.end > max(2 * sigma, step)
-    if improvement >= PLATEAU_FALL or sloping:
+    # A tail below the best level before it still improves only while its line falls: one
+    # whose line is level or climbs reached that level early in the tail and stopped there.
+    if (improvement >= PLATEAU_FALL and tail.change < 0) or sloping:
         return LossReading(
             HEALTHY,
             (
@@ -486,8 +489,8 @@ def _progress_symptom(
     flat_from = _flat_from(smoothed, end, sigma)
     flat = (
         f"{tail_span}, {improving}; {_tail_text(log, tail, short=True)}: it stopped improving"
-        f" (the rule: under {PLATEAU_FALL * 100:g}% below, and a fall under"
-        f" {PLATEAU_SLOPE * 100:g}% or within twice its noise ±{_loss(sigma)})"
+        f" (the rule: under {PLATEAU_FALL * 100:g}% below, or a line that does not fall; and a"
+        f" fall under {PLATEAU_SLOPE * 100:g}% or within twice its noise ±{_loss(sigma)})"
     )
     there = rate_at(flat_from) if rate_at is not None else None
     common["flat_from"] = flat_from
