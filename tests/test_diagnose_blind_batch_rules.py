@@ -165,3 +165,35 @@ def test_a_validation_loss_flat_for_its_last_30_percent_is_a_plateau_however_low
     # The same tail still falling (0.1 per epoch, 4% over the tail) is still improving.
     falling_tail = [22.1 - 0.1 * k + (0.3 if k % 2 else -0.3) for k in range(9)]
     assert read_loss(log_with(falling(30), before + falling_tail)).symptom == "healthy"
+
+
+# --- 7. a long tail's line is judged against its own noise and against the best before it ------
+
+
+def test_a_long_tail_falling_beyond_its_own_noise_is_still_improving() -> None:
+    # 130 steps: a steep fall to 0.5 by step 10 with a wobble of ±0.05 that stays until step
+    # 90 (the level drifting to 0.45), then the last 30% (39 points) falling in a line from
+    # 0.43 to 0.39 (9%) with a wobble of ±0.01, as the noise shrinks with an annealing rate.
+    # The tail's median sits above the lowest rolling level before it (0.405, the wobble's low
+    # side), and the whole curve's point-to-point noise (±0.10) is over twice the tail line's
+    # fall; the tail's own noise (±0.021), and the line's (±0.021 × √(12/39)), are under it.
+    early = [0.5 + 0.7 * math.exp(-t / 2) for t in range(10)]
+    early += [0.5 - 0.05 * k / 80 for k in range(81)]
+    early = [v + (0.05 if t % 2 else -0.05) for t, v in enumerate(early)]
+    tail = [0.43 - 0.04 * k / 38 + (0.01 if k % 2 else -0.01) for k in range(39)]
+    reading = read_loss(log_with(early + tail, None))
+    assert reading.symptom == "healthy"
+    assert any("still improving" in line for line in reading.evidence)
+
+
+def test_a_tail_winning_back_lost_ground_is_not_improving() -> None:
+    # The validation loss falls to 0.30 by epoch 8, climbs to 0.36 by epoch 16, then falls
+    # in a line to 0.33 over its last 30% (8 epochs): beyond its noise, but still 10% above
+    # its best before. The training loss is flat from epoch 5 on, so no overfitting.
+    validation = [0.30 + 0.5 * (8 - t) / 8 for t in range(9)]
+    validation += [0.30 + 0.06 * k / 8 for k in range(1, 9)]
+    validation += [0.36 - 0.03 * k / 7 + (0.0005 if k % 2 else -0.0005) for k in range(8)]
+    train = [0.5 + 1.5 * math.exp(-t) for t in range(5)]
+    train += [0.5 + (0.001 if t % 2 else -0.001) for t in range(20)]
+    reading = read_loss(log_with(train, validation))
+    assert reading.symptom == "plateau"

@@ -109,11 +109,6 @@ KNOWN = {
     # unfinished only at a rate known to have settled (a loss falling while its rate anneals
     # converges as planned), and this log has no rate: still improving, healthy.
     "lightning__GajdaMJ_AI-for-Chemistry-Project__v30.csv": "healthy",
-    # Labelled healthy (no eval; most of the fall in the first tenth, then a slow drift down as
-    # the rate decays linearly, 0.40 -> 0.38 over the last 30%): since a curve flat from its
-    # warm-up on is judged by its rate there, lrplan calls it stuck at 88% of the peak rate
-    # (its last 30% 6.3% above the lowest level before it, within twice its noise).
-    "hf__TheUn4given123jkbkjs_Viettel_Race_2026__trainer_state.json": "plateau",
 }
 
 

@@ -457,7 +457,15 @@ def _progress_symptom(
         f"{abs(improvement) * 100:.1f}% {'below' if improvement >= 0 else 'above'} the lowest"
         f" level before it ({_loss(before)})"
     )
-    steep = tail.change <= -UNFINISHED_FALL and tail.start - tail.end > max(2 * sigma, step)
+    # The fall of a line through the tail's n points is known to the noise × √(12/n) (the
+    # standard error of a least-squares line's rise over its span): a line through many noisy
+    # points falls beyond the noise of one point well before it falls by twice that noise.
+    # The noise is the tail's own when it has MIN_POINTS points or more: the steps of an early
+    # steep fall are trend, not noise, and inflate the whole curve's.
+    in_tail = tail.last - tail.first + 1
+    tail_sigma = noise(values[tail.first :]) if in_tail >= MIN_POINTS else sigma
+    line_noise = tail_sigma * math.sqrt(12 / max(1, in_tail))
+    steep = tail.change <= -UNFINISHED_FALL and tail.start - tail.end > max(2 * line_noise, step)
     if steep and _rate_settled(rate_at, tail.first, count - 1):
         return LossReading(
             SLOW,
@@ -474,7 +482,13 @@ def _progress_symptom(
         )
     # A change within the noise is no change: a line through a few noisy points tilts by
     # chance, so the tail's fall counts beyond twice the noise, as for an unfinished tail.
-    sloping = tail.change <= -PLATEAU_SLOPE and tail.start - tail.end > max(2 * sigma, step)
+    # A line that falls but ends above the best level before the tail (beyond its own noise) is
+    # winning back ground the curve lost, not improving on its best.
+    sloping = (
+        tail.change <= -PLATEAU_SLOPE
+        and tail.start - tail.end > max(2 * line_noise, step)
+        and tail.end - before <= max(2 * line_noise, step)
+    )
     # A tail below the best level before it still improves only while its line falls: one
     # whose line is level or climbs reached that level early in the tail and stopped there.
     if (improvement >= PLATEAU_FALL and tail.change < 0) or sloping:
