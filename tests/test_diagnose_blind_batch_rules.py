@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from lrplan.analysis.diagnose import read_loss
-from lrplan.analysis.diagnose.validation import OVERFIT_RISE, second_difference_noise
+from lrplan.analysis.diagnose.validation import second_difference_noise
 from lrplan.inputs.logs import ColumnChoice, TrainingLog, read_log
 from lrplan.inputs.logs.columns import guess_validation_columns
 from lrplan.inputs.logs.model import Validation
@@ -100,7 +100,7 @@ def test_a_rise_after_a_steep_fall_is_judged_against_the_noise_after_the_best() 
     assert reading.overfit is not None
     assert reading.overfit.best_at == 4
     # Its end (the median of the last two, 1.245 and 1.295) is well over 10% above its best.
-    assert reading.overfit.worse >= OVERFIT_RISE
+    assert reading.overfit.worse >= 0.1
 
 
 # --- 3. overfitting needs a training loss that still falls -------------------------------------
@@ -197,3 +197,24 @@ def test_a_tail_winning_back_lost_ground_is_not_improving() -> None:
     train += [0.5 + (0.001 if t % 2 else -0.001) for t in range(20)]
     reading = read_loss(log_with(train, validation))
     assert reading.symptom == "plateau"
+
+
+# --- 4. overfitting is a sustained rise beyond the noise, not a share of the best ----------------
+
+
+def test_a_small_steady_rise_well_beyond_its_noise_while_training_falls_is_overfitting() -> None:
+    # The validation loss falls to 0.50 at epoch 10, then climbs 0.003 per epoch (6% by epoch
+    # 20) with a wobble of ±0.001: under 10% of its best, but 15 times its noise.
+    validation = [0.5 + 0.5 * (10 - t) / 10 for t in range(11)]
+    validation += [0.5 + 0.003 * k + (0.001 if k % 2 else -0.001) for k in range(1, 11)]
+    reading = read_loss(log_with(falling(21), validation))
+    assert reading.symptom == "overfitting"
+    assert reading.overfit is not None and reading.overfit.best_at == 10
+
+
+def test_one_bad_last_evaluation_is_no_sustained_rise() -> None:
+    # Flat at 0.50 (±0.002) for ten epochs after its best, then one evaluation at 0.60.
+    validation = [0.5 + 0.5 * (10 - t) / 10 for t in range(11)]
+    validation += [0.5 + (0.002 if k % 2 else -0.002) for k in range(1, 10)] + [0.6]
+    reading = read_loss(log_with(falling(21), validation))
+    assert reading.symptom != "overfitting"

@@ -64,6 +64,7 @@ from lrplan.analysis.diagnose.reading import (
     Trend,
 )
 from lrplan.analysis.diagnose.validation import (
+    PLATEAU_FALL,
     overfitting_evidence,
     read_overfitting,
     resolution,
@@ -104,8 +105,8 @@ NOISE_MULTIPLE = 3.0
 NOT_LEARNING_MAX_FALL = 0.1
 #: A loss that made less than this share of its fall on average over the run is slow.
 SLOW_PROGRESS = 2 / 3
-#: A tail that sits less than this share below the best level before it ...
-PLATEAU_FALL = 0.01
+#: A tail that sits less than this share below the best level before it (``PLATEAU_FALL``,
+#: defined beside the overfitting rule, which asks a training loss to fall more than it) ...
 #: ... and whose robust line falls less than this share has stopped improving.
 PLATEAU_SLOPE = 0.02
 #: A loss that a straight line in the (annealed) rate explains this well falls with the rate:
