@@ -10,12 +10,15 @@ one spike or one lucky batch decides nothing. The first rule that holds names th
 3. ``diverging``: a sustained rise. Over the last :data:`TAIL_SHARE` of the run the loss (its
    median) sits :data:`DIVERGE_RISE` times or more above the lowest level it had reached, or
    the rolling median rose that far over its lowest level so far at any point (several
-   points blew up together, even if they came back), or the tail sits
-   :data:`RISE_ABOVE_START` or more above where the loss started, or back at its start after
-   a real fall. A spike that comes back down is a note, not a divergence.
+   points blew up together, even if they came back), each by :data:`DIVERGE_SCALE` of the
+   start or more (the scale of the run's loss, not only a ratio to a floor near zero); or the
+   tail sits :data:`RISE_ABOVE_START` or more above where the loss started, beyond
+   :data:`NOISE_MULTIPLE` times its noise; or back at its start after a real fall. A spike
+   that comes back down is a note, not a divergence.
 4. ``not-learning``: the lowest level is less than :data:`NOT_LEARNING_FALL` below the start,
-   or within :data:`NOISE_MULTIPLE` times the noise of it (when that is under
-   :data:`NOT_LEARNING_MAX_FALL`): the loss never moved.
+   or within :data:`NOISE_MULTIPLE` times the noise of it (up to :data:`NOT_LEARNING_MAX_FALL`
+   for a loss that ended below its start; uncapped for one that ended at or above it, which
+   kept no fall): the loss never moved.
 5. ``overfitting``: the validation curve turned worse while the training loss fell
    (:mod:`lrplan.analysis.diagnose.validation`).
 
@@ -196,7 +199,8 @@ def read_loss(
             DIVERGING,
             (
                 f"{tail_span}, {rise:.1f}× the lowest level it had reached, {_loss(before)} at"
-                f" {where(before_low_at)} (the rule: {DIVERGE_RISE:g}× or more, sustained)",
+                f" {where(before_low_at)} (the rule: {DIVERGE_RISE:g}× or more, sustained, by"
+                f" {DIVERGE_SCALE * 100:g}% of its start or more)",
             ),
             rise=rise,
             rise_at=tail_first,
@@ -229,7 +233,8 @@ def read_loss(
                 f"the loss (a rolling median of {size}, so not one spike) rose to"
                 f" {ratio:.1f}× its lowest level so far: {_loss(smoothed[from_at])} at"
                 f" {where(from_at)}, {_loss(smoothed[peak_at])} at {where(peak_at)} (the rule:"
-                f" {DIVERGE_RISE:g}× or more); it ended at {_loss(end)}",
+                f" {DIVERGE_RISE:g}× or more, by {DIVERGE_SCALE * 100:g}% of its start or more);"
+                f" it ended at {_loss(end)}",
             ),
             rise=ratio,
             rise_at=peak_at,
@@ -246,7 +251,8 @@ def read_loss(
             (
                 f"{tail_span}, {relative(end - start, start) * 100:.0f}% above where it"
                 f" started ({_loss(start)}): it rose and stayed up (the rule:"
-                f" {RISE_ABOVE_START * 100:g}% or more above the start)",
+                f" {RISE_ABOVE_START * 100:g}% or more above the start, beyond"
+                f" {NOISE_MULTIPLE:g}× its noise ±{_loss(sigma)})",
             ),
             rise=relative(end, start) if start > 0 else None,
             rise_at=tail_first,
