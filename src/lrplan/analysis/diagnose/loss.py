@@ -511,7 +511,8 @@ def _progress_symptom(
     flat = (
         f"{tail_span}, {improving}; {_tail_text(log, tail, short=True)}: it stopped improving"
         f" (the rule: under {PLATEAU_FALL * 100:g}% below, or a line that does not fall; and a"
-        f" fall under {PLATEAU_SLOPE * 100:g}% or within twice its noise ±{_loss(sigma)})"
+        f" line falling under {PLATEAU_SLOPE * 100:g}%, or within twice its noise"
+        f" ±{_loss(line_noise)}, or ending above the lowest level before it)"
     )
     there = rate_at(flat_from) if rate_at is not None else None
     common["flat_from"] = flat_from
