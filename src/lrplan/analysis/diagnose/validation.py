@@ -50,6 +50,8 @@ NOISE_POINTS = 6
 #: A curve less than this share below its earlier level is flat (the plateau rule's
 #: ``PLATEAU_FALL``): a training loss must fall more than this to be still falling.
 PLATEAU_FALL = 0.01
+#: The most points a line from the best point is fitted through (every k-th of more).
+MAX_LINE_POINTS = 400
 #: Decimal places tried when reading the resolution values were logged with.
 MAX_DECIMALS = 10
 
@@ -176,9 +178,12 @@ def read_overfitting(log: TrainingLog, train_smoothed: Sequence[float]) -> Overf
     # noise tilts a line through that many points by (its rise is known to the noise ×
     # √(12/n)), so one bad last evaluation is not a trend.
     xs = [float(at) for at in validation.positions[best_index:]]
-    slope, _ = theil_sen(xs, bad[best_index:])
+    # Every k-th point of a long stretch: the line's pairs grow with the square of its points.
+    every = math.ceil(len(xs) / MAX_LINE_POINTS)
+    fitted = xs[::every]
+    slope, _ = theil_sen(fitted, bad[best_index:][::every])
     climbed = slope * (xs[-1] - xs[0])
-    if climbed <= VALIDATION_NOISE_MULTIPLE * sigma * math.sqrt(12 / len(xs)):
+    if climbed <= VALIDATION_NOISE_MULTIPLE * sigma * math.sqrt(12 / len(fitted)):
         return None
     train_at = _train_index(log, validation.positions[best_index])
     train_at_best = train_smoothed[train_at]
