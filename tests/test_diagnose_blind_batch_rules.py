@@ -112,6 +112,7 @@ def test_a_validation_loss_that_climbs_while_training_stays_flat_is_no_overfitti
     validation = [1.0, 0.6, 0.5, 0.45] + [0.45 * (1 + 0.04 * k) for k in range(1, 17)]
     reading = read_loss(log_with(train, validation))
     assert reading.symptom != "overfitting"
+    assert any("did not still fall" in note for note in reading.notes)
     # The same validation curve beside a training loss still falling is overfitting.
     assert read_loss(log_with(falling(20), validation)).symptom == "overfitting"
 

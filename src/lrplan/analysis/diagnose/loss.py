@@ -300,7 +300,11 @@ def read_loss(
         )
 
     # 5. Overfitting: the validation curve turned worse while the training loss fell.
-    overfit = read_overfitting(log, smoothed)
+    turned: list[str] = []
+    overfit = read_overfitting(log, smoothed, turned)
+    if turned:
+        notes = (*notes, *turned)
+        common["notes"] = notes
     if overfit is not None:
         return LossReading(
             OVERFITTING, overfitting_evidence(log, overfit), overfit=overfit, **common

@@ -146,8 +146,12 @@ def badness(values: Sequence[float], higher_better: bool) -> list[float] | None:
     return None
 
 
-def read_overfitting(log: TrainingLog, train_smoothed: Sequence[float]) -> Overfit | None:
-    """The overfitting the log shows by the rule of this module, or None."""
+def read_overfitting(
+    log: TrainingLog, train_smoothed: Sequence[float], notes: list[str] | None = None
+) -> Overfit | None:
+    """The overfitting the log shows by the rule of this module, or None. A validation curve
+    that turned worse beside a training loss that did not still fall is no overfitting; a
+    sentence saying so is added to ``notes`` when given."""
     validation = log.validation
     if validation is None or len(validation) < MIN_VALIDATION_POINTS:
         return None
@@ -194,6 +198,15 @@ def read_overfitting(log: TrainingLog, train_smoothed: Sequence[float]) -> Overf
     train_noise = noise(log.losses[train_at:])
     still = max(PLATEAU_FALL * abs(train_at_best), train_noise, resolution(log.losses))
     if train_at_best - train_end <= still:
+        if notes is not None:
+            what = "metric" if validation.higher_better else "loss"
+            notes.append(
+                f"the validation {what} ({validation.column.name}) turned worse after"
+                f" {log.unit} {validation.positions[best_index]}, but the training loss did not"
+                f" still fall meanwhile (from {train_at_best:.4g} to {train_end:.4g}: not down"
+                f" by more than {PLATEAU_FALL * 100:g}%, its noise and a rounding step): the"
+                " validation curve stopped improving, which is not overfitting"
+            )
         return None
     best_value = values[best_index]
     end_value = _as_logged(validation.higher_better, end, values)
