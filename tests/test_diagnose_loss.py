@@ -143,7 +143,7 @@ def test_a_rise_that_lasts_is_diverging() -> None:
     assert (reading.low_at, reading.rise_at) == (3, 5)
     assert reading.evidence[0].startswith(
         "the loss (a rolling median of 3, so not one spike) rose to 3.0× its lowest level so"
-        " far: 0.3 at epoch 3, 0.9 at epoch 5 (the rule: 2× or more)"
+        " far: 0.3 at epoch 3, 0.9 at epoch 5 (the rule: 2× or more, by 10% of its start or more)"
     )
 
 

@@ -15,7 +15,6 @@ import pytest
 
 from lrplan.analysis.diagnose import diagnose, read_loss
 from lrplan.analysis.diagnose.validation import (
-    OVERFIT_RISE,
     badness,
     resolution,
 )
@@ -89,7 +88,9 @@ def test_a_validation_loss_that_climbs_while_training_falls_is_overfitting(
     assert overfit is not None
     assert overfit.best_at == best_at
     assert overfit.best == pytest.approx(0.3, rel=0.02)
-    assert overfit.worse >= OVERFIT_RISE
+    # The end (the median of the last 20%) is at least a third of the way up the rise built
+    # in (0.3 to 1.4 of the best).
+    assert overfit.worse >= rise / 3
     assert "was best at" in reading.evidence[0] and f"epoch {best_at}" in reading.evidence[0]
 
 

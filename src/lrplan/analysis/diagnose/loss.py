@@ -10,12 +10,15 @@ one spike or one lucky batch decides nothing. The first rule that holds names th
 3. ``diverging``: a sustained rise. Over the last :data:`TAIL_SHARE` of the run the loss (its
    median) sits :data:`DIVERGE_RISE` times or more above the lowest level it had reached, or
    the rolling median rose that far over its lowest level so far at any point (several
-   points blew up together, even if they came back), or the tail sits
-   :data:`RISE_ABOVE_START` or more above where the loss started, or back at its start after
-   a real fall. A spike that comes back down is a note, not a divergence.
+   points blew up together, even if they came back), each by :data:`DIVERGE_SCALE` of the
+   start or more (the scale of the run's loss, not only a ratio to a floor near zero); or the
+   tail sits :data:`RISE_ABOVE_START` or more above where the loss started, beyond
+   :data:`NOISE_MULTIPLE` times its noise; or back at its start after a real fall. A spike
+   that comes back down is a note, not a divergence.
 4. ``not-learning``: the lowest level is less than :data:`NOT_LEARNING_FALL` below the start,
-   or within :data:`NOISE_MULTIPLE` times the noise of it (when that is under
-   :data:`NOT_LEARNING_MAX_FALL`): the loss never moved.
+   or within :data:`NOISE_MULTIPLE` times the noise of it (up to :data:`NOT_LEARNING_MAX_FALL`
+   for a loss that ended below its start; uncapped for one that ended at or above it, which
+   kept no fall): the loss never moved.
 5. ``overfitting``: the validation curve turned worse while the training loss fell
    (:mod:`lrplan.analysis.diagnose.validation`).
 
@@ -31,7 +34,8 @@ names the curve and its column. Either curve is read with its own noise and reso
    :data:`TRACKS_RATE` of it): it sits at the level the rate allows, ``healthy``. Or a tail
    still falling :data:`UNFINISHED_FALL` at a rate that no longer anneals: unfinished.
 7. ``plateau``: over the tail the curve sits less than :data:`PLATEAU_FALL` below the lowest
-   level before the tail, and a Theil–Sen line through the tail falls less than
+   level before the tail (or lower, but the line through the tail does not fall: it reached
+   that level early in the tail and stopped), and a Theil–Sen line through the tail falls less than
    :data:`PLATEAU_SLOPE` (or within twice the noise): it stopped improving. Unless the rate
    had annealed below :data:`HIGH_LR_SHARE` of its peak by the time it went flat: that is a
    run that converged as planned, and ``healthy``.
@@ -63,6 +67,7 @@ from lrplan.analysis.diagnose.reading import (
     Trend,
 )
 from lrplan.analysis.diagnose.validation import (
+    PLATEAU_FALL,
     overfitting_evidence,
     read_overfitting,
     resolution,
@@ -90,6 +95,10 @@ TAIL_SHARE = 0.3
 DIVERGE_RISE = 2.0
 #: A tail this share or more above the start has risen and stayed up.
 RISE_ABOVE_START = 0.1
+#: A rise counts towards a divergence only when it is also this share of the level the loss
+#: started at or more: the scale of the run's loss, so that a loss wandering at a floor near
+#: zero (0.0012 to 0.0033 after a start at 0.16) is not read as blowing up by its ratio alone.
+DIVERGE_SCALE = 0.1
 #: A point this many times the lowest level so far, that the curve comes back from, is a spike.
 SPIKE_RISE = 2.0
 #: A loss whose lowest level is less than this share below its start never moved ...
@@ -99,8 +108,8 @@ NOISE_MULTIPLE = 3.0
 NOT_LEARNING_MAX_FALL = 0.1
 #: A loss that made less than this share of its fall on average over the run is slow.
 SLOW_PROGRESS = 2 / 3
-#: A tail that sits less than this share below the best level before it ...
-PLATEAU_FALL = 0.01
+#: A tail that sits less than this share below the best level before it (``PLATEAU_FALL``,
+#: defined beside the overfitting rule, which asks a training loss to fall more than it) ...
 #: ... and whose robust line falls less than this share has stopped improving.
 PLATEAU_SLOPE = 0.02
 #: A loss that a straight line in the (annealed) rate explains this well falls with the rate:
@@ -183,20 +192,22 @@ def read_loss(
     )
 
     # 3. A sustained rise.
-    if before > 0 and end >= DIVERGE_RISE * before and end - before > step:
+    scale = max(step, DIVERGE_SCALE * abs(start))
+    if before > 0 and end >= DIVERGE_RISE * before and end - before > scale:
         rise = end / before
         return LossReading(
             DIVERGING,
             (
                 f"{tail_span}, {rise:.1f}× the lowest level it had reached, {_loss(before)} at"
-                f" {where(before_low_at)} (the rule: {DIVERGE_RISE:g}× or more, sustained)",
+                f" {where(before_low_at)} (the rule: {DIVERGE_RISE:g}× or more, sustained, by"
+                f" {DIVERGE_SCALE * 100:g}% of its start or more)",
             ),
             rise=rise,
             rise_at=tail_first,
             **{**common, "low_at": before_low_at},
         )
     # A rise of the rolling median, not of one point: a stretch of several points blew up.
-    excursion = _excursion(smoothed, step)
+    excursion = _excursion(smoothed, scale)
     # A bump that came back below the level it rose from, and never went above where the
     # loss started, is a transient; one that undid the whole fall (the guide's early
     # divergence at the warm-up's peak) stays a divergence however well it recovered.
@@ -222,28 +233,38 @@ def read_loss(
                 f"the loss (a rolling median of {size}, so not one spike) rose to"
                 f" {ratio:.1f}× its lowest level so far: {_loss(smoothed[from_at])} at"
                 f" {where(from_at)}, {_loss(smoothed[peak_at])} at {where(peak_at)} (the rule:"
-                f" {DIVERGE_RISE:g}× or more); it ended at {_loss(end)}",
+                f" {DIVERGE_RISE:g}× or more, by {DIVERGE_SCALE * 100:g}% of its start or more);"
+                f" it ended at {_loss(end)}",
             ),
             rise=ratio,
             rise_at=peak_at,
             **{**common, "low_at": from_at},
         )
     fall = relative(start - lowest, start)
-    if relative(end - start, start) >= RISE_ABOVE_START and end - start > step:
+    # Beyond its noise too: the start is the median of a few points, which noise alone puts
+    # a noise or more from the curve's level, as the not-learning rule allows for a fall.
+    if relative(end - start, start) >= RISE_ABOVE_START and end - start > max(
+        step, NOISE_MULTIPLE * sigma
+    ):
         return LossReading(
             DIVERGING,
             (
                 f"{tail_span}, {relative(end - start, start) * 100:.0f}% above where it"
                 f" started ({_loss(start)}): it rose and stayed up (the rule:"
-                f" {RISE_ABOVE_START * 100:g}% or more above the start)",
+                f" {RISE_ABOVE_START * 100:g}% or more above the start, beyond"
+                f" {NOISE_MULTIPLE:g}× its noise ±{_loss(sigma)})",
             ),
             rise=relative(end, start) if start > 0 else None,
             rise_at=tail_first,
             **common,
         )
-    moved = max(
-        NOT_LEARNING_FALL, min(NOT_LEARNING_MAX_FALL, NOISE_MULTIPLE * sigma / abs(start or 1))
-    )
+    # The noise allowance is capped for a loss that kept a fall (a noisy per-batch loss that
+    # fell 20% fell, whatever its noise); one that ended at or above its start kept none, and
+    # its lowest level counts as a fall only beyond three times its noise, uncapped: the
+    # lowest of a noisy flat curve's rolling median sits below its start by chance.
+    by_noise = NOISE_MULTIPLE * sigma / abs(start or 1)
+    capped = end < start
+    moved = max(NOT_LEARNING_FALL, min(NOT_LEARNING_MAX_FALL, by_noise) if capped else by_noise)
     if fall >= moved and end >= start and start - lowest > step:
         return LossReading(
             DIVERGING,
@@ -267,14 +288,23 @@ def read_loss(
                 f" (a rolling median of {size}) was {_loss(lowest)} at {where(low_at)},"
                 f" {fall * 100:.1f}% lower{noise_text} (the rule: a fall under"
                 f" {moved * 100:.1f}%, the larger of {NOT_LEARNING_FALL * 100:g}% and"
-                f" {NOISE_MULTIPLE:g}× the noise up to {NOT_LEARNING_MAX_FALL * 100:g}%)",
+                f" {NOISE_MULTIPLE:g}× the noise"
+                + (
+                    f" up to {NOT_LEARNING_MAX_FALL * 100:g}%)"
+                    if capped
+                    else f", uncapped: it ended at {_loss(end)}, not below its start)"
+                ),
             ),
             advice=NOT_LEARNING_ADVICE,
             **common,
         )
 
     # 5. Overfitting: the validation curve turned worse while the training loss fell.
-    overfit = read_overfitting(log, smoothed)
+    turned: list[str] = []
+    overfit = read_overfitting(log, smoothed, turned)
+    if turned:
+        notes = (*notes, *turned)
+        common["notes"] = notes
     if overfit is not None:
         return LossReading(
             OVERFITTING, overfitting_evidence(log, overfit), overfit=overfit, **common
@@ -438,7 +468,15 @@ def _progress_symptom(
         f"{abs(improvement) * 100:.1f}% {'below' if improvement >= 0 else 'above'} the lowest"
         f" level before it ({_loss(before)})"
     )
-    steep = tail.change <= -UNFINISHED_FALL and tail.start - tail.end > max(2 * sigma, step)
+    # The fall of a line through the tail's n points is known to the noise × √(12/n) (the
+    # standard error of a least-squares line's rise over its span): a line through many noisy
+    # points falls beyond the noise of one point well before it falls by twice that noise.
+    # The noise is the tail's own when it has MIN_POINTS points or more: the steps of an early
+    # steep fall are trend, not noise, and inflate the whole curve's.
+    in_tail = tail.last - tail.first + 1
+    tail_sigma = noise(values[tail.first :]) if in_tail >= MIN_POINTS else sigma
+    line_noise = tail_sigma * math.sqrt(12 / max(1, in_tail))
+    steep = tail.change <= -UNFINISHED_FALL and tail.start - tail.end > max(2 * line_noise, step)
     if steep and _rate_settled(rate_at, tail.first, count - 1):
         return LossReading(
             SLOW,
@@ -455,8 +493,16 @@ def _progress_symptom(
         )
     # A change within the noise is no change: a line through a few noisy points tilts by
     # chance, so the tail's fall counts beyond twice the noise, as for an unfinished tail.
-    sloping = tail.change <= -PLATEAU_SLOPE and tail.start - tail.end > max(2 * sigma, step)
-    if improvement >= PLATEAU_FALL or sloping:
+    # A line that falls but ends above the best level before the tail (beyond its own noise) is
+    # winning back ground the curve lost, not improving on its best.
+    sloping = (
+        tail.change <= -PLATEAU_SLOPE
+        and tail.start - tail.end > max(2 * line_noise, step)
+        and tail.end - before <= max(2 * line_noise, step)
+    )
+    # A tail below the best level before it still improves only while its line falls: one
+    # whose line is level or climbs reached that level early in the tail and stopped there.
+    if (improvement >= PLATEAU_FALL and tail.change < 0) or sloping:
         return LossReading(
             HEALTHY,
             (
@@ -468,8 +514,9 @@ def _progress_symptom(
     flat_from = _flat_from(smoothed, end, sigma)
     flat = (
         f"{tail_span}, {improving}; {_tail_text(log, tail, short=True)}: it stopped improving"
-        f" (the rule: under {PLATEAU_FALL * 100:g}% below, and a fall under"
-        f" {PLATEAU_SLOPE * 100:g}% or within twice its noise ±{_loss(sigma)})"
+        f" (the rule: under {PLATEAU_FALL * 100:g}% below, or a line that does not fall; and a"
+        f" line falling under {PLATEAU_SLOPE * 100:g}%, or within twice its noise"
+        f" ±{_loss(line_noise)}, or ending above the lowest level before it)"
     )
     there = rate_at(flat_from) if rate_at is not None else None
     common["flat_from"] = flat_from
@@ -759,8 +806,9 @@ def _flat_from(smoothed: list[float], end: float, sigma: float) -> int:
 
 def _excursion(smoothed: list[float], step: float = 0.0) -> tuple[float, int, int] | None:
     """The largest rise of the smoothed loss over its lowest level so far, when it reaches
-    :data:`DIVERGE_RISE` and more than one rounding step ``step``: (the ratio, where, the
-    low's index); None otherwise."""
+    :data:`DIVERGE_RISE` and is more than ``step`` (one rounding step, or the share
+    :data:`DIVERGE_SCALE` of the loss's start): (the ratio, where, the low's index); None
+    otherwise."""
     if min(smoothed) <= 0:
         return None
     best: tuple[float, int, int] | None = None

@@ -8,11 +8,21 @@ decides nothing. The rule (:func:`read_overfitting`):
 
 * the validation curve has :data:`MIN_VALIDATION_POINTS` points or more, at least two of them
   after its best one;
-* its level at the end (the median of its last points after the best) is worse than its best
-  by :data:`OVERFIT_RISE` of the best or more, by more than :data:`VALIDATION_NOISE_MULTIPLE`
-  times its noise, and by more than one rounding step of the values as logged;
-* and over the same span the training loss did not rise beyond its own noise (a training
-  loss that rises too is diverging, not overfitting).
+* a sustained rise: its level at the end (the median of its last points after the best) is
+  worse than its best by more than :data:`VALIDATION_NOISE_MULTIPLE` times its noise and by
+  more than one rounding step of the values as logged, and a Theil–Sen line from the best
+  point to the end climbs by more than that many times the noise of such a line (the noise ×
+  √(12/n) for n points), so one bad last evaluation is no trend. The noise is measured where
+  the judgement is: from the second differences of the curve from its best point to its end
+  (widened back to its last :data:`NOISE_POINTS` points when fewer follow the best), not over
+  the steep fall before it, whose bend is shape, not noise. No share of the best is asked
+  for: a rise of 3 % beyond a noise of 0.5 % is a turn;
+* and over the same span the training loss still fell: its level at the end is below its
+  level at the best point by more than :data:`PLATEAU_FALL` of it (less is flat, as the
+  plateau rule reads a curve), its point-to-point noise over that span, and one rounding
+  step. A training loss that stopped falling while the validation curve turned
+  worse is a validation curve that stopped improving (read by the plateau rule), and one
+  that rose too is diverging, not overfitting.
 
 A metric to maximise is judged by its distance to its ceiling (1, or 100 for a percentage):
 an accuracy from 0.912 to 0.871 is an error from 0.088 to 0.129, 47 % worse.
@@ -26,17 +36,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lrplan.analysis.diagnose.curve import rolling_median
+from lrplan.analysis.diagnose.curve import noise, rolling_median, theil_sen
 from lrplan.inputs.logs import TrainingLog
 
 #: The fewest points of a validation curve to judge it.
 MIN_VALIDATION_POINTS = 4
-#: A validation curve this share worse than its best, at the end, overfits ...
-OVERFIT_RISE = 0.1
-#: ... when that is also more than this many times its noise ...
+#: A validation curve worse than its best, at the end, by more than this many times its noise
+#: (and a line from its best point climbing as far beyond the line's noise) overfits.
 VALIDATION_NOISE_MULTIPLE = 2.0
-#: ... and the training loss over the same span rose less than this share (or its noise).
-TRAIN_STILL = 0.02
+#: The fewest points the validation noise is measured on: those from the best point to the
+#: end, or the last this many when fewer follow the best.
+NOISE_POINTS = 6
+#: A curve less than this share below its earlier level is flat (the plateau rule's
+#: ``PLATEAU_FALL``): a training loss must fall more than this to be still falling.
+PLATEAU_FALL = 0.01
+#: The most points a line from the best point is fitted through (every k-th of more).
+MAX_LINE_POINTS = 400
 #: Decimal places tried when reading the resolution values were logged with.
 MAX_DECIMALS = 10
 
@@ -131,8 +146,12 @@ def badness(values: Sequence[float], higher_better: bool) -> list[float] | None:
     return None
 
 
-def read_overfitting(log: TrainingLog, train_smoothed: Sequence[float]) -> Overfit | None:
-    """The overfitting the log shows by the rule of this module, or None."""
+def read_overfitting(
+    log: TrainingLog, train_smoothed: Sequence[float], notes: list[str] | None = None
+) -> Overfit | None:
+    """The overfitting the log shows by the rule of this module, or None. A validation curve
+    that turned worse beside a training loss that did not still fall is no overfitting; a
+    sentence saying so is added to ``notes`` when given."""
     validation = log.validation
     if validation is None or len(validation) < MIN_VALIDATION_POINTS:
         return None
@@ -154,18 +173,40 @@ def read_overfitting(log: TrainingLog, train_smoothed: Sequence[float]) -> Overf
     tail = max(1, min(after, math.ceil(0.2 * count)))
     end = statistics.median(bad[-tail:])
     best = smoothed[smoothed_best]
-    sigma = second_difference_noise(bad)
+    sigma = second_difference_noise(bad[max(0, min(best_index, count - NOISE_POINTS)) :])
     step = resolution(values)
     worse = end - best
-    if worse < OVERFIT_RISE * abs(best) or worse <= VALIDATION_NOISE_MULTIPLE * sigma:
+    if worse <= VALIDATION_NOISE_MULTIPLE * sigma or worse <= step:
         return None
-    if worse <= step:
+    # A sustained rise: a robust line from the best point to the end climbs beyond what the
+    # noise tilts a line through that many points by (its rise is known to the noise ×
+    # √(12/n)), so one bad last evaluation is not a trend.
+    xs = [float(at) for at in validation.positions[best_index:]]
+    # Every k-th point of a long stretch: the line's pairs grow with the square of its points.
+    every = math.ceil(len(xs) / MAX_LINE_POINTS)
+    fitted = xs[::every]
+    slope, _ = theil_sen(fitted, bad[best_index:][::every])
+    climbed = slope * (xs[-1] - xs[0])
+    if climbed <= VALIDATION_NOISE_MULTIPLE * sigma * math.sqrt(12 / len(fitted)):
         return None
-    train_at_best = _train_at(log, train_smoothed, validation.positions[best_index])
+    train_at = _train_index(log, validation.positions[best_index])
+    train_at_best = train_smoothed[train_at]
     train_end = statistics.median(train_smoothed[-max(1, math.ceil(0.1 * len(train_smoothed))) :])
-    train_step = resolution(log.losses)
-    allowed = max(TRAIN_STILL * abs(train_at_best), train_step)
-    if train_end - train_at_best > allowed:
+    # The training loss must still fall over the span: by more than the plateau rule's share
+    # (a curve less than that below its earlier level is flat), its noise there, and one
+    # rounding step.
+    train_noise = noise(log.losses[train_at:])
+    still = max(PLATEAU_FALL * abs(train_at_best), train_noise, resolution(log.losses))
+    if train_at_best - train_end <= still:
+        if notes is not None:
+            what = "metric" if validation.higher_better else "loss"
+            notes.append(
+                f"the validation {what} ({validation.column.name}) turned worse after"
+                f" {log.unit} {validation.positions[best_index]}, but the training loss did not"
+                f" still fall meanwhile (from {train_at_best:.4g} to {train_end:.4g}: not down"
+                f" by more than {PLATEAU_FALL * 100:g}%, its noise and a rounding step): the"
+                " validation curve stopped improving, which is not overfitting"
+            )
         return None
     best_value = values[best_index]
     end_value = _as_logged(validation.higher_better, end, values)
@@ -198,15 +239,15 @@ def _as_logged(higher_better: bool, level: float, values: Sequence[float]) -> fl
     return ceiling - level
 
 
-def _train_at(log: TrainingLog, smoothed: Sequence[float], position: int) -> float:
-    """The (smoothed) training loss at ``position``: at the last point at or before it."""
+def _train_index(log: TrainingLog, position: int) -> int:
+    """The index of the training loss's last point at or before ``position``."""
     index = 0
     for at, logged in enumerate(log.positions):
         if logged <= position:
             index = at
         else:
             break
-    return smoothed[index]
+    return index
 
 
 def overfitting_evidence(log: TrainingLog, found: Overfit) -> tuple[str, ...]:
@@ -229,9 +270,10 @@ def overfitting_evidence(log: TrainingLog, found: Overfit) -> tuple[str, ...]:
         f"the validation {what} ({found.column}) was best at {found.best:.4g} at {unit}"
         f" {found.best_at}{single} and {direction} to {found.end:.4g} by {unit} {found.last_at}"
         f"{scale}, over the {found.after_best} evaluation{'s' if found.after_best != 1 else ''}"
-        f" since (the rule: {OVERFIT_RISE * 100:g}% or more worse than its best, beyond"
-        f" {VALIDATION_NOISE_MULTIPLE:g}× its noise ±{found.noise:.2g} and one rounding step)",
-        f"meanwhile the training loss went from {found.train_at_best:.4g} to"
-        f" {found.train_end:.4g}: the model fits the training data better and the held-out data"
-        " worse, overfitting",
+        f" since (the rule: a sustained rise, worse than its best by more than"
+        f" {VALIDATION_NOISE_MULTIPLE:g}× its noise since the best ±{found.noise:.2g} and one"
+        " rounding step, a robust line from the best point climbing beyond its noise too)",
+        f"meanwhile the training loss fell from {found.train_at_best:.4g} to"
+        f" {found.train_end:.4g}, beyond its noise: the model fits the training data better"
+        " and the held-out data worse, overfitting",
     )

@@ -100,9 +100,18 @@ def is_lr_name(name: str) -> bool:
 
 #: Words in a validation column's name that say which way is better: a loss or an error falls,
 #: an accuracy (or a score) rises. A validation column with neither is not read.
-LOWER_BETTER = frozenset(
-    {"loss", "nll", "mae", "mse", "rmse", "perplexity", "ppl", "error", "err", "wer", "cer"}
-)
+LOSS_WORDS = frozenset({"loss", "nll"})
+LOWER_BETTER = LOSS_WORDS | {
+    "mae",
+    "mse",
+    "rmse",
+    "perplexity",
+    "ppl",
+    "error",
+    "err",
+    "wer",
+    "cer",
+}
 HIGHER_BETTER = frozenset(
     {"acc", "accuracy", "top1", "top5", "acc1", "acc5", "f1", "auc", "auroc", "map", "iou"}
     | {"miou", "dice", "bleu", "rouge", "rougel", "precision", "recall", "r2", "score"}
@@ -113,23 +122,26 @@ HELD_OUT_WORDS = ("val", "valid", "validation", "eval", "dev")
 
 def guess_validation_columns(columns: Sequence[str]) -> list[tuple[str, bool]]:
     """The columns that may hold the validation curve, best first, each with whether higher
-    is better: a validation or eval loss (per epoch before per step), then a validation
-    metric whose direction its name says (``val_acc``, ``eval_top1``, ``eval_f1``)."""
-    losses: list[tuple[tuple[int, int, int], str]] = []
-    metrics: list[tuple[tuple[int, int, int], str, bool]] = []
+    is better: a validation or eval loss (its name says ``loss`` or ``nll``: the quantity the
+    run minimises), then a validation error metric (``val_MAE``, ``val_rmse``,
+    ``val_perplexity``), then a validation metric to maximise (``val_acc``, ``eval_top1``,
+    ``eval_f1``); within each, the whole before a component, per epoch before per step, then
+    the column order. A loss wins over any metric wherever the header puts it (Lightning sorts
+    its columns by name, so ``val_MAE`` comes before ``val_loss``)."""
+    ranked: list[tuple[tuple[int, int, int, int], str, bool]] = []
     for index, name in enumerate(columns):
         found = words(name)
         if not found & set(HELD_OUT_WORDS) or found & {"lr", "learning"}:
             continue
         level = 0 if "epoch" in found else 2 if "step" in found else 1
         parts = len(found - WHOLE_WORDS - LOWER_BETTER - HIGHER_BETTER - {"dev"})
-        if found & LOWER_BETTER:
-            losses.append(((parts, level, index), name))
+        if found & LOSS_WORDS:
+            ranked.append(((0, parts, level, index), name, False))
+        elif found & LOWER_BETTER:
+            ranked.append(((1, parts, level, index), name, False))
         elif found & HIGHER_BETTER:
-            metrics.append(((parts, level, index), name, True))
-    return [(name, False) for _, name in sorted(losses)] + [
-        (name, higher) for _, name, higher in sorted(metrics)
-    ]
+            ranked.append(((2, parts, level, index), name, True))
+    return [(name, higher) for _, name, higher in sorted(ranked)]
 
 
 def names_lr(metric: str) -> bool:
