@@ -186,6 +186,45 @@ def test_a_bare_class_path_torch_lacks_names_its_fix_which_keeps_init_args(
     assert rates(result) == pytest.approx(expected, rel=1e-12)
 
 
+# --- a class-less scheduler section under LightningCLI's fit subcommand -----------------------
+
+FIT_WRAPPED = """\
+fit:
+  trainer: {max_epochs: 6}
+  model: {hidden: 8}
+  optimizer:
+    class_path: torch.optim.SGD
+    init_args: {lr: 0.5}
+  lr_scheduler: {step_size: 2, gamma: 0.3}
+"""
+
+
+@pytest.mark.parametrize("wrapped", [True, False], ids=["under fit", "top level"])
+def test_a_classless_scheduler_section_is_refused_and_read_under_fit_as_at_the_top(
+    run, tmp_path: Path, wrapped: bool
+) -> None:
+    # LightningCLI's add_lr_scheduler_args fixes the class in code; a config saved for the
+    # fit subcommand nests every section under fit. Either way the section names no class, so
+    # lrplan must not plan its own WarmupCosLR from the optimizer's lr (a wrong peak).
+    text = FIT_WRAPPED
+    if not wrapped:
+        text = "\n".join(line[2:] for line in text.splitlines()[1:]) + "\n"
+    path = tmp_path / "cli.yaml"
+    path.write_text(text)
+    key = "fit.lr_scheduler" if wrapped else "lr_scheduler"
+
+    line = one_line(run("show", "--config", str(path)))
+    assert line.endswith(
+        f"{key} holds step_size, gamma, which are not WarmupCosLR's keys, and names no class"
+        " (no class_path, _target_ or _component_); name the class with --scheduler (its"
+        " arguments are then read from this section)"
+    )
+
+    result = run("show", "--config", str(path), "--scheduler", "torch.optim.lr_scheduler.StepLR",
+                 "--json")  # fmt: skip
+    assert rates(result) == pytest.approx(stepped(lambda o: LR.StepLR(o, 2, 0.3), 0.5, 6))
+
+
 # --- a scheduler's own constructor error ends in the lrplan options it asks for ----------------
 
 

@@ -292,20 +292,40 @@ def _is_class_name(name: str) -> bool:
 REGISTRY_NAME_KEYS = ("_name_",)
 
 
+#: LightningCLI's subcommand whose section of a config holds the training run's settings
+#: (``python main.py fit --config cfg.yaml`` also reads a file whose top level is ``fit:``).
+CLI_SUBCOMMANDS = ("fit",)
+
+
+def _scheduler_sections(document: Mapping[Any, Any]) -> list[tuple[tuple[str, ...], Any]]:
+    """The ``lr_scheduler`` / ``scheduler`` sections a config may hold, each with its key path:
+    at the top level, or under LightningCLI's ``fit`` subcommand."""
+    bases: list[tuple[tuple[str, ...], Mapping[Any, Any]]] = [((), document)]
+    for command in CLI_SUBCOMMANDS:
+        node = document.get(command)
+        if isinstance(node, Mapping):
+            bases.append(((command,), node))
+    return [
+        ((*base, key), section.get(key))
+        for base, section in bases
+        for key in ("lr_scheduler", "scheduler")
+    ]
+
+
 def classless_section(document: Mapping[Any, Any]) -> tuple[str, dict[str, Path_]] | None:
-    """A top-level ``lr_scheduler`` section of arguments without a class (Lightning CLI's
-    ``add_lr_scheduler_args`` fixes the class in code): its key and arguments (not a
-    registry name, :data:`REGISTRY_NAME_KEYS`, which the class named on the command line
-    replaces)."""
-    for key in ("lr_scheduler", "scheduler"):
-        node = document.get(key)
+    """A ``lr_scheduler`` section of arguments without a class (Lightning CLI's
+    ``add_lr_scheduler_args`` fixes the class in code), at the top level or under ``fit``: its
+    key and arguments (not a registry name, :data:`REGISTRY_NAME_KEYS`, which the class named
+    on the command line replaces)."""
+    for path, node in _scheduler_sections(document):
         if isinstance(node, Mapping) and node and _class_key(node) is None:
+            key = ".".join(path)
             if "init_args" in node and isinstance(node["init_args"], Mapping):
                 return f"{key}.init_args", {
-                    str(arg): (key, "init_args", arg) for arg in node["init_args"]
+                    str(arg): (*path, "init_args", arg) for arg in node["init_args"]
                 }
             return key, {
-                str(arg): (key, arg)
+                str(arg): (*path, arg)
                 for arg in node
                 if isinstance(arg, str) and arg not in REGISTRY_NAME_KEYS
             }
@@ -472,8 +492,8 @@ def _registry_name(document: Mapping[Any, Any], _: frozenset[str]) -> str | None
 
 
 def _foreign_section(document: Mapping[Any, Any], keys_of_warmup_cos: frozenset[str]) -> str | None:
-    for key in ("scheduler", "lr_scheduler"):
-        node = document.get(key)
+    for path, node in _scheduler_sections(document):
+        key = ".".join(path)
         if not isinstance(node, Mapping) or _class_key(node) is not None:
             continue
         if "init_args" in node:
