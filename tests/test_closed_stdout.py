@@ -38,3 +38,37 @@ def test_the_plot_is_written_although_stdout_is_already_closed(
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert f"wrote {png}" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["show", "--lr", "1e-3", "--epochs", "200", "--all"],
+        ["show", "--lr", "1e-3", "--epochs", "2000", "--csv", "-"],
+        ["show", "--lr", "1e-3", "--epochs", "200", "--json"],
+        ["check", "--lr", "1e-3", "--epochs", "200"],
+        ["compare", "lr=1e-3,epochs=2000", "lr=2e-3,epochs=2000", "--csv", "-"],
+        ["diagnose", "examples/logs/healthy.csv"],
+    ],
+    ids=lambda c: " ".join([c[0], c[-2] if c[-1] == "-" else c[-1]]),
+)
+def test_a_reader_gone_before_the_output_is_exit_141_and_nothing_on_stderr(
+    command: list[str],
+) -> None:
+    # Exit code 1 (typer's and rich's answer) is check's code for findings; a command killed
+    # by SIGPIPE has status 141 in a shell, and so has lrplan.
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "lrplan", *command],
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+    finally:
+        os.close(writer)
+    assert done.returncode == 141
+    assert done.stderr == ""

@@ -109,6 +109,11 @@ class LrplanGroup(TyperGroup):
             from lrplan.inputs.naming import as_options
 
             fail(error.message(as_options))
+        except BrokenPipeError:
+            # The reader of stdout went away (``| head``): nothing to say, and no one to say it.
+            from lrplan.output.console import stdout_closed
+
+            stdout_closed()
         except OSError as error:
             # A path the user gave that the system refuses (too long a name, a folder where
             # a file is expected, no permission) where no command checked it first.
@@ -151,6 +156,11 @@ class LrplanGroup(TyperGroup):
             return super().invoke(ctx)
         except KeyboardInterrupt as error:
             _interrupted(error)
+        except BrokenPipeError:
+            # Before typer's own handler, whose exit code 1 is check's code for findings.
+            from lrplan.output.console import stdout_closed
+
+            stdout_closed()
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         from lrplan.cli.helptext import render_help

@@ -39,7 +39,7 @@ def make_console(file: IO[str] | None = None) -> Console:
     stream = file or sys.stdout
     piped = not stream.isatty()
     plain = piped or bool(os.environ.get("NO_COLOR"))
-    console = Console(
+    console = _Console(
         file=_TrimmedLines(stream) if piped else stream,
         color_system=None if plain else "auto",
         no_color=plain,
@@ -49,6 +49,34 @@ def make_console(file: IO[str] | None = None) -> Console:
     )
     console.push_render_hook(_ProseWidth())
     return console
+
+
+#: The exit code when the reader of stdout goes away before lrplan finished writing to it (as
+#: ``| head`` does): a shell's status for a command killed by SIGPIPE (128 + 13), never the 1
+#: with which ``check`` reports findings.
+CLOSED_PIPE = 141
+
+
+def stdout_closed() -> None:
+    """Stop quietly: the reader of stdout is gone. Stdout is pointed at the null device first,
+    so that Python's own flush at exit cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout replaced by an object without a descriptor
+        pass
+    finally:
+        os.close(devnull)
+    raise SystemExit(CLOSED_PIPE)
+
+
+class _Console(Console):
+    """Rich's console, ending with :data:`CLOSED_PIPE` when the reader of stdout is gone
+    (rich's own answer is exit code 1, ``check``'s code for findings)."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        stdout_closed()
 
 
 def prose(renderable: ConsoleRenderable) -> ConsoleRenderable:
