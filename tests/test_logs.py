@@ -163,6 +163,15 @@ def test_a_short_last_row_is_padded_as_a_file_cut_off_while_written(tmp_path: Pa
         ),
         (["epoch", "loss_step", "loss_epoch"], ["loss_epoch", "loss_step"]),
         (["epoch", "accuracy"], []),
+        # A training loss's components come after the Trainer's whole `loss` (HF logs both).
+        (
+            ["step", "train/ploss_0", "train/kl_loss", "loss", "eval_loss"],
+            ["loss", "train/kl_loss", "train/ploss_0", "eval_loss"],
+        ),
+        (
+            ["epoch", "train_kl_loss", "train_loss", "loss_0"],
+            ["train_loss", "train_kl_loss", "loss_0"],
+        ),
     ],
 )
 def test_the_loss_guess_prefers_the_training_loss_per_epoch(

@@ -36,12 +36,14 @@ def guess_loss_column(columns: Sequence[str]) -> list[str]:
     logged per epoch (``..._epoch``) before one that says nothing before one per step
     (``..._step``); and the whole loss before its components: a name that says ``total``,
     then the one with the fewest words that name a part (``train_loss`` before
-    ``train_kl_loss`` or ``train_loss_0``). So Lightning's ``train_loss_epoch`` first, then
-    ``train_loss``, ``loss``, ``train_loss_step``, ``val_loss``. Ties keep the column order.
+    ``train_kl_loss`` or ``train_loss_0``). A component never comes before a whole training
+    or unnamed loss: the Trainer's ``loss`` before ``train/ploss_0``. So Lightning's
+    ``train_loss_epoch`` first, then ``train_loss``, ``loss``, ``train_loss_step``,
+    ``train_kl_loss``, ``val_loss``. Ties keep the column order.
     """
     candidates = [name for name in columns if "loss" in name.lower()]
 
-    def rank(name: str) -> tuple[int, int, int, int]:
+    def rank(name: str) -> tuple[bool, bool, int, int, int, int]:
         found = words(name)
         if found & set(VALIDATION_WORDS):
             kind = 2
@@ -56,7 +58,8 @@ def guess_loss_column(columns: Sequence[str]) -> list[str]:
         else:
             level = 1
         total = 0 if "total" in found else 1
-        return kind, level, total, len(found - WHOLE_WORDS)
+        parts = len(found - WHOLE_WORDS)
+        return kind == 2, parts > 0, kind, level, total, parts
 
     return sorted(candidates, key=rank)
 
