@@ -149,6 +149,34 @@ def test_without_a_plan_the_plan_is_read_from_the_logged_rate(run) -> None:
     assert document["lr_check"] is None
 
 
+@pytest.mark.parametrize("rises_to_the_end", [True, False])
+def test_a_logged_rate_that_rises_to_the_end_says_the_warm_up_never_finished(
+    run, tmp_path: Path, rises_to_the_end: bool
+) -> None:
+    # A Hugging Face run whose warm-up is longer than the run: the rate climbs linearly at
+    # every logged step and never decays (warmup_steps counted against another length).
+    steps = 400
+    history = []
+    for step in range(10, steps + 1, 10):
+        warm = 1e-7 * step if rises_to_the_end else 1e-7 * min(step, 100) * (1 - step / 800)
+        history.append({"step": step, "epoch": step / 40, "loss": 2.0 / (1 + step / 50),
+                        "learning_rate": warm})  # fmt: skip
+    state = {"global_step": steps, "max_steps": steps, "num_train_epochs": 10,
+             "log_history": history}  # fmt: skip
+    path = tmp_path / "trainer_state.json"
+    path.write_text(json.dumps(state))
+
+    result = run("diagnose", str(path))
+    assert result.exit_code == 0, result.output
+    flat = " ".join(result.stdout.split())
+    said = (
+        "the logged rate rises until its last step (400): the warm-up never finished, so the"
+        " run never trained at its peak or decayed"
+    )
+    assert (said in flat) is rises_to_the_end
+    assert ("a rise to its last logged value" in flat) is rises_to_the_end
+
+
 def test_without_a_plan_a_symptom_is_tuned_from_the_runs_values(run) -> None:
     # The diverging run peaks at lr=3: the remedy halves that, not lrplan's default 1e-3.
     document = json.loads(run("diagnose", str(LOGS / "diverging.csv"), "--json").stdout)

@@ -104,6 +104,12 @@ def infer_plan(log: TrainingLog) -> InferredPlan:
     ]
     if first_row > 0:
         facts.append(f"the logged rate starts at {unit} {first_row}")
+    if warmup_rows > 0 and peak_at == last_row and warmup_rows >= length:
+        facts.append(
+            f"the logged rate rises until its last {unit} ({last_row}): the warm-up never"
+            f" finished, so the run never trained at its peak or decayed (a warm-up as long as"
+            f" the run, or counted in other units than the run's {unit}s)"
+        )
     shape = _shape([rate for _, rate in rates], peak_at_index=_index_of(rates, peak_at))
     follows = None
     if config is not None:
@@ -224,6 +230,8 @@ def _shape(rates: list[float], peak_at_index: int) -> str:
     if peak <= low * (1 + SAME_VALUE):
         return "constant"
     rise = "a warm-up, then " if peak_at_index > 0 else ""
+    if peak_at_index == len(rates) - 1:
+        return "a rise to its last logged value"
     after = rates[peak_at_index:]
     distinct: list[float] = []
     for rate in after:
