@@ -402,6 +402,31 @@ def test_a_length_given_with_its_interval_warns_without_the_assumption(run, tmp_
     assert "assumption" not in finding["message"]
 
 
+@pytest.mark.parametrize("given", [True, False], ids=["length given", "length defaulted"])
+def test_a_length_warning_says_when_the_runs_length_is_lrplans_default(
+    run, tmp_path: Path, given: bool
+) -> None:
+    # "The run steps it only 25 times" where 25 is nobody's number but lrplan's default.
+    path = tmp_path / "train.yaml"
+    path.write_text(
+        "optimizer: {lr: 0.1}\n"
+        "scheduler: {_target_: torch.optim.lr_scheduler.CosineAnnealingLR, T_max: 100}\n"
+        + ("trainer: {max_epochs: 40}\n" if given else "")
+    )
+
+    result = run("check", "--config", str(path), "--json")
+
+    assert result.exit_code == 1
+    finding = json.loads(result.stdout)["findings"][0]
+    runs = 40 if given else 25
+    assert finding["message"].startswith(
+        f"CosineAnnealingLR has T_max=100, but the run steps it only {runs} times"
+    )
+    said = "The run's length, epochs=25, is lrplan's default: the config does not give it."
+    assert (said in finding["message"]) is not given
+    assert ("Give the run's length with --epochs N." in finding["fix"]) is not given
+
+
 # --- 7. DeepSpeed OneCycle, refusals that quote the file ---------------------------------------
 
 

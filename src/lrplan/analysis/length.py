@@ -39,6 +39,13 @@ def scheduler_length_findings(
     # The length is a constructor argument: «param.T_max=5» (the CLI's --param T_max=5).
     message, said_fix = found[0].marked
     said_fix = said_fix.replace(f"«{length[0]}=", f"«param.{length[0]}=")
+    if sources is not None and sources.get("epochs", DEFAULT) == DEFAULT:
+        # The times the run steps it come from a length nothing gave: say so, not only T_max.
+        message += (
+            f" (The run's length, epochs={config.epochs}, is lrplan's default: the config does"
+            " not give it.)"
+        )
+        said_fix += " Give the run's length with «epochs=N»."
     if sources is None or sources.get("interval", DEFAULT) != DEFAULT:
         return [Insight(found[0].code, "warning", message, said_fix, found[0].changes)]
     per = "epoch" if config.interval == "epoch" else "optimizer step"
