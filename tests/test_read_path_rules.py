@@ -18,32 +18,9 @@ import pytest
 import torch
 
 from lrplan.analysis.words import count
+from tests.test_read_path import one_line, rates, stepped
 
 LR = torch.optim.lr_scheduler
-
-
-def one_line(result: Any) -> str:
-    assert result.exit_code == 2, result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.output and result.stdout == ""
-    return lines[0]
-
-
-def rates(result: Any) -> list[float]:
-    assert result.exit_code == 0, result.output
-    return [row["lr"] for row in json.loads(result.stdout)["rows"]]
-
-
-def stepped(make: Any, lr: float, steps: int) -> list[float]:
-    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr)
-    scheduler = make(optimizer)
-    found = []
-    for _ in range(steps):
-        found.append(optimizer.param_groups[0]["lr"])
-        optimizer.step()
-        scheduler.step()
-    return found
 
 
 def table_after(text: str, phrase: str) -> bool:

@@ -102,14 +102,12 @@ def plan_config(trainer: Any, config: Any) -> RunPlan:
     epochs = math.ceil(total_steps / steps_per_epoch)
     frequency = max(1, int(config.frequency))
     every = f"every {frequency} {config.interval}s" if frequency > 1 else f"every {config.interval}"
+    rest = remaining(trainer, steps_per_epoch, accumulate)
     if config.interval == "step":
         counted = Steps(batches, accumulate, frequency)
         # The first rate, then one per call of step() before the run's last optimizer step.
-        calls = counted.calls(trainer.global_step, total_steps - 1) + 1
-        left = steps_left(trainer, steps_per_epoch, accumulate)
-        if left is not None:
-            done = steps_per_epoch - resumed_epochs(trainer, steps_per_epoch, accumulate)[0]
-            calls = counted.calls_left(done, left - 1) + 1
+        done, last = rest if rest is not None else (trainer.global_step, total_steps - 1)
+        calls = counted.calls(done, last) + 1
         return plan_run(
             config.scheduler,
             calls=calls,
@@ -121,8 +119,12 @@ def plan_config(trainer: Any, config: Any) -> RunPlan:
         )
     # A per-epoch scheduler is stepped at the end of every frequency-th epoch: epoch e trains
     # at its row e // frequency.
-    trained = epochs_trained(trainer, steps_per_epoch, accumulate)
-    if trained is not None:
+    if rest is not None:
+        done, last = rest
+        # The epochs, from the current one, that make an optimizer step before the run ends.
+        left = last + 1 - done
+        first = steps_per_epoch - done
+        trained = 0 if left <= 0 else 1 + max(0, math.ceil((left - first) / steps_per_epoch))
         epochs = trainer.current_epoch + trained
     calls = (epochs - 1) // frequency - trainer.current_epoch // frequency + 1
     return plan_run(
@@ -139,7 +141,8 @@ def plan_config(trainer: Any, config: Any) -> RunPlan:
 def resumed_epochs(trainer: Any, steps_per_epoch: int, accumulate: int) -> tuple[int, int]:
     """The optimizer steps left in the epoch the run starts (or resumes) in, and how many of
     the later epochs Lightning's loops will run, after restoring a checkpoint's progress."""
-    later = int(trainer.max_epochs) - int(trainer.current_epoch) - 1
+    max_epochs = -1 if trainer.max_epochs is None else int(trainer.max_epochs)
+    later = max_epochs - int(trainer.current_epoch) - 1
     loop = trainer.fit_loop.epoch_loop
     inside = getattr(loop, "restarted_on_train_batch_end", False)
     last = getattr(loop, "restarted_on_last", False)
@@ -160,27 +163,21 @@ def resumed_epochs(trainer: Any, steps_per_epoch: int, accumulate: int) -> tuple
     return 1, later - 1 if counted_twice else later
 
 
-def epochs_trained(trainer: Any, steps_per_epoch: int, accumulate: int) -> int | None:
-    """How many epochs, from the current one, make an optimizer step before the run ends."""
-    left = steps_left(trainer, steps_per_epoch, accumulate)
-    if left is None:
-        return None
-    first = resumed_epochs(trainer, steps_per_epoch, accumulate)[0]
-    if left <= 0:
-        return 0
-    return 1 + max(0, math.ceil((left - first) / steps_per_epoch))
-
-
-def steps_left(trainer: Any, steps_per_epoch: int, accumulate: int) -> int | None:
-    """Optimizer steps the run makes from here: the rest of its epochs at today's loader
-    length, or to ``max_steps``, whichever ends first (``None`` when neither bounds it)."""
+def remaining(trainer: Any, steps_per_epoch: int, accumulate: int) -> tuple[int, int] | None:
+    """Where the rest of the run lies in its epochs' optimizer steps: ``(done, last)``, the
+    steps already made in the epoch it starts (or resumes) in, and ``done`` plus the steps it
+    makes from here less one. The steps from here are the rest of its epochs at today's loader
+    length, or those to ``max_steps``, whichever ends first (``None`` when neither bounds it)."""
+    first, later = resumed_epochs(trainer, steps_per_epoch, accumulate)
     bounds = []
     if trainer.max_steps not in (None, -1):
         bounds.append(int(trainer.max_steps) - int(trainer.global_step))
     if trainer.max_epochs not in (None, -1):
-        first, later = resumed_epochs(trainer, steps_per_epoch, accumulate)
         bounds.append(max(0, later) * steps_per_epoch + first if later >= -1 else 0)
-    return max(0, min(bounds)) if bounds else None
+    if not bounds:
+        return None
+    done = steps_per_epoch - first
+    return done, done + max(0, min(bounds)) - 1
 
 
 class Steps:
@@ -202,11 +199,6 @@ class Steps:
             for step in range(first, steps + 1)
             if min(step * self.accumulate, self.batches) % self.frequency == 0
         )
-
-    def calls_left(self, done_in_epoch: int, left: int) -> int:
-        """Scheduler calls over the next ``left`` optimizer steps, ``done_in_epoch`` steps into
-        an epoch."""
-        return self.calls(done_in_epoch, done_in_epoch + left)
 
     def calls(self, done: int, total: int) -> int:
         """Scheduler calls from optimizer step ``done`` to ``total`` of the run."""
